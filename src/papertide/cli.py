@@ -1,0 +1,315 @@
+"""The `papertide` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from sqlalchemy.engine import Engine
+
+from papertide import __version__
+from papertide.ingest import sync
+from papertide.ingest.formats import FORMATS
+from papertide.ingest.http import FetchError, SourceUnreachable
+from papertide.ingest.runner import ImportSummary, import_file
+from papertide.periods import PeriodError, day_range, month_range, parse_day, week_range
+from papertide.store import queries
+from papertide.store.engine import StoreError, current_revision, default_url, open_engine
+
+app = typer.Typer(
+    help="papertide: a self-hosted research-paper discovery engine.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+sync_app = typer.Typer(help="Fetch new papers from live sources.", no_args_is_help=True)
+app.add_typer(sync_app, name="sync")
+
+out = Console()
+err = Console(stderr=True)
+
+EXIT_USER_ERROR = 2
+EXIT_NOTHING_READ = 1
+EXIT_UNREACHABLE = 3
+
+
+class _State:
+    db_url: str | None = None
+
+
+state = _State()
+
+
+@app.callback()
+def main(
+    db: str | None = typer.Option(
+        None, "--db", envvar="PAPERTIDE_DB", help="Database URL or SQLite file path."
+    ),
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    if version:
+        out.print(f"papertide {__version__}")
+        raise typer.Exit()
+    state.db_url = db
+
+
+def fail(message: str, code: int = EXIT_USER_ERROR) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def engine() -> Engine:
+    try:
+        return open_engine(state.db_url)
+    except StoreError as exc:
+        fail(str(exc))
+        raise  # unreachable: fail() exits
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, default=_json_default, ensure_ascii=False, indent=2) + "\n")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+def print_summary(summary: ImportSummary, as_json: bool) -> None:
+    if as_json:
+        emit_json(summary.as_json())
+        return
+    out.print(
+        f"[green]{summary.new} new[/], {summary.updated} updated, "
+        f"{summary.duplicates} duplicates, [yellow]{summary.rejected_count} rejected[/]"
+        + (f" (resumed {summary.resumed_jobs} interrupted job(s))" if summary.resumed_jobs else ""),
+        highlight=False,
+    )
+    for reject in summary.rejected[:20]:
+        out.print(f"  rejected {reject.where}: {reject.reason}", highlight=False, markup=False)
+    if summary.rejected_count > 20:
+        out.print(f"  ... and {summary.rejected_count - 20} more (use --json for all)")
+    for warning in summary.warnings[:20]:
+        out.print(f"  warning {warning.where}: {warning.reason}", highlight=False, markup=False)
+
+
+@app.command()
+def init() -> None:
+    """Create the database (or migrate it to the current schema)."""
+    url = state.db_url or default_url()
+    eng = engine()
+    out.print(f"database ready: {url} (schema {current_revision(eng)})", highlight=False)
+
+
+@app.command("import")
+def import_(
+    paths: list[Path] = typer.Argument(..., help="Files to import."),
+    fmt: str = typer.Option("auto", "--format", "-f", help="One of: " + ", ".join(FORMATS)),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Import papers from files: listing pages, JSONL, CSV, BibTeX, HF JSON, arXiv Atom, OAI-PMH."""
+    if fmt not in FORMATS:
+        fail(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    eng = engine()
+    summary = ImportSummary()
+    with _progress() as progress:
+        for path in paths:
+            size = path.stat().st_size if path.is_file() else None
+            task = progress.add_task(f"importing {path.name}", total=size)
+            import_file(
+                eng, path, fmt, summary, lambda done, t=task: progress.update(t, completed=done)
+            )
+            progress.remove_task(task)
+    print_summary(summary, as_json)
+    if summary.accepted == 0 and summary.rejected_count > 0:
+        raise typer.Exit(EXIT_NOTHING_READ)
+
+
+def _run_sync(label: str, job: Callable[[], ImportSummary], as_json: bool) -> None:
+    try:
+        with _progress() as progress:
+            progress.add_task(f"syncing {label}", total=None)
+            summary = job()
+    except SourceUnreachable as exc:
+        fail(f"{label} is not reachable (offline?): {exc}", EXIT_UNREACHABLE)
+    except FetchError as exc:
+        fail(f"{label}: {exc}", EXIT_UNREACHABLE)
+    print_summary(summary, as_json)
+
+
+def _day_option(value: str | None, default: date) -> date:
+    try:
+        return parse_day(value) if value else default
+    except PeriodError as exc:
+        fail(str(exc))
+        raise
+
+
+@sync_app.command("arxiv")
+def sync_arxiv(
+    category: str = typer.Option("cs.LG", "--category", "-c", help="arXiv category, e.g. cs.CL."),
+    since: str | None = typer.Option(None, help="First submission day (default: 3 days ago)."),
+    until: str | None = typer.Option(None, help="Last submission day (default: today)."),
+    via: str = typer.Option("api", help="'api' (recent papers) or 'oai' (bulk harvests)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Fetch papers of one arXiv category submitted in a date range."""
+    today = datetime.now(UTC).date()
+    start = _day_option(since, today - timedelta(days=3))
+    end = _day_option(until, today)
+    eng = engine()
+    if via == "oai":
+        _run_sync("arXiv OAI-PMH", lambda: sync.sync_oai(eng, category, start, end), as_json)
+    elif via == "api":
+        _run_sync("arXiv", lambda: sync.sync_arxiv(eng, category, start, end), as_json)
+    else:
+        fail("--via must be 'api' or 'oai'")
+
+
+@sync_app.command("hf")
+def sync_hf(
+    day: str | None = typer.Option(None, "--date", help="Day YYYY-MM-DD (default: today)."),
+    week: str | None = typer.Option(None, help="ISO week, e.g. 2026-W47."),
+    month: str | None = typer.Option(None, help="Month, e.g. 2026-11."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Fetch Hugging Face daily papers for a day, week or month."""
+    chosen = {k: v for k, v in {"date": day, "week": week, "month": month}.items() if v}
+    if len(chosen) > 1:
+        fail("give at most one of --date, --week, --month")
+    if not chosen:
+        chosen = {"date": datetime.now(UTC).date().isoformat()}
+    eng = engine()
+    _run_sync("Hugging Face", lambda: sync.sync_hf(eng, chosen), as_json)
+
+
+def _period(day: str | None, week: str | None, month: str | None) -> tuple[Any, Any]:
+    given = [v for v in (day, week, month) if v]
+    if len(given) > 1:
+        fail("give at most one of --day, --week, --month")
+    try:
+        if day:
+            return day_range(day)
+        if week:
+            return week_range(week)
+        if month:
+            return month_range(month)
+    except PeriodError as exc:
+        fail(str(exc))
+    return None, None
+
+
+@app.command("list")
+def list_(
+    day: str | None = typer.Option(None, "--day", help="YYYY-MM-DD, today or yesterday."),
+    week: str | None = typer.Option(None, "--week", help="ISO week YYYY-Www or a day in it."),
+    month: str | None = typer.Option(None, "--month", help="YYYY-MM."),
+    limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="At most N papers."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """List papers, newest first (undated last); optionally those of one day, week or month."""
+    start, end = _period(day, week, month)
+    with engine().connect() as conn:
+        rows = queries.list_papers(conn, start, end, limit)
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        out.print("no papers" + (" in that period" if start else " yet: try `papertide import`"))
+        return
+    table = Table(show_lines=False, box=None, pad_edge=False)
+    table.add_column("id", style="cyan", no_wrap=True)
+    table.add_column("published", no_wrap=True)
+    table.add_column("title")
+    for row in rows:
+        published = row["published_at"].date().isoformat() if row["published_at"] else "-"
+        table.add_row(row["id"], published, row["title"])
+    out.print(table)
+
+
+@app.command()
+def show(
+    paper_id: str = typer.Argument(..., metavar="ID", help="Paper id, arXiv id or DOI."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Show one paper with its links and sources."""
+    with engine().connect() as conn:
+        paper = queries.get_paper(conn, paper_id)
+    if paper is None:
+        fail(f"no paper with id {paper_id!r}", EXIT_NOTHING_READ)
+        return
+    if as_json:
+        emit_json(paper)
+        return
+    out.print(f"[bold]{paper['title']}[/]", highlight=False)
+    out.print(f"id: {paper['id']}", highlight=False)
+    if paper["authors"]:
+        out.print(", ".join(paper["authors"]), highlight=False, markup=False)
+    dates = [f"{k.removesuffix('_at')} {paper[k]:%Y-%m-%d}" for k in ("published_at", "updated_at")
+             if paper[k]]
+    if dates:
+        out.print("; ".join(dates))
+    if paper["categories"]:
+        out.print("categories: " + ", ".join(paper["categories"]), highlight=False)
+    for label, key in (("abs", "abs_url"), ("pdf", "pdf_url"), ("project", "project_url")):
+        if paper[key]:
+            out.print(f"{label}: {paper[key]}", highlight=False)
+    for url in paper["code_urls"]:
+        out.print(f"code: {url}", highlight=False)
+    if paper["upstream_upvotes"] is not None:
+        out.print(f"Hugging Face upvotes: {paper['upstream_upvotes']}")
+    if paper["abstract"]:
+        out.print()
+        out.print(paper["abstract"], highlight=False, markup=False)
+    out.print()
+    for source in paper["sources"]:
+        out.print(
+            f"source {source['source']}:{source['source_id']} "
+            f"(first seen {source['first_seen_at']:%Y-%m-%d %H:%M})",
+            highlight=False,
+            markup=False,
+        )
+
+
+@app.command()
+def stats(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Counts of papers, sources, users and votes."""
+    with engine().connect() as conn:
+        figures = queries.stats(conn)
+    if as_json:
+        emit_json(figures)
+        return
+    for key, value in figures.items():
+        out.print(f"{key}: {value}", highlight=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

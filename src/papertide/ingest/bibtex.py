@@ -1,0 +1,89 @@
+"""BibTeX files as Zotero, Google Scholar or Better BibTeX export them (bibtexparser v2)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import BinaryIO
+
+import bibtexparser
+from bibtexparser import middlewares
+
+from papertide.ingest.base import Item, build_record, parse_date, text_stream
+from papertide.ingest.fields import as_list
+from papertide.records import Reject, normalize_arxiv_id
+
+FORMAT = "bibtex"
+
+# bibtexparser logs every failed block; papertide reports them as rejects instead.
+logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1
+)}
+
+
+def _middlewares() -> list[middlewares.Middleware]:
+    return [
+        middlewares.NormalizeFieldKeys(),
+        middlewares.LatexDecodingMiddleware(),
+        middlewares.SeparateCoAuthors(),
+        middlewares.SplitNameParts(),
+        middlewares.MergeNameParts(style="first"),
+    ]
+
+
+def _arxiv_id(fields: dict[str, str]) -> str | None:
+    prefix = (fields.get("archiveprefix") or fields.get("eprinttype") or "").lower()
+    if fields.get("eprint") and (prefix == "arxiv" or not prefix):
+        found = normalize_arxiv_id(fields["eprint"])
+        if found:
+            return found
+    for name in ("journal", "url", "note", "howpublished"):
+        value = fields.get(name, "")
+        if "arxiv" in value.lower():
+            found = normalize_arxiv_id(value.split("arXiv:")[-1])
+            if found:
+                return found
+    return None
+
+
+def _date(fields: dict[str, str]) -> str | None:
+    if fields.get("date"):
+        return fields["date"]
+    year = fields.get("year", "").strip()
+    if not year:
+        return None
+    month = fields.get("month", "").strip().lower()[:3]
+    number = _MONTHS.get(month) or (int(month) if month.isdigit() and 1 <= int(month) <= 12 else 1)
+    return f"{year}-{number:02d}-01"
+
+
+def read(stream: BinaryIO, origin: str) -> Iterator[Item]:
+    text = text_stream(stream).read()
+    try:
+        library = bibtexparser.parse_string(text, append_middleware=_middlewares())
+    except Exception as exc:  # the parser has no narrower error type for what it cannot split
+        yield Reject(where=origin, reason=f"unreadable BibTeX: {exc}")
+        return
+    for block in library.failed_blocks:
+        line = getattr(block, "start_line", 0) + 1
+        yield Reject(where=f"{origin}:{line}", reason=f"malformed BibTeX entry: {block.error}")
+    for entry in library.entries:
+        fields = {key: field.value for key, field in entry.fields_dict.items()}
+        text_fields = {k: v for k, v in fields.items() if isinstance(v, str)}
+        url = text_fields.get("url", "")
+        yield build_record(
+            f"{origin}:{entry.start_line + 1}",
+            source=FORMAT,
+            source_id="",
+            title=text_fields.get("title", ""),
+            abstract=text_fields.get("abstract", ""),
+            authors=as_list(fields.get("author", [])),
+            published_at=parse_date(_date(text_fields)),
+            arxiv_id=_arxiv_id(text_fields),
+            doi=text_fields.get("doi") or None,
+            abs_url=url if url.startswith(("http://", "https://")) else None,
+            categories=as_list(text_fields.get("primaryclass", "")),
+            keywords=as_list(text_fields.get("keywords", "")),
+        )

@@ -1,0 +1,91 @@
+"""Hugging Face daily papers: the JSON of /api/daily_papers (saved files and the live API).
+
+Items look like {paper: {id, title, summary, authors: [{name}], publishedAt, upvotes, githubRepo,
+githubStars, projectPage, ai_keywords, ...}, publishedAt, numComments, submittedBy, ...}. Unknown
+fields are ignored and every optional field may be missing.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from papertide.ingest.base import Item, build_record, parse_date, text_stream
+from papertide.ingest.http import PoliteClient
+from papertide.ingest.fields import as_int, as_list, as_text
+from papertide.records import Reject, normalize_arxiv_id
+
+FORMAT = "hf"
+API_URL = "https://huggingface.co/api/daily_papers"
+
+
+def record_from_item(item: dict[str, Any], where: str) -> Item:
+    paper = item.get("paper") if isinstance(item.get("paper"), dict) else item
+    paper_id = as_text(paper.get("id"))
+    arxiv_id = normalize_arxiv_id(paper_id) if paper_id else None
+    code = [as_text(paper.get("githubRepo"))] if paper.get("githubRepo") else []
+    return build_record(
+        where,
+        source=FORMAT,
+        source_id=arxiv_id or paper_id,
+        title=as_text(paper.get("title") or item.get("title")),
+        abstract=as_text(paper.get("summary") or item.get("summary")),
+        authors=as_list(paper.get("authors")),
+        published_at=parse_date(paper.get("publishedAt") or item.get("publishedAt")),
+        arxiv_id=arxiv_id,
+        code_urls=code,
+        project_url=as_text(paper.get("projectPage")) or None,
+        upstream_upvotes=as_int(paper.get("upvotes")),
+        github_stars=as_int(paper.get("githubStars")),
+        keywords=as_list(paper.get("ai_keywords")),
+    )
+
+
+def items_from_json(document: Any) -> list[Any] | None:
+    """The item list of a daily-papers response, or None if DOCUMENT is not one."""
+    if isinstance(document, list):
+        return document
+    if isinstance(document, dict):
+        for key in ("papers", "items", "dailyPapers"):
+            if isinstance(document.get(key), list):
+                return document[key]
+        if isinstance(document.get("paper"), dict):
+            return [document]
+    return None
+
+
+def read(stream: BinaryIO, origin: str) -> Iterator[Item]:
+    try:
+        document = json.load(text_stream(stream))
+    except (json.JSONDecodeError, RecursionError, UnicodeError) as exc:
+        yield Reject(where=origin, reason=f"invalid JSON: {exc}")
+        return
+    items = items_from_json(document)
+    if items is None:
+        yield Reject(where=origin, reason="not a list of daily-papers items")
+        return
+    for index, item in enumerate(items):
+        where = f"{origin}[{index}]"
+        if not isinstance(item, dict):
+            yield Reject(where=where, reason="item is not a JSON object")
+            continue
+        yield record_from_item(item, where)
+
+
+PAGE_SIZE = 100
+MIN_INTERVAL = 1.0
+
+
+def fetch_pages(
+    client: PoliteClient, base_url: str, period: dict[str, str], page: int = 0
+) -> Iterator[tuple[list[Item], dict[str, Any]]]:
+    """Pages of /api/daily_papers for one date=, week= or month= period."""
+    while True:
+        body = client.get(base_url, params={**period, "p": page, "limit": PAGE_SIZE})
+        items = list(read(io.BytesIO(body), f"hf-api?p={page}"))
+        page += 1
+        yield items, {"page": page}
+        if len(items) < PAGE_SIZE:
+            return

@@ -1,0 +1,157 @@
+"""Running an ingest job: batches into transactions, checkpoints, counts and rejects."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from papertide.ingest.base import Item
+from papertide.ingest.formats import READERS, detect
+from papertide.records import PaperRecord, Reject
+from papertide.store import jobs
+from papertide.store.writer import BatchResult, save_batch
+
+BATCH_SIZE = 1000
+# A garbage file can yield millions of rejects; the count stays exact, the list is capped.
+MAX_LISTED_REJECTS = 10_000
+
+Batch = tuple[list[Item], dict[str, Any]]
+
+
+@dataclass
+class ImportSummary:
+    new: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    rejected_count: int = 0
+    rejected: list[Reject] = field(default_factory=list)
+    warnings: list[Reject] = field(default_factory=list)
+    resumed_jobs: int = 0
+
+    @property
+    def accepted(self) -> int:
+        return self.new + self.updated + self.duplicates
+
+    def reject(self, item: Reject) -> None:
+        self.rejected_count += 1
+        if len(self.rejected) < MAX_LISTED_REJECTS:
+            self.rejected.append(item)
+
+    def add(self, batch: BatchResult) -> None:
+        self.new += batch.new
+        self.updated += batch.updated
+        self.duplicates += batch.duplicates
+
+    def as_json(self) -> dict[str, Any]:
+        """The documented `--json` shape of import and sync (see README)."""
+        return {
+            "new": self.new,
+            "updated": self.updated,
+            "duplicates": self.duplicates,
+            "rejected_count": self.rejected_count,
+            "rejected": [r.model_dump() for r in self.rejected],
+            "warnings": [w.model_dump() for w in self.warnings],
+            "resumed_jobs": self.resumed_jobs,
+        }
+
+
+def run_batches(
+    engine: Engine, job: str, batches: Iterable[Batch], summary: ImportSummary
+) -> None:
+    """Store each batch in one transaction together with its checkpoint; clear it when done."""
+    with engine.begin() as conn:
+        run_id = jobs.start_run(conn, job)
+    before = (summary.new, summary.updated, summary.duplicates, summary.rejected_count)
+    for items, state in batches:
+        records: list[PaperRecord] = []
+        for item in items:
+            if isinstance(item, Reject):
+                summary.reject(item)
+            else:
+                records.append(item)
+                summary.warnings.extend(
+                    Reject(where=item.source_id, reason=w) for w in item.warnings
+                )
+        with engine.begin() as conn:
+            summary.add(save_batch(conn, records))
+            jobs.save_checkpoint(conn, job, state)
+    with engine.begin() as conn:
+        jobs.clear_checkpoint(conn, job)
+        after = (summary.new, summary.updated, summary.duplicates, summary.rejected_count)
+        new, updated, duplicates, rejected = (a - b for a, b in zip(after, before, strict=True))
+        jobs.finish_run(
+            conn, run_id, new=new, updated=updated, duplicates=duplicates, rejected=rejected
+        )
+
+
+def file_job(path: Path, fmt: str) -> str:
+    """A job name that changes when the file does, so a checkpoint never applies to new content."""
+    digest = hashlib.sha1()
+    with path.open("rb") as handle:
+        digest.update(handle.read(1 << 20))
+    size = path.stat().st_size
+    return f"import:{fmt}:{path.resolve()}:{size}:{digest.hexdigest()[:16]}"
+
+
+def _file_batches(
+    items: Iterator[Item], skip: int, on_item: Callable[[], None] | None, summary: ImportSummary
+) -> Iterator[Batch]:
+    """Group items into batches; the first SKIP items were stored by an interrupted run."""
+    batch: list[Item] = []
+    done = 0
+    for item in items:
+        done += 1
+        if on_item:
+            on_item()
+        if done <= skip:
+            if isinstance(item, Reject):
+                summary.reject(item)  # stored runs report their rejects again, records are not
+            continue
+        batch.append(item)
+        if len(batch) >= BATCH_SIZE:
+            yield batch, {"done": done}
+            batch = []
+    if batch:
+        yield batch, {"done": done}
+
+
+def import_file(
+    engine: Engine,
+    path: Path,
+    fmt: str = "auto",
+    summary: ImportSummary | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> ImportSummary:
+    """Import one file; resumes from the checkpoint an interrupted import of it left."""
+    summary = summary or ImportSummary()
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        summary.reject(Reject(where=str(path), reason=f"cannot open: {exc.strerror or exc}"))
+        return summary
+    with handle:
+        if path.stat().st_size == 0:
+            summary.reject(Reject(where=str(path), reason="empty file"))
+            return summary
+        if fmt == "auto":
+            fmt = detect(handle, path.name)
+        job = file_job(path, fmt)
+        with engine.connect() as conn:
+            state = jobs.load_checkpoint(conn, job) or {}
+        skip = int(state.get("done", 0))
+        summary.resumed_jobs += 1 if skip else 0
+        size = path.stat().st_size
+
+        def tick() -> None:
+            # A reader's text wrapper closes the handle when it is done with it.
+            if on_progress:
+                on_progress(size if handle.closed else handle.tell())
+
+        items = READERS[fmt](handle, str(path))
+        run_batches(engine, job, _file_batches(items, skip, tick, summary), summary)
+    return summary

@@ -1,0 +1,96 @@
+"""JSON Lines and CSV files with at least a title column."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from papertide.ingest.base import Item, build_record, parse_date, text_stream
+from papertide.ingest.fields import as_list, as_text, first
+from papertide.ingest.hf import record_from_item
+from papertide.records import Reject, normalize_arxiv_id
+
+# One CSV cell may hold a whole abstract (or a bogus 50 MB one, which the record then cuts).
+csv.field_size_limit(sys.maxsize)
+
+
+def record_from_mapping(row: dict[str, Any], source: str, where: str) -> Item:
+    """A record from a flat mapping with the usual column names of paper exports."""
+    url = as_text(first(row, "url", "link", "abs_url", "arxiv_url"))
+    arxiv = as_text(first(row, "arxiv_id", "arxiv", "eprint", "id"))
+    arxiv_id = normalize_arxiv_id(arxiv) if arxiv else None
+    if not arxiv_id and "arxiv.org" in url:
+        arxiv_id = normalize_arxiv_id(url)
+    code = first(row, "code_urls", "code_url", "code", "github", "github_repo", "githubrepo")
+    return build_record(
+        where,
+        source=source,
+        title=as_text(first(row, "title", "name")),
+        abstract=as_text(first(row, "abstract", "summary", "abstractnote", "description")),
+        authors=as_list(first(row, "authors", "author", "creators")),
+        published_at=parse_date(
+            first(row, "published_at", "published", "date", "publishedat", "year")
+        ),
+        updated_at=parse_date(first(row, "updated_at", "updated")),
+        categories=as_list(first(row, "categories", "category", "tags")),
+        arxiv_id=arxiv_id,
+        doi=as_text(first(row, "doi")) or None,
+        abs_url=url if url.startswith(("http://", "https://")) else None,
+        pdf_url=as_text(first(row, "pdf_url", "pdf")) or None,
+        code_urls=as_list(code),
+        project_url=as_text(first(row, "project_url", "projectpage", "project_page")) or None,
+        keywords=as_list(first(row, "keywords", "ai_keywords")),
+    )
+
+
+def read_jsonl(stream: BinaryIO, origin: str) -> Iterator[Item]:
+    for number, line in enumerate(text_stream(stream), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        where = f"{origin}:{number}"
+        try:
+            row = json.loads(line)
+        except (json.JSONDecodeError, RecursionError) as exc:
+            yield Reject(where=where, reason=f"invalid JSON: {exc}")
+            continue
+        if not isinstance(row, dict):
+            yield Reject(where=where, reason="not a JSON object")
+            continue
+        if isinstance(row.get("paper"), dict):  # a Hugging Face daily-papers item, one per line
+            yield record_from_item(row, where)
+            continue
+        yield record_from_mapping(row, "jsonl", where)
+
+
+def read_csv(stream: BinaryIO, origin: str) -> Iterator[Item]:
+    text = text_stream(stream)
+    header_line = text.readline(65536)
+    text.seek(0)
+    try:
+        dialect = csv.Sniffer().sniff(header_line, delimiters=",\t;")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(text, dialect=dialect)
+    try:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        yield Reject(where=f"{origin}:1", reason=f"unreadable CSV header: {exc}")
+        return
+    if "title" not in header and "name" not in header:
+        yield Reject(where=f"{origin}:1", reason="CSV header has no 'title' column")
+        return
+    while True:
+        where = f"{origin}:{reader.line_num + 1}"
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield Reject(where=where, reason=f"malformed CSV row: {exc}")
+            continue
+        row.pop(None, None)  # cells beyond the header
+        yield record_from_mapping(row, "csv", where)

@@ -1,0 +1,248 @@
+"""The normalized paper record every source yields, and the rules that identify and merge them.
+
+Sources turn their own formats into `PaperRecord`s; the store merges all records of one paper
+with `merge_records`. Keeping these rules pure (no I/O) makes them easy to test exhaustively.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+MAX_TITLE_CHARS = 1_000
+MAX_ABSTRACT_CHARS = 100_000
+
+# Higher wins when two sources disagree on a field: curated metadata beats scraped text.
+SOURCE_PRIORITY: dict[str, int] = {
+    "arxiv": 60,
+    "oai": 60,
+    "hf": 50,
+    "bibtex": 40,
+    "jsonl": 30,
+    "csv": 30,
+    "listing": 10,
+}
+
+
+class Reject(BaseModel):
+    """A record a reader could not use, with where it was and why."""
+
+    where: str
+    reason: str
+
+
+class PaperRecord(BaseModel):
+    """One paper as one source saw it."""
+
+    source: str
+    source_id: str = ""
+    title: str
+    abstract: str = ""
+    authors: list[str] = Field(default_factory=list)
+    published_at: datetime | None = None
+    updated_at: datetime | None = None
+    categories: list[str] = Field(default_factory=list)
+    arxiv_id: str | None = None
+    doi: str | None = None
+    abs_url: str | None = None
+    pdf_url: str | None = None
+    code_urls: list[str] = Field(default_factory=list)
+    project_url: str | None = None
+    upstream_upvotes: int | None = None
+    github_stars: int | None = None
+    keywords: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list, exclude=True)
+
+    def model_post_init(self, __context: Any) -> None:
+        self.title = clean_text(self.title)
+        self.abstract = clean_text(self.abstract)
+        if len(self.title) > MAX_TITLE_CHARS:
+            raise ValueError(f"title too long ({len(self.title)} chars)")
+        if not title_key(self.title):
+            raise ValueError("missing title")
+        if len(self.abstract) > MAX_ABSTRACT_CHARS:
+            self.warnings.append(
+                f"abstract cut from {len(self.abstract)} to {MAX_ABSTRACT_CHARS} chars"
+            )
+            self.abstract = self.abstract[:MAX_ABSTRACT_CHARS]
+        self.authors = [a for a in (clean_text(a) for a in self.authors) if a]
+        self.arxiv_id = normalize_arxiv_id(self.arxiv_id) if self.arxiv_id else None
+        if not self.arxiv_id and self.doi:
+            self.arxiv_id = arxiv_id_from_doi(self.doi)
+        self.doi = normalize_doi(self.doi) if self.doi else None
+        if self.arxiv_id:
+            self.abs_url = self.abs_url or f"https://arxiv.org/abs/{self.arxiv_id}"
+            self.pdf_url = self.pdf_url or f"https://arxiv.org/pdf/{self.arxiv_id}"
+        found = find_code_urls(self.abstract)
+        self.code_urls = _unique([*(normalize_code_url(u) for u in self.code_urls), *found])
+        if not self.source_id:
+            self.source_id = self.paper_id
+
+    @property
+    def paper_id(self) -> str:
+        return paper_id_for(self.arxiv_id, self.doi, self.title)
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(i for i in items if i))
+
+
+_WS = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(text: str | None) -> str:
+    """Collapse whitespace and drop control characters; keeps the text otherwise as written."""
+    if not text:
+        return ""
+    return _WS.sub(" ", _CONTROL.sub(" ", text)).strip()
+
+
+# LaTeX accent commands and braces as BibTeX exports write them, e.g. {\"u}ber, \emph{x}.
+_LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+\*?|\\.")
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalize_title(title: str) -> str:
+    """The comparison form of a title: case, punctuation, whitespace, LaTeX and accents removed."""
+    text = _LATEX_COMMAND.sub("", title)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return _WS.sub(" ", _NON_WORD.sub(" ", text.casefold())).strip()
+
+
+def title_key(title: str) -> str:
+    """Short stable hash of the normalized title, or "" for a title with no word in it."""
+    normalized = normalize_title(title)
+    if not normalized:
+        return ""
+    return hashlib.sha1(normalized.encode("utf-8")).hexdigest()[:12]
+
+
+_NEW_ARXIV = re.compile(r"(?<![\d.])(\d{4}\.\d{4,5})(?:v\d+)?(?![\d])")
+_OLD_ARXIV = re.compile(r"([a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?")
+
+
+def normalize_arxiv_id(value: str) -> str | None:
+    """'http://arxiv.org/abs/2401.01234v2', 'arXiv:2401.01234' -> '2401.01234'; None if absent."""
+    value = value.strip()
+    match = _NEW_ARXIV.search(value)
+    if match:
+        return match.group(1)
+    match = _OLD_ARXIV.search(value)
+    if match:
+        return match.group(1)
+    return None
+
+
+def arxiv_id_from_doi(doi: str) -> str | None:
+    """arXiv's own DOIs (10.48550/arXiv.2401.01234) name an arXiv paper."""
+    match = re.search(r"10\.48550/arxiv\.(.+)$", doi.strip(), re.IGNORECASE)
+    return normalize_arxiv_id(match.group(1)) if match else None
+
+
+def normalize_doi(value: str) -> str | None:
+    value = value.strip()
+    value = re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", "", value, flags=re.IGNORECASE)
+    if not re.match(r"^10\.\d{4,9}/\S+$", value):
+        return None
+    return value.lower()
+
+
+def paper_id_for(arxiv_id: str | None, doi: str | None, title: str) -> str:
+    """arXiv id when known, else DOI, else a short hash of the normalized title."""
+    if arxiv_id:
+        return arxiv_id
+    if doi:
+        return f"doi:{doi}"
+    return f"title:{title_key(title)}"
+
+
+_CODE_URL = re.compile(
+    r"(?:https?://)?(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co)/[^\s<>\"'{}|\\^`\[\]]+",
+    re.IGNORECASE,
+)
+_TRAILING = ".,;:!?)]}'\"*"
+
+
+def normalize_code_url(url: str) -> str:
+    """Canonical https URL; GitHub/GitLab trimmed to owner/repo, trailing punctuation removed."""
+    url = url.strip().rstrip(_TRAILING)
+    url = re.sub(r"^(?:https?://)?(?:www\.)?", "", url, flags=re.IGNORECASE)
+    host, _, path = url.partition("/")
+    host = host.lower()
+    parts = [p for p in path.split("/") if p]
+    if host in ("github.com", "gitlab.com"):
+        if len(parts) < 2:
+            return ""
+        parts = parts[:2]
+        parts[1] = parts[1].removesuffix(".git")
+    elif not parts or parts[0] in ("papers", "docs", "blog", "login", "join"):
+        return ""  # huggingface.co pages that are not code, models, datasets or spaces
+    return f"https://{host}/" + "/".join(parts)
+
+
+def find_code_urls(text: str) -> list[str]:
+    return _unique([normalize_code_url(m.group(0)) for m in _CODE_URL.finditer(text)])
+
+
+# Fields copied from the best record that has them, in priority order.
+_SCALAR_FIELDS = (
+    "title",
+    "published_at",
+    "updated_at",
+    "arxiv_id",
+    "doi",
+    "abs_url",
+    "pdf_url",
+    "project_url",
+    "upstream_upvotes",
+    "github_stars",
+)
+_LIST_FIELDS = ("authors", "categories")
+
+
+def merge_records(records: list[PaperRecord]) -> dict[str, Any]:
+    """Merge every source's view of one paper into the stored paper fields.
+
+    Deterministic whatever the order records arrive in, so re-merging is idempotent. A field comes
+    from the highest-priority source that has it; abstracts prefer the longest among the
+    highest-priority sources, because listing pages and BibTeX often carry truncated text.
+    """
+    ranked = sorted(
+        records,
+        key=lambda r: (-SOURCE_PRIORITY.get(r.source, 0), r.source, r.source_id),
+    )
+    merged: dict[str, Any] = {}
+    for name in _SCALAR_FIELDS:
+        merged[name] = next((getattr(r, name) for r in ranked if getattr(r, name)), None)
+    for name in _LIST_FIELDS:
+        merged[name] = next((getattr(r, name) for r in ranked if getattr(r, name)), [])
+    abstracts = [r for r in ranked if r.abstract]
+    if abstracts:
+        best = SOURCE_PRIORITY.get(abstracts[0].source, 0)
+        top = [r for r in abstracts if SOURCE_PRIORITY.get(r.source, 0) == best]
+        merged["abstract"] = max(top, key=lambda r: len(r.abstract)).abstract
+    else:
+        merged["abstract"] = ""
+    merged["code_urls"] = _unique([u for r in ranked for u in r.code_urls])
+    merged["keywords"] = _unique([k for r in ranked for k in r.keywords])
+    merged["title_key"] = title_key(merged["title"])
+    merged["id"] = paper_id_for(merged["arxiv_id"], merged["doi"], merged["title"])
+    return merged
+
+
+def match_keys(record: PaperRecord) -> list[str]:
+    """Keys that identify a paper across sources, strongest first."""
+    keys = []
+    if record.arxiv_id:
+        keys.append(f"arxiv:{record.arxiv_id}")
+    if record.doi:
+        keys.append(f"doi:{record.doi}")
+    keys.append(f"title:{title_key(record.title)}")
+    return keys

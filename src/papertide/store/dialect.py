@@ -1,0 +1,40 @@
+"""The only place that knows which database it talks to: per-dialect SQL and connection settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+
+
+def configure(engine: Engine) -> None:
+    """Connection settings each dialect needs to be a safe embedded or server store."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers (web, CLI) run while an import writes; NORMAL is durable in WAL mode
+        # up to the last checkpoint, which is what the resumable jobs rely on.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+
+def insert_ignoring_conflicts(table: Table, engine_name: str) -> Any:
+    """INSERT that silently skips rows whose primary or unique key already exists."""
+    if engine_name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing()
+    if engine_name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    raise NotImplementedError(f"database {engine_name!r} is not supported")
+
+
+def max_bind_params(engine_name: str) -> int:
+    """How many values one IN (...) list may carry."""
+    return 900 if engine_name == "sqlite" else 10_000

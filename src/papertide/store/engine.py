@@ -1,0 +1,79 @@
+"""Opening the database: URL resolution, engine settings and schema migrations."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from platformdirs import user_data_dir
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine, make_url
+
+from papertide.store import dialect
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class StoreError(Exception):
+    """The database cannot be opened or used; the message is meant for the user."""
+
+
+def default_url() -> str:
+    """PAPERTIDE_DB if set, else one SQLite file in the user's data directory."""
+    env = os.environ.get("PAPERTIDE_DB")
+    if env:
+        return env
+    return f"sqlite:///{Path(user_data_dir('papertide')) / 'papertide.db'}"
+
+
+def normalize_url(url: str) -> str:
+    """Accept a bare file path as shorthand for an SQLite database."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    return url
+
+
+def open_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
+    """Engine for URL with the schema brought to the latest migration."""
+    url = normalize_url(url or default_url())
+    try:
+        parsed = make_url(url)
+    except Exception as exc:
+        raise StoreError(f"not a database URL: {url}") from exc
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, future=True)
+    dialect.configure(engine)
+    if migrate:
+        upgrade(engine)
+    return engine
+
+
+def _alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+
+
+def upgrade(engine: Engine) -> None:
+    """Run pending migrations; a no-op (one cheap query) when the schema is current."""
+    try:
+        if current_revision(engine) == head_revision(engine):
+            return
+        command.upgrade(_alembic_config(engine), "head")
+    except Exception as exc:
+        raise StoreError(f"cannot open or migrate the database: {exc}") from exc

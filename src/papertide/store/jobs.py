@@ -1,0 +1,65 @@
+"""Checkpoints of resumable jobs and the log of ingest runs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.engine import Connection
+
+from papertide.store import dialect
+from papertide.store.schema import checkpoints, ingest_runs
+from papertide.store.writer import utcnow
+
+
+def load_checkpoint(conn: Connection, job: str) -> dict[str, Any] | None:
+    return conn.execute(
+        select(checkpoints.c.state).where(checkpoints.c.job == job)
+    ).scalar_one_or_none()
+
+
+def save_checkpoint(conn: Connection, job: str, state: dict[str, Any]) -> None:
+    """Record a job's position; call inside the transaction of the batch it covers."""
+    now = utcnow()
+    inserted = conn.execute(
+        dialect.insert_ignoring_conflicts(checkpoints, conn.engine.name),
+        [{"job": job, "state": state, "updated_at": now}],
+    )
+    if inserted.rowcount == 0:
+        conn.execute(
+            update(checkpoints)
+            .where(checkpoints.c.job == job)
+            .values(state=state, updated_at=now)
+        )
+
+
+def clear_checkpoint(conn: Connection, job: str) -> None:
+    conn.execute(delete(checkpoints).where(checkpoints.c.job == job))
+
+
+def start_run(conn: Connection, source: str) -> int:
+    result = conn.execute(ingest_runs.insert().values(source=source[:200], started_at=utcnow()))
+    return result.inserted_primary_key[0]
+
+
+def finish_run(
+    conn: Connection, run_id: int, *, new: int, updated: int, duplicates: int, rejected: int
+) -> None:
+    conn.execute(
+        update(ingest_runs)
+        .where(ingest_runs.c.id == run_id)
+        .values(
+            finished_at=utcnow(), new=new, updated=updated, duplicates=duplicates,
+            rejected=rejected,
+        )
+    )
+
+
+def last_finished(conn: Connection, source_prefix: str) -> datetime | None:
+    return conn.execute(
+        select(ingest_runs.c.finished_at)
+        .where(ingest_runs.c.source.startswith(source_prefix))
+        .order_by(ingest_runs.c.finished_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()

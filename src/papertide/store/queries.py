@@ -1,0 +1,125 @@
+"""Reading papers back: by id (aliases included), by period, and database statistics."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from papertide.store.schema import ingest_runs, paper_keys, paper_sources, papers, upvotes, users
+
+
+def resolve_id(conn: Connection, ref: str) -> str | None:
+    """The paper id for an id, a former id, an arXiv id with version, or a DOI."""
+    ref = ref.strip()
+    if conn.execute(select(papers.c.id).where(papers.c.id == ref)).first():
+        return ref
+    from papertide.records import normalize_arxiv_id, normalize_doi
+
+    candidates = [f"id:{ref}"]
+    arxiv_id = normalize_arxiv_id(ref)
+    if arxiv_id:
+        candidates.append(f"arxiv:{arxiv_id}")
+    doi = normalize_doi(ref.removeprefix("doi:"))
+    if doi:
+        candidates.append(f"doi:{doi}")
+    for key in candidates:
+        owner = conn.execute(
+            select(paper_keys.c.paper_id).where(paper_keys.c.key == key)
+        ).scalar_one_or_none()
+        if owner:
+            return owner
+    return None
+
+
+def get_paper(conn: Connection, ref: str) -> dict[str, Any] | None:
+    """One paper with its sources, or None."""
+    paper_id = resolve_id(conn, ref)
+    if paper_id is None:
+        return None
+    row = conn.execute(select(papers).where(papers.c.id == paper_id)).mappings().one()
+    paper = dict(row)
+    sources = conn.execute(
+        select(
+            paper_sources.c.source,
+            paper_sources.c.source_id,
+            paper_sources.c.first_seen_at,
+            paper_sources.c.last_seen_at,
+        )
+        .where(paper_sources.c.paper_id == paper_id)
+        .order_by(paper_sources.c.first_seen_at, paper_sources.c.id)
+    ).mappings()
+    paper["sources"] = [dict(s) for s in sources]
+    paper["votes"] = conn.execute(
+        select(func.count()).select_from(upvotes).where(upvotes.c.paper_id == paper_id)
+    ).scalar_one()
+    return paper
+
+
+LIST_COLUMNS = (
+    papers.c.id,
+    papers.c.title,
+    papers.c.authors,
+    papers.c.published_at,
+    papers.c.categories,
+    papers.c.abs_url,
+    papers.c.code_urls,
+    papers.c.upstream_upvotes,
+)
+
+
+def list_papers(
+    conn: Connection,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int | None = None,
+) -> list[dict[str, Any]]:
+    """Visible papers published in [start, end), newest first; undated papers last."""
+    query = select(*LIST_COLUMNS).where(papers.c.hidden.is_(False))
+    if start is not None:
+        query = query.where(papers.c.published_at >= start)
+    if end is not None:
+        query = query.where(papers.c.published_at < end)
+    query = query.order_by(
+        papers.c.published_at.is_(None), papers.c.published_at.desc(), papers.c.id
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def stats(conn: Connection) -> dict[str, Any]:
+    def count(table: Any) -> int:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+    by_source = conn.execute(
+        select(paper_sources.c.source, func.count(func.distinct(paper_sources.c.paper_id)))
+        .group_by(paper_sources.c.source)
+        .order_by(paper_sources.c.source)
+    ).tuples()
+    dates = conn.execute(select(func.min(papers.c.published_at), func.max(papers.c.published_at)))
+    oldest, newest = dates.one()
+    last_run = conn.execute(
+        select(ingest_runs.c.source, ingest_runs.c.finished_at)
+        .where(ingest_runs.c.finished_at.is_not(None))
+        .order_by(ingest_runs.c.finished_at.desc())
+        .limit(1)
+    ).first()
+    return {
+        "papers": count(papers),
+        "sources": count(paper_sources),
+        "papers_by_source": dict(by_source.all()),
+        "with_abstract": conn.execute(
+            select(func.count()).select_from(papers).where(papers.c.abstract != "")
+        ).scalar_one(),
+        "with_code": conn.execute(
+            select(func.count()).select_from(papers).where(papers.c.code_urls != [])
+        ).scalar_one(),
+        "oldest_published": oldest,
+        "newest_published": newest,
+        "users": count(users),
+        "upvotes": count(upvotes),
+        "last_import": {"source": last_run[0], "finished_at": last_run[1]} if last_run else None,
+    }

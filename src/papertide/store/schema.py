@@ -1,0 +1,118 @@
+"""Tables, in SQLAlchemy Core. Alembic migrations in `migrations/versions` create and evolve them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+papers = Table(
+    "papers",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("title", Text, nullable=False),
+    Column("title_key", String(12), nullable=False, index=True),
+    Column("abstract", Text, nullable=False, default=""),
+    Column("authors", JSON, nullable=False, default=list),
+    Column("published_at", DateTime, index=True),
+    Column("updated_at", DateTime),
+    Column("categories", JSON, nullable=False, default=list),
+    Column("arxiv_id", String(64), unique=True),
+    Column("doi", String(200), index=True),
+    Column("abs_url", Text),
+    Column("pdf_url", Text),
+    Column("code_urls", JSON, nullable=False, default=list),
+    Column("project_url", Text),
+    # Hugging Face community upvotes: an upstream signal, kept apart from papertide's own votes.
+    Column("upstream_upvotes", Integer),
+    Column("github_stars", Integer),
+    Column("keywords", JSON, nullable=False, default=list),
+    Column("hidden", Boolean, nullable=False, default=False),
+    Column("first_seen_at", DateTime, nullable=False),
+    # Bumped whenever stored fields change, so indexes can update incrementally.
+    Column("modified_at", DateTime, nullable=False, index=True),
+)
+
+# Every identifier a paper is known by: arxiv:ID, doi:DOI, title:HASH, and id:OLD for papers whose
+# stable id improved (e.g. a title-only paper later seen with its arXiv id), so old links resolve.
+paper_keys = Table(
+    "paper_keys",
+    metadata,
+    Column("key", String(250), primary_key=True),
+    Column("paper_id", String(200), ForeignKey("papers.id"), nullable=False, index=True),
+)
+
+paper_sources = Table(
+    "paper_sources",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("paper_id", String(200), ForeignKey("papers.id"), nullable=False, index=True),
+    Column("source", String(32), nullable=False),
+    Column("source_id", String(250), nullable=False),
+    Column("first_seen_at", DateTime, nullable=False),
+    Column("last_seen_at", DateTime, nullable=False),
+    # The normalized record exactly as this source gave it: merging is recomputed from these,
+    # so no source's data is ever lost by a merge.
+    Column("record", JSON, nullable=False),
+    UniqueConstraint("source", "source_id", name="uq_paper_sources_source_source_id"),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("email", String(320), unique=True),
+    Column("password_hash", Text),
+    Column("role", String(16), nullable=False, default="user"),
+    Column("created_at", DateTime, nullable=False),
+)
+
+upvotes = Table(
+    "upvotes",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("paper_id", String(200), ForeignKey("papers.id"), primary_key=True, index=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+# Resumable jobs: a job's position is written in the same transaction as the batch it covers.
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("job", String(500), primary_key=True),
+    Column("state", JSON, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+ingest_runs = Table(
+    "ingest_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(200), nullable=False),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+    Column("new", Integer, nullable=False, default=0),
+    Column("updated", Integer, nullable=False, default=0),
+    Column("duplicates", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+)

@@ -1,0 +1,315 @@
+"""Saving batches of source records: identity resolution, merging, and the counts a run reports.
+
+One batch is one transaction (the caller's `engine.begin()` block), so a crash leaves either the
+whole batch or none of it, together with the checkpoint that says how far a job got.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.engine import Connection
+
+from papertide.records import PaperRecord, match_keys, merge_records
+from papertide.store import dialect
+from papertide.store.schema import paper_keys, paper_sources, papers, upvotes
+
+# Stored paper columns that merging decides; a change in any of them makes the paper "updated".
+MERGED_COLUMNS = (
+    "title",
+    "title_key",
+    "abstract",
+    "authors",
+    "published_at",
+    "updated_at",
+    "categories",
+    "arxiv_id",
+    "doi",
+    "abs_url",
+    "pdf_url",
+    "code_urls",
+    "project_url",
+    "upstream_upvotes",
+    "github_stars",
+    "keywords",
+)
+
+
+@dataclass
+class BatchResult:
+    new: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    # Paper ids created or changed, for callers that maintain indexes.
+    changed_ids: set[str] = field(default_factory=set)
+
+    def add(self, other: BatchResult) -> None:
+        self.new += other.new
+        self.updated += other.updated
+        self.duplicates += other.duplicates
+        self.changed_ids |= other.changed_ids
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass
+class _Cluster:
+    """All records of one paper in this batch, plus what the store already had for it."""
+
+    paper_id: str | None  # existing paper id, None for a paper new in this batch
+    row: dict[str, Any] | None = None
+    sources: dict[tuple[str, str], PaperRecord] = field(default_factory=dict)
+    incoming: list[PaperRecord] = field(default_factory=list)
+
+    def strong_ids(self) -> tuple[set[str], set[str]]:
+        records = [*self.sources.values(), *self.incoming]
+        return ({r.arxiv_id for r in records if r.arxiv_id}, {r.doi for r in records if r.doi})
+
+
+def _conflicts(cluster: _Cluster, record: PaperRecord) -> bool:
+    """Same title but a different arXiv id or DOI: two papers, not one."""
+    arxiv_ids, dois = cluster.strong_ids()
+    if record.arxiv_id and arxiv_ids and record.arxiv_id not in arxiv_ids:
+        return True
+    return bool(record.doi and dois and record.doi not in dois)
+
+
+class _Resolver:
+    """Maps incoming records to existing papers or to new ones, loading what it needs in bulk."""
+
+    def __init__(self, conn: Connection, records: list[PaperRecord]) -> None:
+        self.conn = conn
+        self.limit = dialect.max_bind_params(conn.engine.name)
+        all_keys = sorted({k for r in records for k in match_keys(r)})
+        self.key_owner: dict[str, str] = {}
+        for chunk in _chunks(all_keys, self.limit):
+            rows = conn.execute(
+                select(paper_keys.c.key, paper_keys.c.paper_id).where(paper_keys.c.key.in_(chunk))
+            )
+            self.key_owner.update(dict(rows.tuples().all()))
+        source_refs = {(r.source, r.source_id) for r in records}
+        self.source_owner = self._source_owners(source_refs)
+        self.clusters: dict[str, _Cluster] = {}
+        self._load_clusters({*self.key_owner.values(), *self.source_owner.values()})
+        self.pending_key_owner: dict[str, _Cluster] = {}
+        # Stable ids the batch may create, checked in bulk so new papers need no lookup each.
+        self.checked_ids = {r.paper_id for r in records}
+        self.existing_ids: set[str] = set()
+        for chunk in _chunks(sorted(self.checked_ids), self.limit):
+            rows = conn.execute(select(papers.c.id).where(papers.c.id.in_(chunk)))
+            self.existing_ids.update(rows.scalars())
+
+    def _source_owners(self, refs: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        owners: dict[tuple[str, str], str] = {}
+        by_source: dict[str, list[str]] = {}
+        for source, source_id in refs:
+            by_source.setdefault(source, []).append(source_id)
+        for source, ids in by_source.items():
+            for chunk in _chunks(sorted(ids), self.limit):
+                rows = self.conn.execute(
+                    select(paper_sources.c.source_id, paper_sources.c.paper_id).where(
+                        paper_sources.c.source == source, paper_sources.c.source_id.in_(chunk)
+                    )
+                )
+                owners.update({(source, sid): pid for sid, pid in rows.tuples()})
+        return owners
+
+    def _load_clusters(self, paper_ids: set[str]) -> None:
+        for chunk in _chunks(sorted(paper_ids), self.limit):
+            for row in self.conn.execute(select(papers).where(papers.c.id.in_(chunk))).mappings():
+                self.clusters[row["id"]] = _Cluster(paper_id=row["id"], row=dict(row))
+            rows = self.conn.execute(
+                select(paper_sources.c.paper_id, paper_sources.c.record).where(
+                    paper_sources.c.paper_id.in_(chunk)
+                )
+            )
+            for paper_id, stored in rows.tuples():
+                record = PaperRecord.model_validate(stored)
+                self.clusters[paper_id].sources[(record.source, record.source_id)] = record
+
+    def cluster_for(self, record: PaperRecord) -> tuple[_Cluster, bool]:
+        """The cluster this record joins, and whether that cluster was created for it."""
+        owner = self.source_owner.get((record.source, record.source_id))
+        if owner in self.clusters:
+            return self.clusters[owner], False
+        for key in match_keys(record):
+            cluster = self.pending_key_owner.get(key)
+            if cluster is None and key in self.key_owner:
+                cluster = self.clusters.get(self.key_owner[key])
+            if cluster is not None and not _conflicts(cluster, record):
+                return cluster, False
+        return _Cluster(paper_id=None), True
+
+    def claim_keys(self, cluster: _Cluster, record: PaperRecord) -> None:
+        for key in match_keys(record):
+            if key not in self.key_owner and key not in self.pending_key_owner:
+                self.pending_key_owner[key] = cluster
+
+
+def save_batch(conn: Connection, records: list[PaperRecord]) -> BatchResult:
+    """Merge RECORDS into the store inside the caller's transaction."""
+    result = BatchResult()
+    if not records:
+        return result
+    now = utcnow()
+    resolver = _Resolver(conn, records)
+    touched: list[_Cluster] = []
+    statuses: list[tuple[_Cluster, bool]] = []
+    for record in records:
+        cluster, created = resolver.cluster_for(record)
+        if not cluster.incoming and all(c is not cluster for c in touched):
+            touched.append(cluster)
+        cluster.incoming.append(record)
+        resolver.claim_keys(cluster, record)
+        statuses.append((cluster, created))
+
+    writer = _Writes(conn, now)
+    changed_clusters = set()
+    for cluster in touched:
+        if writer.apply(cluster, resolver):
+            changed_clusters.add(id(cluster))
+            result.changed_ids.add(cluster.paper_id or "")
+    for cluster, created in statuses:
+        if created:
+            result.new += 1
+        elif id(cluster) in changed_clusters and cluster.row is not None:
+            result.updated += 1
+            changed_clusters.discard(id(cluster))  # count a paper once, extra records duplicate
+        else:
+            result.duplicates += 1
+    writer.flush()
+    return result
+
+
+class _Writes:
+    """Collects inserts and updates so each kind is one executemany per batch."""
+
+    def __init__(self, conn: Connection, now: datetime) -> None:
+        self.conn = conn
+        self.now = now
+        self.engine_name = conn.engine.name
+        self.new_papers: list[dict[str, Any]] = []
+        self.changed_papers: list[dict[str, Any]] = []
+        self.new_keys: list[dict[str, Any]] = []
+        self.new_sources: list[dict[str, Any]] = []
+        self.seen_sources: list[dict[str, Any]] = []
+
+    def apply(self, cluster: _Cluster, resolver: _Resolver) -> bool:
+        """Queue the writes for one cluster; True when the paper is new or its fields changed."""
+        fresh: dict[tuple[str, str], PaperRecord] = {}
+        for record in cluster.incoming:
+            fresh[(record.source, record.source_id)] = record
+        all_sources = {**cluster.sources, **fresh}
+        merged = merge_records(list(all_sources.values()))
+        stable_id = merged.pop("id")
+        values = {name: merged[name] for name in MERGED_COLUMNS}
+
+        if cluster.row is None:
+            cluster.paper_id = self._free_id(stable_id, resolver)
+            resolver.existing_ids.add(cluster.paper_id)
+            self.new_papers.append(
+                {"id": cluster.paper_id, **values, "hidden": False, "first_seen_at": self.now,
+                 "modified_at": self.now}
+            )
+            changed = True
+        else:
+            renamed = stable_id != cluster.paper_id and not self._exists(stable_id, resolver)
+            if renamed:
+                self._rename(cluster, stable_id, resolver)
+            old = {name: cluster.row[name] for name in MERGED_COLUMNS}
+            changed = renamed or old != values
+            if changed:
+                self.changed_papers.append(
+                    {"_id": cluster.paper_id, **values, "modified_at": self.now}
+                )
+
+        assert cluster.paper_id is not None
+        for key in {k for r in all_sources.values() for k in match_keys(r)}:
+            owner = resolver.key_owner.get(key)
+            if owner is None:
+                resolver.key_owner[key] = cluster.paper_id
+                self.new_keys.append({"key": key, "paper_id": cluster.paper_id})
+        for ref, record in fresh.items():
+            stored = record.model_dump(mode="json")
+            previous = cluster.sources.get(ref)
+            if previous is None:
+                self.new_sources.append(
+                    {"paper_id": cluster.paper_id, "source": ref[0], "source_id": ref[1],
+                     "first_seen_at": self.now, "last_seen_at": self.now, "record": stored}
+                )
+            else:
+                self.seen_sources.append(
+                    {"_source": ref[0], "_source_id": ref[1], "last_seen_at": self.now,
+                     "record": stored}
+                )
+        return changed
+
+    def _free_id(self, wanted: str, resolver: _Resolver) -> str:
+        candidate, n = wanted, 1
+        while self._exists(candidate, resolver):
+            n += 1
+            candidate = f"{wanted}~{n}"
+        return candidate
+
+    def _exists(self, paper_id: str, resolver: _Resolver) -> bool:
+        if paper_id in resolver.existing_ids:
+            return True
+        if paper_id in resolver.checked_ids:
+            return False
+        found = self.conn.execute(select(papers.c.id).where(papers.c.id == paper_id)).first()
+        return found is not None
+
+    def _rename(self, cluster: _Cluster, new_id: str, resolver: _Resolver) -> None:
+        """Give a paper its better stable id; the old id stays resolvable as an alias."""
+        old_id = cluster.paper_id
+        self.flush()
+        row = self.conn.execute(select(papers).where(papers.c.id == old_id)).mappings().one()
+        self.conn.execute(papers.insert(), [{**row, "id": new_id}])
+        for table in (paper_keys, paper_sources, upvotes):
+            self.conn.execute(
+                update(table).where(table.c.paper_id == old_id).values(paper_id=new_id)
+            )
+        self.conn.execute(delete(papers).where(papers.c.id == old_id))
+        self.new_keys.append({"key": f"id:{old_id}", "paper_id": new_id})
+        resolver.existing_ids.add(new_id)
+        cluster.paper_id = new_id
+
+    def flush(self) -> None:
+        conn = self.conn
+        if self.new_papers:
+            conn.execute(papers.insert(), self.new_papers)
+        if self.changed_papers:
+            conn.execute(
+                update(papers).where(papers.c.id == bindparam("_id")),
+                self.changed_papers,
+            )
+        if self.new_keys:
+            conn.execute(
+                dialect.insert_ignoring_conflicts(paper_keys, self.engine_name), self.new_keys
+            )
+        if self.new_sources:
+            conn.execute(paper_sources.insert(), self.new_sources)
+        if self.seen_sources:
+            conn.execute(
+                update(paper_sources).where(
+                    paper_sources.c.source == bindparam("_source"),
+                    paper_sources.c.source_id == bindparam("_source_id"),
+                ),
+                self.seen_sources,
+            )
+        for pending in (
+            self.new_papers, self.changed_papers, self.new_keys, self.new_sources,
+            self.seen_sources,
+        ):
+            pending.clear()
