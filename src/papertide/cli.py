@@ -40,8 +40,8 @@ app = typer.Typer(
 sync_app = typer.Typer(help="Fetch new papers from live sources.", no_args_is_help=True)
 app.add_typer(sync_app, name="sync")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 EXIT_USER_ERROR = 2
 EXIT_NOTHING_READ = 1

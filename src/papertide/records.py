@@ -10,7 +10,7 @@ import hashlib
 import re
 import unicodedata
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -45,6 +45,8 @@ class PaperRecord(BaseModel):
     abstract: str = ""
     authors: list[str] = Field(default_factory=list)
     published_at: datetime | None = None
+    # How much of published_at the source really knew: BibTeX often has only a year.
+    published_precision: Literal["day", "month", "year"] = "day"
     updated_at: datetime | None = None
     categories: list[str] = Field(default_factory=list)
     arxiv_id: str | None = None
@@ -57,13 +59,18 @@ class PaperRecord(BaseModel):
     github_stars: int | None = None
     keywords: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list, exclude=True)
+    # Derived in model_post_init and never stored: plain fields read much faster than
+    # pydantic private attributes, and the writer reads them several times per record.
+    title_key: str = Field(default="", exclude=True)
+    match_keys: list[str] = Field(default_factory=list, exclude=True)
 
     def model_post_init(self, __context: Any) -> None:
         self.title = clean_text(self.title)
         self.abstract = clean_text(self.abstract)
         if len(self.title) > MAX_TITLE_CHARS:
             raise ValueError(f"title too long ({len(self.title)} chars)")
-        if not title_key(self.title):
+        self.title_key = title_key(self.title)
+        if not self.title_key:
             raise ValueError("missing title")
         if len(self.abstract) > MAX_ABSTRACT_CHARS:
             self.warnings.append(
@@ -82,10 +89,17 @@ class PaperRecord(BaseModel):
         self.code_urls = _unique([*(normalize_code_url(u) for u in self.code_urls), *found])
         if not self.source_id:
             self.source_id = self.paper_id
+        self.match_keys = [
+            *([f"arxiv:{self.arxiv_id}"] if self.arxiv_id else []),
+            *([f"doi:{self.doi}"] if self.doi else []),
+            f"title:{self.title_key}",
+        ]
 
     @property
     def paper_id(self) -> str:
-        return paper_id_for(self.arxiv_id, self.doi, self.title)
+        if self.arxiv_id:
+            return self.arxiv_id
+        return f"doi:{self.doi}" if self.doi else f"title:{self.title_key}"
 
 
 def _unique(items: list[str]) -> list[str]:
@@ -93,14 +107,16 @@ def _unique(items: list[str]) -> list[str]:
 
 
 _WS = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_TO_SPACE = {c: " " for c in (*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F)}
 
 
 def clean_text(text: str | None) -> str:
     """Collapse whitespace and drop control characters; keeps the text otherwise as written."""
     if not text:
         return ""
-    return _WS.sub(" ", _CONTROL.sub(" ", text)).strip()
+    if not text.isprintable():
+        text = text.translate(_CONTROL_TO_SPACE)
+    return " ".join(text.split())
 
 
 # LaTeX accent commands and braces as BibTeX exports write them, e.g. {\"u}ber, \emph{x}.
@@ -110,9 +126,10 @@ _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 
 def normalize_title(title: str) -> str:
     """The comparison form of a title: case, punctuation, whitespace, LaTeX and accents removed."""
-    text = _LATEX_COMMAND.sub("", title)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = _LATEX_COMMAND.sub("", title) if "\\" in title else title
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
     return _WS.sub(" ", _NON_WORD.sub(" ", text.casefold())).strip()
 
 
@@ -188,6 +205,9 @@ def normalize_code_url(url: str) -> str:
 
 
 def find_code_urls(text: str) -> list[str]:
+    lowered = text.lower()
+    if "github" not in lowered and "gitlab" not in lowered and "huggingface" not in lowered:
+        return []  # the common case, and far cheaper than running the pattern
     return _unique([normalize_code_url(m.group(0)) for m in _CODE_URL.finditer(text)])
 
 
@@ -205,6 +225,7 @@ _SCALAR_FIELDS = (
     "github_stars",
 )
 _LIST_FIELDS = ("authors", "categories")
+_PRECISION_ORDER = ("day", "month", "year")
 
 
 def merge_records(records: list[PaperRecord]) -> dict[str, Any]:
@@ -214,13 +235,22 @@ def merge_records(records: list[PaperRecord]) -> dict[str, Any]:
     from the highest-priority source that has it; abstracts prefer the longest among the
     highest-priority sources, because listing pages and BibTeX often carry truncated text.
     """
+    if len(records) == 1:
+        return _from_single(records[0])
     ranked = sorted(
         records,
         key=lambda r: (-SOURCE_PRIORITY.get(r.source, 0), r.source, r.source_id),
     )
     merged: dict[str, Any] = {}
     for name in _SCALAR_FIELDS:
-        merged[name] = next((getattr(r, name) for r in ranked if getattr(r, name)), None)
+        merged[name] = next(
+            (getattr(r, name) for r in ranked if _present(getattr(r, name))), None
+        )
+    dated = [r for r in ranked if r.published_at]
+    if dated:  # a full date from any source beats a bare year from a higher-priority one
+        merged["published_at"] = min(
+            dated, key=lambda r: _PRECISION_ORDER.index(r.published_precision)
+        ).published_at
     for name in _LIST_FIELDS:
         merged[name] = next((getattr(r, name) for r in ranked if getattr(r, name)), [])
     abstracts = [r for r in ranked if r.abstract]
@@ -237,12 +267,20 @@ def merge_records(records: list[PaperRecord]) -> dict[str, Any]:
     return merged
 
 
-def match_keys(record: PaperRecord) -> list[str]:
-    """Keys that identify a paper across sources, strongest first."""
-    keys = []
-    if record.arxiv_id:
-        keys.append(f"arxiv:{record.arxiv_id}")
-    if record.doi:
-        keys.append(f"doi:{record.doi}")
-    keys.append(f"title:{title_key(record.title)}")
-    return keys
+def _present(value: Any) -> bool:
+    """Zero upvotes is information; an empty string is not."""
+    return value is not None and value != ""
+
+
+def _from_single(record: PaperRecord) -> dict[str, Any]:
+    """merge_records of one record, without the ranking work (the common case in bulk imports)."""
+    merged: dict[str, Any] = {
+        name: value if _present(value := getattr(record, name)) else None
+        for name in _SCALAR_FIELDS
+    }
+    for name in (*_LIST_FIELDS, "code_urls", "keywords"):
+        merged[name] = list(getattr(record, name))
+    merged["abstract"] = record.abstract
+    merged["title_key"] = record.title_key
+    merged["id"] = record.paper_id
+    return merged

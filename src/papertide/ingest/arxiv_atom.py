@@ -30,12 +30,7 @@ def _record(entry: etree._Element, where: str) -> Item:
     arxiv_id = normalize_arxiv_id(entry_id)
     if not arxiv_id:
         return Reject(where=where, reason=f"entry has no arXiv id ({entry_id[:100]!r})")
-    pdf = abs_url = None
-    for link in entry.findall("atom:link", NS):
-        if link.get("title") == "pdf":
-            pdf = link.get("href")
-        elif link.get("rel") == "alternate":
-            abs_url = link.get("href")
+    # abs and PDF links are derived from the id without version, so they show the latest one.
     primary = entry.find("arxiv:primary_category", NS)
     categories = [c.get("term", "") for c in entry.findall("atom:category", NS)]
     if primary is not None and primary.get("term"):
@@ -53,8 +48,6 @@ def _record(entry: etree._Element, where: str) -> Item:
         categories=[c for c in categories if c],
         arxiv_id=arxiv_id,
         doi=text_of(entry, "arxiv:doi", NS) or None,
-        abs_url=abs_url.replace("http://", "https://", 1) if abs_url else None,
-        pdf_url=pdf.replace("http://", "https://", 1) if pdf else None,
         code_urls=find_code_urls(comment),
     )
 

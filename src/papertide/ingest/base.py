@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any, BinaryIO
@@ -47,16 +48,39 @@ def parse_date(value: Any) -> datetime | None:
         text = str(value).strip()
         if not text or len(text) > 64:
             return None
-        try:
-            # Year-only and year-month dates default to the first day, not today's day.
-            parsed = date_parser.parse(text, default=datetime(2000, 1, 1))
-        except (ValueError, OverflowError):
+        parsed = _from_iso(text) or _from_any(text)
+        if parsed is None:
             return None
     if parsed.tzinfo is not None:
         parsed = parsed.astimezone(UTC).replace(tzinfo=None)
     if not 1900 <= parsed.year <= 2200:
         return None
     return parsed
+
+
+def _from_iso(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text)  # the common case, and far cheaper than dateutil
+    except ValueError:
+        return None
+
+
+def _from_any(text: str) -> datetime | None:
+    try:
+        # Year-only and year-month dates default to the first day, not today's day.
+        return date_parser.parse(text, default=datetime(2000, 1, 1))
+    except (ValueError, OverflowError):
+        return None
+
+
+def date_precision(value: Any) -> str:
+    """'year' for '2017', 'month' for '2017-06' or 'Jun 2017', else 'day'."""
+    text = str(value or "").strip()
+    if re.fullmatch(r"\d{4}", text):
+        return "year"
+    if re.fullmatch(r"\d{4}-\d{1,2}|[A-Za-z]{3,9}\.? \d{4}", text):
+        return "month"
+    return "day"
 
 
 def sniff_encoding(head: bytes) -> str:

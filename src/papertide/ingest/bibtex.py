@@ -9,7 +9,7 @@ from typing import BinaryIO
 import bibtexparser
 from bibtexparser import middlewares
 
-from papertide.ingest.base import Item, build_record, parse_date, text_stream
+from papertide.ingest.base import Item, build_record, date_precision, parse_date, text_stream
 from papertide.ingest.fields import as_list
 from papertide.records import Reject, normalize_arxiv_id
 
@@ -48,15 +48,18 @@ def _arxiv_id(fields: dict[str, str]) -> str | None:
     return None
 
 
-def _date(fields: dict[str, str]) -> str | None:
+def _date(fields: dict[str, str]) -> tuple[str | None, str]:
+    """The publication date and how precise it is ('day', 'month' or 'year')."""
     if fields.get("date"):
-        return fields["date"]
+        return fields["date"], date_precision(fields["date"])
     year = fields.get("year", "").strip()
     if not year:
-        return None
+        return None, "day"
     month = fields.get("month", "").strip().lower()[:3]
-    number = _MONTHS.get(month) or (int(month) if month.isdigit() and 1 <= int(month) <= 12 else 1)
-    return f"{year}-{number:02d}-01"
+    number = _MONTHS.get(month) or (int(month) if month.isdigit() and 1 <= int(month) <= 12 else 0)
+    if not number:
+        return year, "year"
+    return f"{year}-{number:02d}-01", "month"
 
 
 def read(stream: BinaryIO, origin: str) -> Iterator[Item]:
@@ -68,11 +71,13 @@ def read(stream: BinaryIO, origin: str) -> Iterator[Item]:
         return
     for block in library.failed_blocks:
         line = getattr(block, "start_line", 0) + 1
-        yield Reject(where=f"{origin}:{line}", reason=f"malformed BibTeX entry: {block.error}")
+        reason = getattr(block.error, "abort_reason", "") or type(block.error).__name__
+        yield Reject(where=f"{origin}:{line}", reason=f"malformed BibTeX entry: {reason.strip()}")
     for entry in library.entries:
         fields = {key: field.value for key, field in entry.fields_dict.items()}
         text_fields = {k: v for k, v in fields.items() if isinstance(v, str)}
         url = text_fields.get("url", "")
+        published, precision = _date(text_fields)
         yield build_record(
             f"{origin}:{entry.start_line + 1}",
             source=FORMAT,
@@ -80,7 +85,8 @@ def read(stream: BinaryIO, origin: str) -> Iterator[Item]:
             title=text_fields.get("title", ""),
             abstract=text_fields.get("abstract", ""),
             authors=as_list(fields.get("author", [])),
-            published_at=parse_date(_date(text_fields)),
+            published_at=parse_date(published),
+            published_precision=precision,
             arxiv_id=_arxiv_id(text_fields),
             doi=text_fields.get("doi") or None,
             abs_url=url if url.startswith(("http://", "https://")) else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from functools import cache
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -18,15 +19,27 @@ OAI = "http://www.openarchives.org/OAI/2.0/"
 ARXIV = "http://arxiv.org/OAI/arXiv/"
 ARXIV_RAW = "http://arxiv.org/OAI/arXivRaw/"
 NS = {"oai": OAI, "a": ARXIV, "r": ARXIV_RAW}
+
+
+@cache
+def _clark(path: str) -> str:
+    """'a:authors/a:author' -> '{ns}authors/{ns}author': lxml finds these without a prefix map."""
+    return "/".join(
+        "{%s}%s" % (NS[step.split(":")[0]], step.split(":")[1]) for step in path.split("/")
+    )
 API_URL = "https://oaipmh.arxiv.org/oai"
 
 
 def _authors_arxiv(meta: etree._Element) -> list[str]:
     names = []
-    for author in meta.findall("a:authors/a:author", NS):
-        parts = [text_of(author, "a:forenames", NS), text_of(author, "a:keyname", NS),
-                 text_of(author, "a:suffix", NS)]
-        names.append(" ".join(p.strip() for p in parts if p.strip()))
+    for author in meta.iterfind(_clark("a:authors/a:author")):
+        # <forenames>, <keyname>, <suffix> children; their order in the name is fixed.
+        parts = {etree.QName(child).localname: (child.text or "").strip() for child in author}
+        name = " ".join(
+            parts[k] for k in ("forenames", "keyname", "suffix") if parts.get(k)
+        )
+        if name:
+            names.append(name)
     return names
 
 
@@ -41,39 +54,39 @@ def _authors_raw(text: str) -> list[str]:
 
 
 def _record(record: etree._Element, where: str) -> Item:
-    header = record.find("oai:header", NS)
-    identifier = text_of(header, "oai:identifier", NS)
+    header = record.find(_clark("oai:header"))
+    identifier = text_of(header, _clark("oai:identifier"))
     if header is not None and header.get("status") == "deleted":
         return Reject(where=where, reason=f"deleted upstream ({identifier})")
-    meta = record.find("oai:metadata/a:arXiv", NS)
+    meta = record.find(_clark("oai:metadata/a:arXiv"))
     ns = "a"
     if meta is None:
-        meta = record.find("oai:metadata/r:arXivRaw", NS)
+        meta = record.find(_clark("oai:metadata/r:arXivRaw"))
         ns = "r"
     if meta is None:
         return Reject(where=where, reason="no arXiv or arXivRaw metadata")
-    arxiv_id = normalize_arxiv_id(text_of(meta, f"{ns}:id", NS) or identifier)
+    arxiv_id = normalize_arxiv_id(text_of(meta, _clark(f"{ns}:id")) or identifier)
     if ns == "a":
         authors = _authors_arxiv(meta)
-        published = text_of(meta, "a:created", NS)
-        updated = text_of(meta, "a:updated", NS)
+        published = text_of(meta, _clark("a:created"))
+        updated = text_of(meta, _clark("a:updated"))
     else:
-        authors = _authors_raw(text_of(meta, "r:authors", NS))
-        dates = [text_of(v, "r:date", NS) for v in meta.findall("r:version", NS)]
+        authors = _authors_raw(text_of(meta, _clark("r:authors")))
+        dates = [text_of(v, _clark("r:date")) for v in meta.findall(_clark("r:version"))]
         published, updated = (dates[0], dates[-1]) if dates else ("", "")
-    comments = text_of(meta, f"{ns}:comments", NS)
+    comments = text_of(meta, _clark(f"{ns}:comments"))
     return build_record(
         where,
         source=FORMAT,
         source_id=arxiv_id or identifier,
-        title=text_of(meta, f"{ns}:title", NS),
-        abstract=text_of(meta, f"{ns}:abstract", NS),
+        title=text_of(meta, _clark(f"{ns}:title")),
+        abstract=text_of(meta, _clark(f"{ns}:abstract")),
         authors=authors,
         published_at=parse_date(published),
         updated_at=parse_date(updated) if updated else None,
-        categories=text_of(meta, f"{ns}:categories", NS).split(),
+        categories=text_of(meta, _clark(f"{ns}:categories")).split(),
         arxiv_id=arxiv_id,
-        doi=text_of(meta, f"{ns}:doi", NS).split(" ")[0] or None,
+        doi=text_of(meta, _clark(f"{ns}:doi")).split(" ")[0] or None,
         code_urls=find_code_urls(comments),
     )
 

@@ -16,7 +16,7 @@ from papertide.records import PaperRecord, Reject
 from papertide.store import jobs
 from papertide.store.writer import BatchResult, save_batch
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 2000
 # A garbage file can yield millions of rejects; the count stays exact, the list is capped.
 MAX_LISTED_REJECTS = 10_000
 

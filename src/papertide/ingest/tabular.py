@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from papertide.ingest.base import Item, build_record, parse_date, text_stream
+from papertide.ingest.base import Item, build_record, date_precision, parse_date, text_stream
 from papertide.ingest.fields import as_list, as_text, first
 from papertide.ingest.hf import record_from_item
 from papertide.records import Reject, normalize_arxiv_id
@@ -24,6 +24,7 @@ def record_from_mapping(row: dict[str, Any], source: str, where: str) -> Item:
     arxiv_id = normalize_arxiv_id(arxiv) if arxiv else None
     if not arxiv_id and "arxiv.org" in url:
         arxiv_id = normalize_arxiv_id(url)
+    published = first(row, "published_at", "published", "date", "publishedat", "year")
     code = first(row, "code_urls", "code_url", "code", "github", "github_repo", "githubrepo")
     return build_record(
         where,
@@ -31,9 +32,8 @@ def record_from_mapping(row: dict[str, Any], source: str, where: str) -> Item:
         title=as_text(first(row, "title", "name")),
         abstract=as_text(first(row, "abstract", "summary", "abstractnote", "description")),
         authors=as_list(first(row, "authors", "author", "creators")),
-        published_at=parse_date(
-            first(row, "published_at", "published", "date", "publishedat", "year")
-        ),
+        published_at=parse_date(published),
+        published_precision=date_precision(published),
         updated_at=parse_date(first(row, "updated_at", "updated")),
         categories=as_list(first(row, "categories", "category", "tags")),
         arxiv_id=arxiv_id,

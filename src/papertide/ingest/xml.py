@@ -32,10 +32,13 @@ def iter_elements(
         yield Reject(where=f"{origin}:{line}", reason=f"malformed XML: {exc.msg}")
 
 
-def text_of(element: etree._Element | None, path: str = ".", ns: dict[str, str] | None = None) -> str:
+def text_of(element: etree._Element | None, path: str, ns: dict[str, str] | None = None) -> str:
+    """Text of the first PATH child, inner markup included; "" when absent."""
     if element is None:
         return ""
-    found = element.find(path, ns) if path != "." else element
+    found = element.find(path, ns)
     if found is None:
         return ""
+    if len(found) == 0:
+        return found.text or ""  # no inner markup: skip the slower itertext walk
     return "".join(found.itertext())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -46,11 +47,16 @@ def open_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
         raise StoreError(f"not a database URL: {url}") from exc
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True)
+    # orjson: JSON columns are written for every paper and source, and it is several times faster.
+    engine = create_engine(url, json_serializer=_dump_json, json_deserializer=orjson.loads)
     dialect.configure(engine)
     if migrate:
         upgrade(engine)
     return engine
+
+
+def _dump_json(value: object) -> str:
+    return orjson.dumps(value).decode()
 
 
 def _alembic_config(engine: Engine) -> Config:

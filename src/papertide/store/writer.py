@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import Connection
 
-from papertide.records import PaperRecord, match_keys, merge_records
+from papertide.records import PaperRecord, merge_records
 from papertide.store import dialect
 from papertide.store.schema import paper_keys, paper_sources, papers, upvotes
 
@@ -91,7 +91,7 @@ class _Resolver:
     def __init__(self, conn: Connection, records: list[PaperRecord]) -> None:
         self.conn = conn
         self.limit = dialect.max_bind_params(conn.engine.name)
-        all_keys = sorted({k for r in records for k in match_keys(r)})
+        all_keys = sorted({k for r in records for k in r.match_keys})
         self.key_owner: dict[str, str] = {}
         for chunk in _chunks(all_keys, self.limit):
             rows = conn.execute(
@@ -143,7 +143,7 @@ class _Resolver:
         owner = self.source_owner.get((record.source, record.source_id))
         if owner in self.clusters:
             return self.clusters[owner], False
-        for key in match_keys(record):
+        for key in record.match_keys:
             cluster = self.pending_key_owner.get(key)
             if cluster is None and key in self.key_owner:
                 cluster = self.clusters.get(self.key_owner[key])
@@ -152,7 +152,7 @@ class _Resolver:
         return _Cluster(paper_id=None), True
 
     def claim_keys(self, cluster: _Cluster, record: PaperRecord) -> None:
-        for key in match_keys(record):
+        for key in record.match_keys:
             if key not in self.key_owner and key not in self.pending_key_owner:
                 self.pending_key_owner[key] = cluster
 
@@ -168,7 +168,7 @@ def save_batch(conn: Connection, records: list[PaperRecord]) -> BatchResult:
     statuses: list[tuple[_Cluster, bool]] = []
     for record in records:
         cluster, created = resolver.cluster_for(record)
-        if not cluster.incoming and all(c is not cluster for c in touched):
+        if not cluster.incoming:  # first record of this cluster in the batch
             touched.append(cluster)
         cluster.incoming.append(record)
         resolver.claim_keys(cluster, record)
@@ -235,7 +235,7 @@ class _Writes:
                 )
 
         assert cluster.paper_id is not None
-        for key in {k for r in all_sources.values() for k in match_keys(r)}:
+        for key in {k for r in all_sources.values() for k in r.match_keys}:
             owner = resolver.key_owner.get(key)
             if owner is None:
                 resolver.key_owner[key] = cluster.paper_id
