@@ -127,6 +127,7 @@ _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 def normalize_title(title: str) -> str:
     """The comparison form of a title: case, punctuation, whitespace, LaTeX and accents removed."""
     text = _LATEX_COMMAND.sub("", title) if "\\" in title else title
+    text = text.replace("{", "").replace("}", "")  # BibTeX case guards sit inside words
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
         text = "".join(c for c in text if not unicodedata.combining(c))

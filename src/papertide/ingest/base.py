@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any, BinaryIO
 
-import charset_normalizer
 from dateutil import parser as date_parser
 from pydantic import ValidationError
 
@@ -84,7 +83,12 @@ def date_precision(value: Any) -> str:
 
 
 def sniff_encoding(head: bytes) -> str:
-    """UTF-8 (with or without BOM) or UTF-16 when marked, else the best guess of charset-normalizer."""
+    """UTF-8 (with or without BOM) or UTF-16 when marked, else Windows-1252.
+
+    Encoding detectors (charset-normalizer, chardet) guess wildly on the short, mostly-ASCII
+    samples that paper files are; text that is not UTF-8 here is nearly always Windows-1252 or
+    Latin-1 from an old export, and Windows-1252 decodes both.
+    """
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -95,8 +99,7 @@ def sniff_encoding(head: bytes) -> str:
     except UnicodeDecodeError as exc:
         if exc.start >= len(head) - 4:  # a multi-byte character cut by the sample's end
             return "utf-8"
-    guess = charset_normalizer.from_bytes(head).best()
-    return guess.encoding if guess else "utf-8"
+    return "cp1252"
 
 
 def text_stream(stream: BinaryIO) -> io.TextIOWrapper:

@@ -25,7 +25,7 @@ _HEADER_PIECES = re.compile(
     r"^\s*(?:"
     r"new(?=\s*(?:get trending|subscribe|by\s*ak\b))|"
     r"get trending papers in your email inbox!?|"
-    r"subscribe(?-i:(?![a-z]))|"
+    r"subscribe(?:(?=by)|(?-i:(?![a-z])))|"
     r"by\s*AK and the research community|"
     r"(?:daily|trending) papers(?-i:(?![a-z]))|"
     r"" + _MONTH + r"\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?(?!\d)|"

@@ -71,10 +71,11 @@ def read_csv(stream: BinaryIO, origin: str) -> Iterator[Item]:
     header_line = text.readline(65536)
     text.seek(0)
     try:
-        dialect = csv.Sniffer().sniff(header_line, delimiters=",\t;")
+        # Only the delimiter is sniffed: a header line says nothing about quoting rules.
+        delimiter = csv.Sniffer().sniff(header_line, delimiters=",\t;").delimiter
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.DictReader(text, dialect=dialect)
+        delimiter = ","
+    reader = csv.DictReader(text, delimiter=delimiter)
     try:
         header = [h.strip().lower() for h in (reader.fieldnames or [])]
     except csv.Error as exc:

@@ -1,0 +1,68 @@
+"""Shared fixtures: paths to test data, a fresh database per test, and CLI runners."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from papertide.store.engine import open_engine
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+LISTING_PAGES = SHARED_DATA / "listing-pages"
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'papertide.db'}"
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = open_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def listing_truth() -> list[dict]:
+    with (SHARED_DATA / "listing-papers.jsonl").open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+class Cli:
+    """Runs the installed `papertide` command in a subprocess against one database."""
+
+    def __init__(self, db_url: str, cwd: Path) -> None:
+        self.env = {**os.environ, "PAPERTIDE_DB": db_url, "NO_COLOR": "1", "COLUMNS": "200"}
+        self.cwd = cwd
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "papertide.cli", *args]
+
+    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            self.command(*args), cwd=self.cwd, env=self.env, capture_output=True, text=True,
+            timeout=300,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"papertide {' '.join(args)} exited {result.returncode}\n"
+                f"stdout: {result.stdout}\nstderr: {result.stderr}"
+            )
+        return result
+
+    def json(self, *args: str) -> object:
+        return json.loads(self.run(*args, "--json").stdout)
+
+
+@pytest.fixture
+def cli(db_url: str, tmp_path: Path) -> Cli:
+    return Cli(db_url, tmp_path)
