@@ -82,6 +82,17 @@ def date_precision(value: Any) -> str:
     return "day"
 
 
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20)])
+
+
+def looks_binary(head: bytes) -> bool:
+    """Control bytes are absent from text in any 8-bit or UTF-8 encoding; UTF-16 says so by BOM."""
+    if not head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    return controls > max(2, len(head) // 200)
+
+
 def sniff_encoding(head: bytes) -> str:
     """UTF-8 (with or without BOM) or UTF-16 when marked, else Windows-1252.
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from papertide.ingest.base import Item
+from papertide.ingest.base import Item, looks_binary
 from papertide.ingest.formats import READERS, detect
 from papertide.records import PaperRecord, Reject
 from papertide.store import jobs
@@ -137,6 +137,9 @@ def import_file(
     with handle:
         if path.stat().st_size == 0:
             summary.reject(Reject(where=str(path), reason="empty file"))
+            return summary
+        if looks_binary(handle.peek(8192)[:8192]):
+            summary.reject(Reject(where=str(path), reason="binary file, not text"))
             return summary
         if fmt == "auto":
             fmt = detect(handle, path.name)

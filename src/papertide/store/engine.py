@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from platformdirs import user_data_dir
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from papertide.store import dialect
 
@@ -45,10 +46,13 @@ def open_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
         parsed = make_url(url)
     except Exception as exc:
         raise StoreError(f"not a database URL: {url}") from exc
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    # orjson: JSON columns are written for every paper and source, and it is several times faster.
-    engine = create_engine(url, json_serializer=_dump_json, json_deserializer=orjson.loads)
+    try:
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # orjson: JSON columns are written for every paper and source, and it is much faster.
+        engine = create_engine(url, json_serializer=_dump_json, json_deserializer=orjson.loads)
+    except (OSError, SQLAlchemyError) as exc:
+        raise StoreError(f"cannot open {parsed.render_as_string()}: {exc}") from exc
     dialect.configure(engine)
     if migrate:
         upgrade(engine)

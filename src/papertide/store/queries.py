@@ -98,7 +98,7 @@ def stats(conn: Connection) -> dict[str, Any]:
         select(paper_sources.c.source, func.count(func.distinct(paper_sources.c.paper_id)))
         .group_by(paper_sources.c.source)
         .order_by(paper_sources.c.source)
-    ).tuples()
+    )
     dates = conn.execute(select(func.min(papers.c.published_at), func.max(papers.c.published_at)))
     oldest, newest = dates.one()
     last_run = conn.execute(
@@ -110,7 +110,7 @@ def stats(conn: Connection) -> dict[str, Any]:
     return {
         "papers": count(papers),
         "sources": count(paper_sources),
-        "papers_by_source": dict(by_source.all()),
+        "papers_by_source": {source: n for source, n in by_source},
         "with_abstract": conn.execute(
             select(func.count()).select_from(papers).where(papers.c.abstract != "")
         ).scalar_one(),

@@ -97,7 +97,7 @@ class _Resolver:
             rows = conn.execute(
                 select(paper_keys.c.key, paper_keys.c.paper_id).where(paper_keys.c.key.in_(chunk))
             )
-            self.key_owner.update(dict(rows.tuples().all()))
+            self.key_owner.update({key: owner for key, owner in rows})
         source_refs = {(r.source, r.source_id) for r in records}
         self.source_owner = self._source_owners(source_refs)
         self.clusters: dict[str, _Cluster] = {}
@@ -122,7 +122,7 @@ class _Resolver:
                         paper_sources.c.source == source, paper_sources.c.source_id.in_(chunk)
                     )
                 )
-                owners.update({(source, sid): pid for sid, pid in rows.tuples()})
+                owners.update({(source, sid): pid for sid, pid in rows})
         return owners
 
     def _load_clusters(self, paper_ids: set[str]) -> None:
@@ -134,7 +134,7 @@ class _Resolver:
                     paper_sources.c.paper_id.in_(chunk)
                 )
             )
-            for paper_id, stored in rows.tuples():
+            for paper_id, stored in rows:
                 record = PaperRecord.model_validate(stored)
                 self.clusters[paper_id].sources[(record.source, record.source_id)] = record
 

@@ -1,0 +1,126 @@
+"""Merging in the store: one paper per identity, every source kept, runs idempotent."""
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from papertide.records import PaperRecord
+from papertide.store import queries
+from papertide.store.schema import paper_keys, paper_sources, papers, upvotes, users
+from papertide.store.writer import save_batch
+
+
+def save(engine, *records):
+    with engine.begin() as conn:
+        return save_batch(conn, list(records))
+
+
+def count(engine, table):
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def test_same_paper_through_many_sources_is_one_record(engine):
+    listing = PaperRecord(source="listing", title="Symmetry-Aware Tokenizers!",
+                          abstract="A longer listing abstract about tokenizers and symmetries.")
+    oai = PaperRecord(source="oai", title="Symmetry-aware tokenizers", arxiv_id="2611.00003",
+                      abstract="Tokenizers respecting symmetries.", authors=["Emmy Noether"])
+    bib = PaperRecord(source="bibtex", title="{Symmetry}-{Aware} {Tokenizers}",
+                      doi="10.48550/arXiv.2611.00003")
+    first = save(engine, listing)
+    second = save(engine, oai)
+    third = save(engine, bib)
+    assert (first.new, second.updated, third.updated) == (1, 1, 1)  # the DOI is new information
+    assert count(engine, papers) == 1
+    with engine.connect() as conn:
+        paper = queries.get_paper(conn, "2611.00003")
+        assert paper["id"] == "2611.00003"  # the title-hash id was upgraded to the arXiv id
+        assert paper["abstract"] == "Tokenizers respecting symmetries."  # arXiv outranks listing
+        assert paper["authors"] == ["Emmy Noether"]
+        assert paper["doi"] == "10.48550/arxiv.2611.00003"
+        assert {s["source"] for s in paper["sources"]} == {"listing", "oai", "bibtex"}
+        # the former id still resolves, and so do versioned ids and the arXiv DOI
+        old_id = "title:" + listing.title_key
+        assert queries.resolve_id(conn, old_id) == "2611.00003"
+        assert queries.resolve_id(conn, "2611.00003v2") == "2611.00003"
+        assert queries.resolve_id(conn, "nonexistent") is None
+
+
+def test_rerunning_a_batch_adds_nothing(engine):
+    batch = [
+        PaperRecord(source="hf", title=f"Paper {i}", arxiv_id=f"2611.{i:05d}", upstream_upvotes=i)
+        for i in range(50)
+    ]
+    first = save(engine, *batch)
+    again = save(engine, *batch)
+    assert (first.new, first.updated, first.duplicates) == (50, 0, 0)
+    assert (again.new, again.updated, again.duplicates) == (0, 0, 50)
+    assert count(engine, papers) == 50
+    assert count(engine, paper_sources) == 50
+
+
+def test_duplicates_inside_one_batch_merge(engine):
+    result = save(
+        engine,
+        PaperRecord(source="csv", title="Twice In One File"),
+        PaperRecord(source="jsonl", title="twice in one file.", doi="10.1234/twice"),
+        PaperRecord(source="csv", title="Twice in one file"),
+    )
+    assert (result.new, result.duplicates) == (1, 2)
+    assert count(engine, papers) == 1
+    with engine.connect() as conn:
+        assert queries.resolve_id(conn, "doi:10.1234/twice") is not None
+
+
+def test_same_title_different_arxiv_ids_stay_two_papers(engine):
+    save(engine, PaperRecord(source="arxiv", title="A Survey", arxiv_id="2401.00001"))
+    result = save(engine, PaperRecord(source="arxiv", title="A Survey", arxiv_id="2402.00002"))
+    assert result.new == 1
+    assert count(engine, papers) == 2
+
+
+def test_updated_source_record_updates_the_paper(engine):
+    save(engine, PaperRecord(source="arxiv", title="Draft Title", arxiv_id="2401.00001"))
+    result = save(engine, PaperRecord(source="arxiv", title="Final Title", arxiv_id="2401.00001"))
+    assert result.updated == 1
+    with engine.connect() as conn:
+        assert queries.get_paper(conn, "2401.00001")["title"] == "Final Title"
+    assert count(engine, paper_sources) == 1
+
+
+def test_votes_follow_a_paper_whose_id_improves(engine):
+    save(engine, PaperRecord(source="listing", title="Voted Paper"))
+    with engine.begin() as conn:
+        old_id = conn.execute(select(papers.c.id)).scalar_one()
+        conn.execute(users.insert().values(id=1, username="u", role="user",
+                                           created_at=datetime(2026, 1, 1)))
+        conn.execute(upvotes.insert().values(user_id=1, paper_id=old_id,
+                                             created_at=datetime(2026, 1, 1)))
+    save(engine, PaperRecord(source="arxiv", title="Voted paper", arxiv_id="2401.00009"))
+    with engine.connect() as conn:
+        assert conn.execute(select(upvotes.c.paper_id)).scalar_one() == "2401.00009"
+        assert queries.get_paper(conn, old_id)["votes"] == 1
+
+
+def test_failed_batch_leaves_store_untouched(engine):
+    save(engine, PaperRecord(source="arxiv", title="Kept", arxiv_id="2401.00001"))
+    before = (count(engine, papers), count(engine, paper_keys), count(engine, paper_sources))
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        save_batch(conn, [PaperRecord(source="arxiv", title="Lost", arxiv_id="2401.00002")])
+        raise RuntimeError("crash after writing, before commit")
+    after = (count(engine, papers), count(engine, paper_keys), count(engine, paper_sources))
+    assert after == before
+
+
+def test_list_orders_newest_first_and_undated_last(engine):
+    save(
+        engine,
+        PaperRecord(source="csv", title="Old", published_at=datetime(2020, 1, 1)),
+        PaperRecord(source="csv", title="Undated"),
+        PaperRecord(source="csv", title="New", published_at=datetime(2026, 11, 20)),
+    )
+    with engine.connect() as conn:
+        assert [p["title"] for p in queries.list_papers(conn)] == ["New", "Old", "Undated"]
+        november = queries.list_papers(conn, datetime(2026, 11, 1), datetime(2026, 12, 1))
+        assert [p["title"] for p in november] == ["New"]
