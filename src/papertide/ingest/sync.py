@@ -19,9 +19,13 @@ def _endpoint(env: str, default: str) -> str:
 
 
 def _client(min_interval: float) -> PoliteClient:
-    # Tests and mirrors may allow a faster pace; the live sources get the pace they ask for.
-    override = os.environ.get("PAPERTIDE_HTTP_MIN_INTERVAL")
-    return PoliteClient(float(override) if override else min_interval)
+    # Mirrors and local test servers may allow a faster pace; live sources get what they ask for.
+    interval = os.environ.get("PAPERTIDE_HTTP_MIN_INTERVAL")
+    backoff = os.environ.get("PAPERTIDE_HTTP_BACKOFF")
+    return PoliteClient(
+        float(interval) if interval else min_interval,
+        backoff=float(backoff) if backoff else 2.0,
+    )
 
 
 def sync_arxiv(engine: Engine, category: str, since: date, until: date) -> ImportSummary:

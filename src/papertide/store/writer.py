@@ -77,12 +77,19 @@ class _Cluster:
         return ({r.arxiv_id for r in records if r.arxiv_id}, {r.doi for r in records if r.doi})
 
 
-def _conflicts(cluster: _Cluster, record: PaperRecord) -> bool:
-    """Same title but a different arXiv id or DOI: two papers, not one."""
+def _conflicts(cluster: _Cluster, record: PaperRecord, key: str) -> bool:
+    """Whether a match on KEY must be refused because stronger identifiers disagree.
+
+    An arXiv id match is final. A DOI match is refused when the arXiv ids differ; a title match
+    when the arXiv ids or the DOIs differ: same title, different identifiers, two papers.
+    """
+    kind = key.split(":", 1)[0]
+    if kind == "arxiv":
+        return False
     arxiv_ids, dois = cluster.strong_ids()
     if record.arxiv_id and arxiv_ids and record.arxiv_id not in arxiv_ids:
         return True
-    return bool(record.doi and dois and record.doi not in dois)
+    return kind == "title" and bool(record.doi and dois and record.doi not in dois)
 
 
 class _Resolver:
@@ -147,7 +154,7 @@ class _Resolver:
             cluster = self.pending_key_owner.get(key)
             if cluster is None and key in self.key_owner:
                 cluster = self.clusters.get(self.key_owner[key])
-            if cluster is not None and not _conflicts(cluster, record):
+            if cluster is not None and not _conflicts(cluster, record, key):
                 return cluster, False
         return _Cluster(paper_id=None), True
 

@@ -1,0 +1,78 @@
+"""Property tests: no input crashes a reader, and no sequence of records creates duplicates."""
+
+import io
+import string
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from papertide.ingest.formats import READERS, detect
+from papertide.records import PaperRecord, Reject, title_key
+from papertide.store.engine import open_engine
+from papertide.store.schema import paper_sources, papers
+from papertide.store.writer import save_batch
+
+fragments = st.sampled_from([
+    "<", ">", "</", "<?xml version='1.0'?>", "<feed xmlns='http://www.w3.org/2005/Atom'>",
+    "<entry>", "</entry>", "<title>", "</title>", "<OAI-PMH>", "<record>", "{", "}", "[", "]",
+    '"title":', '"paper":', ",", "@article{", "title = {", "\n", "\r\n", "\x00", "\ufeff", "\\",
+    "github.com/", "arXiv:2401.00001v2", "\u00e9", "\U0001f600", "&amp;", "&#0;", "ab" * 80,
+])
+structured = st.lists(st.one_of(fragments, st.text(max_size=40)), max_size=60).map("".join)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.one_of(st.binary(max_size=3000), structured.map(lambda s: s.encode("utf-8",
+                                                                                   "surrogatepass"))))
+def test_no_reader_crashes_on_any_input(data):
+    for name, reader in READERS.items():
+        for item in reader(io.BytesIO(data), name):
+            assert isinstance(item, (PaperRecord, Reject))
+    assert detect(io.BytesIO(data)) in READERS
+
+
+base_titles = ["Attention Is All You Need", "Über Sätze", "Sparse Experts", "LoRA: Low-Rank"]
+title_variants = st.sampled_from(base_titles).flatmap(
+    lambda t: st.sampled_from([t, t.upper(), t.lower() + ".", "{" + t + "}", f"  {t}  ", t + "!"])
+)
+record_strategy = st.builds(
+    PaperRecord,
+    source=st.sampled_from(["arxiv", "hf", "bibtex", "listing", "csv"]),
+    title=title_variants,
+    abstract=st.text(alphabet=string.ascii_letters + " ", max_size=30),
+    arxiv_id=st.one_of(st.none(), st.sampled_from(["2401.00001", "2401.00002v3"])),
+    doi=st.one_of(st.none(), st.sampled_from(["10.1234/a", "10.1234/B"])),
+    upstream_upvotes=st.one_of(st.none(), st.integers(0, 100)),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batches=st.lists(st.lists(record_strategy, max_size=8), min_size=1, max_size=5))
+def test_saving_never_creates_duplicates(tmp_path_factory, batches):
+    engine = open_engine(f"sqlite:///{tmp_path_factory.mktemp('prop') / 'p.db'}")
+    try:
+        for batch in batches:
+            with engine.begin() as conn:
+                save_batch(conn, batch)
+        with engine.connect() as conn:
+            count = conn.execute(select(func.count()).select_from(papers)).scalar_one()
+            sources = conn.execute(select(func.count()).select_from(paper_sources)).scalar_one()
+            rows = conn.execute(select(papers.c.arxiv_id, papers.c.doi, papers.c.title_key)).all()
+        refs = {(r.source, r.source_id) for batch in batches for r in batch}
+        assert sources == len(refs)  # each source record is stored exactly once
+        arxiv_ids = [r.arxiv_id for r in rows if r.arxiv_id]
+        assert len(arxiv_ids) == len(set(arxiv_ids))
+        # papers with no strong identifier are never split by title variants
+        bare = [r.title_key for r in rows if not r.arxiv_id and not r.doi]
+        assert len(bare) == len(set(bare))
+        assert {r.title_key for r in rows} <= {title_key(t) for t in base_titles}
+
+        for batch in batches:  # saving everything again changes nothing
+            with engine.begin() as conn:
+                again = save_batch(conn, batch)
+            assert again.new == 0
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(papers)).scalar_one() == count
+    finally:
+        engine.dispose()
