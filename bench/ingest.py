@@ -74,8 +74,10 @@ def main() -> None:
         source = Path(tmp) / "records.xml"
         start = time.perf_counter()
         write_oai(source, args.records)
-        print(f"generated {args.records:,} records, {source.stat().st_size / 1e6:.0f} MB "
-              f"in {time.perf_counter() - start:.1f} s")
+        print(
+            f"generated {args.records:,} records, {source.stat().st_size / 1e6:.0f} MB "
+            f"in {time.perf_counter() - start:.1f} s"
+        )
 
         start = time.perf_counter()
         with source.open("rb") as handle:
@@ -94,16 +96,22 @@ def main() -> None:
         start = time.perf_counter()
         summary = import_file(engine, source, "oai", on_progress=sample)
         store_s = time.perf_counter() - start
-        print(f"parse + store: {summary.new:,} new in {store_s:.1f} s "
-              f"= {summary.new / store_s:,.0f} rec/s")
-        print("RSS while importing (MB): " + ", ".join(
-            f"{100 * b / size:.0f}%:{mb:.0f}" for b, mb in samples))
+        print(
+            f"parse + store: {summary.new:,} new in {store_s:.1f} s "
+            f"= {summary.new / store_s:,.0f} rec/s"
+        )
+        print(
+            "RSS while importing (MB): "
+            + ", ".join(f"{100 * b / size:.0f}%:{mb:.0f}" for b, mb in samples)
+        )
 
         start = time.perf_counter()
         again = import_file(engine, source, "oai")
         again_s = time.perf_counter() - start
-        print(f"re-import (all duplicates): {again.duplicates:,} in {again_s:.1f} s "
-              f"= {again.duplicates / again_s:,.0f} rec/s; new={again.new}")
+        print(
+            f"re-import (all duplicates): {again.duplicates:,} in {again_s:.1f} s "
+            f"= {again.duplicates / again_s:,.0f} rec/s; new={again.new}"
+        )
 
 
 if __name__ == "__main__":

@@ -49,7 +49,11 @@ class Cli:
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            self.command(*args), cwd=self.cwd, env=self.env, capture_output=True, text=True,
+            self.command(*args),
+            cwd=self.cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
             timeout=300,
         )
         if check and result.returncode != 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,7 +41,7 @@ def serve(script: Script) -> Iterator[str]:
     """Run the server for the duration of the block; yields its base URL."""
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_GET(self) -> None:
             url = urlparse(self.path)
             reply = script.next_reply(url.path, parse_qs(url.query))
             self.send_response(reply.status)
@@ -48,10 +49,8 @@ def serve(script: Script) -> Iterator[str]:
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(reply.body)))
             self.end_headers()
-            try:
-                self.wfile.write(reply.body)
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client timed out on purpose
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                self.wfile.write(reply.body)  # a client that timed out on purpose is gone
 
         def log_message(self, *args: object) -> None:
             pass

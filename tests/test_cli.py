@@ -7,9 +7,9 @@ import subprocess
 import time
 from pathlib import Path
 
-from conftest import FIXTURES, LISTING_PAGES
 from sqlalchemy import create_engine, func, select, text
 
+from conftest import FIXTURES, LISTING_PAGES
 from papertide.store.schema import checkpoints, paper_sources, papers
 
 ALL_SOURCES = [
@@ -51,7 +51,11 @@ def test_every_source_merges_into_one_record_per_paper(cli):
     assert summary["rejected_count"] == len(summary["rejected"]) > 0
     paper = cli.json("show", "2407.05528")
     assert sorted(s["source"] for s in paper["sources"]) == [
-        "arxiv", "bibtex", "hf", "listing", "oai"
+        "arxiv",
+        "bibtex",
+        "hf",
+        "listing",
+        "oai",
     ]
     assert paper["upstream_upvotes"] == 12
     assert paper["code_urls"] == ["https://github.com/PaulAlbert31/LSA"]
@@ -121,13 +125,25 @@ def test_kill_9_mid_import_then_resume_loses_and_doubles_nothing(cli, tmp_path, 
     big = tmp_path / "big.jsonl"
     with big.open("w") as handle:
         for i in range(total):
-            handle.write(json.dumps({"title": f"Synthetic paper number {i}",
-                                     "arxiv_id": f"2501.{i:05d}", "abstract": "text " * 40}))
+            handle.write(
+                json.dumps(
+                    {
+                        "title": f"Synthetic paper number {i}",
+                        "arxiv_id": f"2501.{i:05d}",
+                        "abstract": "text " * 40,
+                    }
+                )
+            )
             handle.write("\n")
     cli.run("init")
     engine = create_engine(db_url)
-    process = subprocess.Popen(cli.command("import", str(big)), env=cli.env, cwd=cli.cwd,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        cli.command("import", str(big)),
+        env=cli.env,
+        cwd=cli.cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 120
     committed = 0
     while time.monotonic() < deadline and process.poll() is None:

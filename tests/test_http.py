@@ -3,8 +3,8 @@
 import socket
 
 import pytest
-from localserver import Reply, Script, serve
 
+from localserver import Reply, Script, serve
 from papertide.ingest.http import PoliteClient, SourceFailing, SourceRefused, SourceUnreachable
 
 
@@ -37,24 +37,31 @@ def test_honours_retry_after_on_429():
 
 def test_gives_up_after_retries():
     clock = Clock()
-    with serve(Script({"/api": [Reply(503)]})) as base, \
-            PoliteClient(0, retries=2, sleep=clock) as client, \
-            pytest.raises(SourceFailing, match="3 tries"):
+    with (
+        serve(Script({"/api": [Reply(503)]})) as base,
+        PoliteClient(0, retries=2, sleep=clock) as client,
+        pytest.raises(SourceFailing, match="3 tries"),
+    ):
         client.get(f"{base}/api")
 
 
 def test_client_errors_are_not_retried():
     script = Script({"/api": [Reply(400, b"bad query")]})
-    with serve(script) as base, PoliteClient(0, sleep=Clock()) as client, \
-            pytest.raises(SourceRefused, match="400"):
+    with (
+        serve(script) as base,
+        PoliteClient(0, sleep=Clock()) as client,
+        pytest.raises(SourceRefused, match="400"),
+    ):
         client.get(f"{base}/api")
     assert len(script.requests) == 1
 
 
 def test_waits_between_requests():
     clock = Clock()
-    with serve(Script({"/api": [Reply(200, b"ok")]})) as base, \
-            PoliteClient(3.0, sleep=clock) as client:
+    with (
+        serve(Script({"/api": [Reply(200, b"ok")]})) as base,
+        PoliteClient(3.0, sleep=clock) as client,
+    ):
         client.get(f"{base}/api")
         client.get(f"{base}/api")
     assert len(clock.sleeps) == 1 and 2.5 < clock.sleeps[0] <= 3.0

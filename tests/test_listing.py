@@ -3,8 +3,8 @@
 import io
 
 import pytest
-from conftest import LISTING_PAGES
 
+from conftest import LISTING_PAGES
 from papertide.ingest import listing
 from papertide.records import PaperRecord, Reject
 
@@ -84,8 +84,9 @@ def test_first_title_keeps_words_that_look_like_header():
 
 
 def test_code_links_in_abstracts_are_kept_in_text_and_extracted():
-    (second,) = [r for r in records(read_text(f"T1\n{ABSTRACT_1}\nT2\n{ABSTRACT_2}")) if
-                 r.title == "T2"]
+    (second,) = [
+        r for r in records(read_text(f"T1\n{ABSTRACT_1}\nT2\n{ABSTRACT_2}")) if r.title == "T2"
+    ]
     assert second.abstract.endswith("github.com/example/onestep.")
     assert second.code_urls == ["https://github.com/example/onestep"]
 

@@ -13,18 +13,51 @@ from papertide.store.engine import open_engine
 from papertide.store.schema import paper_sources, papers
 from papertide.store.writer import save_batch
 
-fragments = st.sampled_from([
-    "<", ">", "</", "<?xml version='1.0'?>", "<feed xmlns='http://www.w3.org/2005/Atom'>",
-    "<entry>", "</entry>", "<title>", "</title>", "<OAI-PMH>", "<record>", "{", "}", "[", "]",
-    '"title":', '"paper":', ",", "@article{", "title = {", "\n", "\r\n", "\x00", "\ufeff", "\\",
-    "github.com/", "arXiv:2401.00001v2", "\u00e9", "\U0001f600", "&amp;", "&#0;", "ab" * 80,
-])
+fragments = st.sampled_from(
+    [
+        "<",
+        ">",
+        "</",
+        "<?xml version='1.0'?>",
+        "<feed xmlns='http://www.w3.org/2005/Atom'>",
+        "<entry>",
+        "</entry>",
+        "<title>",
+        "</title>",
+        "<OAI-PMH>",
+        "<record>",
+        "{",
+        "}",
+        "[",
+        "]",
+        '"title":',
+        '"paper":',
+        ",",
+        "@article{",
+        "title = {",
+        "\n",
+        "\r\n",
+        "\x00",
+        "\ufeff",
+        "\\",
+        "github.com/",
+        "arXiv:2401.00001v2",
+        "\u00e9",
+        "\U0001f600",
+        "&amp;",
+        "&#0;",
+        "ab" * 80,
+    ]
+)
 structured = st.lists(st.one_of(fragments, st.text(max_size=40)), max_size=60).map("".join)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.one_of(st.binary(max_size=3000), structured.map(lambda s: s.encode("utf-8",
-                                                                                   "surrogatepass"))))
+@given(
+    data=st.one_of(
+        st.binary(max_size=3000), structured.map(lambda s: s.encode("utf-8", "surrogatepass"))
+    )
+)
 def test_no_reader_crashes_on_any_input(data):
     for name, reader in READERS.items():
         for item in reader(io.BytesIO(data), name):
@@ -47,7 +80,9 @@ record_strategy = st.builds(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(batches=st.lists(st.lists(record_strategy, max_size=8), min_size=1, max_size=5))
 def test_saving_never_creates_duplicates(tmp_path_factory, batches):
     engine = open_engine(f"sqlite:///{tmp_path_factory.mktemp('prop') / 'p.db'}")

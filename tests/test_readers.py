@@ -4,8 +4,8 @@ import io
 from datetime import datetime
 
 import pytest
-from conftest import FIXTURES, LISTING_PAGES
 
+from conftest import FIXTURES, LISTING_PAGES
 from papertide.ingest import arxiv_atom, bibtex, hf, oai, tabular
 from papertide.ingest.formats import detect
 from papertide.records import PaperRecord, Reject
@@ -81,7 +81,10 @@ def test_oai_error_response_is_reported():
     page: dict[str, str] = {}
     (item,) = list(oai.read(io.BytesIO(body), "oai", page))
     assert isinstance(item, Reject) and "badResumptionToken" in page["error"]
-    quiet = b'<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><error code="noRecordsMatch"/></OAI-PMH>'
+    quiet = (
+        b'<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">'
+        b'<error code="noRecordsMatch"/></OAI-PMH>'
+    )
     assert list(oai.read(io.BytesIO(quiet), "oai", {})) == []
 
 
@@ -155,7 +158,7 @@ def test_csv_without_title_column_is_one_reject():
 
 
 def test_tsv_is_sniffed():
-    body = "title\tauthors\tdate\nA Tab Paper\tA. One; B. Two\t2026-01-02\n".encode()
+    body = b"title\tauthors\tdate\nA Tab Paper\tA. One; B. Two\t2026-01-02\n"
     (record,) = list(tabular.read_csv(io.BytesIO(body), "x.tsv"))
     assert record.title == "A Tab Paper" and record.authors == ["A. One", "B. Two"]
 

@@ -47,9 +47,9 @@ def test_titles_match_across_case_punctuation_latex_and_accents():
 
 
 def test_stable_id_prefers_arxiv_then_doi_then_title_hash():
-    assert PaperRecord(source="x", title="T", arxiv_id="2401.00001v2", doi="10.1234/x").paper_id == (
-        "2401.00001"
-    )
+    assert PaperRecord(
+        source="x", title="T", arxiv_id="2401.00001v2", doi="10.1234/x"
+    ).paper_id == ("2401.00001")
     assert PaperRecord(source="x", title="T", doi="10.1234/X").paper_id == "doi:10.1234/x"
     title_only = PaperRecord(source="x", title="Some Title")
     assert title_only.paper_id == f"title:{title_key('Some Title')}"
@@ -88,13 +88,23 @@ def test_huge_abstract_is_cut_with_a_warning():
 
 
 def test_merge_prefers_priority_sources_and_keeps_richer_fields():
-    listing = PaperRecord(source="listing", title="Attention is all you need",
-                          abstract="Short snippet")
-    bib = PaperRecord(source="bibtex", title="Attention Is All You Need",
-                      authors=["Ashish Vaswani"], published_at=datetime(2017, 1, 1),
-                      published_precision="year")
-    jsonl = PaperRecord(source="jsonl", title="Attention is all you need", arxiv_id="1706.03762",
-                        published_at=datetime(2017, 6, 12), upstream_upvotes=0)
+    listing = PaperRecord(
+        source="listing", title="Attention is all you need", abstract="Short snippet"
+    )
+    bib = PaperRecord(
+        source="bibtex",
+        title="Attention Is All You Need",
+        authors=["Ashish Vaswani"],
+        published_at=datetime(2017, 1, 1),
+        published_precision="year",
+    )
+    jsonl = PaperRecord(
+        source="jsonl",
+        title="Attention is all you need",
+        arxiv_id="1706.03762",
+        published_at=datetime(2017, 6, 12),
+        upstream_upvotes=0,
+    )
     merged = merge_records([listing, bib, jsonl])
     assert merged["id"] == "1706.03762"
     assert merged["title"] == "Attention Is All You Need"  # bibtex outranks jsonl and listing
@@ -107,7 +117,13 @@ def test_merge_prefers_priority_sources_and_keeps_richer_fields():
 
 
 def test_single_record_merge_matches_general_merge():
-    record = PaperRecord(source="arxiv", title="T", arxiv_id="2401.00001", authors=["A"],
-                         categories=["cs.LG"], abstract="github.com/a/b")
+    record = PaperRecord(
+        source="arxiv",
+        title="T",
+        arxiv_id="2401.00001",
+        authors=["A"],
+        categories=["cs.LG"],
+        abstract="github.com/a/b",
+    )
     general = merge_records([record, record.model_copy(update={"source_id": "other"})])
     assert merge_records([record]) == general

@@ -22,12 +22,21 @@ def count(engine, table):
 
 
 def test_same_paper_through_many_sources_is_one_record(engine):
-    listing = PaperRecord(source="listing", title="Symmetry-Aware Tokenizers!",
-                          abstract="A longer listing abstract about tokenizers and symmetries.")
-    oai = PaperRecord(source="oai", title="Symmetry-aware tokenizers", arxiv_id="2611.00003",
-                      abstract="Tokenizers respecting symmetries.", authors=["Emmy Noether"])
-    bib = PaperRecord(source="bibtex", title="{Symmetry}-{Aware} {Tokenizers}",
-                      doi="10.48550/arXiv.2611.00003")
+    listing = PaperRecord(
+        source="listing",
+        title="Symmetry-Aware Tokenizers!",
+        abstract="A longer listing abstract about tokenizers and symmetries.",
+    )
+    oai = PaperRecord(
+        source="oai",
+        title="Symmetry-aware tokenizers",
+        arxiv_id="2611.00003",
+        abstract="Tokenizers respecting symmetries.",
+        authors=["Emmy Noether"],
+    )
+    bib = PaperRecord(
+        source="bibtex", title="{Symmetry}-{Aware} {Tokenizers}", doi="10.48550/arXiv.2611.00003"
+    )
     first = save(engine, listing)
     second = save(engine, oai)
     third = save(engine, bib)
@@ -93,10 +102,12 @@ def test_votes_follow_a_paper_whose_id_improves(engine):
     save(engine, PaperRecord(source="listing", title="Voted Paper"))
     with engine.begin() as conn:
         old_id = conn.execute(select(papers.c.id)).scalar_one()
-        conn.execute(users.insert().values(id=1, username="u", role="user",
-                                           created_at=datetime(2026, 1, 1)))
-        conn.execute(upvotes.insert().values(user_id=1, paper_id=old_id,
-                                             created_at=datetime(2026, 1, 1)))
+        conn.execute(
+            users.insert().values(id=1, username="u", role="user", created_at=datetime(2026, 1, 1))
+        )
+        conn.execute(
+            upvotes.insert().values(user_id=1, paper_id=old_id, created_at=datetime(2026, 1, 1))
+        )
     save(engine, PaperRecord(source="arxiv", title="Voted paper", arxiv_id="2401.00009"))
     with engine.connect() as conn:
         assert conn.execute(select(upvotes.c.paper_id)).scalar_one() == "2401.00009"

@@ -23,13 +23,12 @@ def test_sync_arxiv_queries_by_category_and_date_and_stores(cli):
     script = Script({"/api/query": [Reply(503), Reply(200, ATOM)]})
     with serve(script) as base:
         sync_env(cli, base)
-        summary = cli.json("sync", "arxiv", "--category", "cs.LG", "--since", "2026-11-19",
-                           "--until", "2026-11-22")
+        summary = cli.json(
+            "sync", "arxiv", "--category", "cs.LG", "--since", "2026-11-19", "--until", "2026-11-22"
+        )
     assert summary["new"] == 3
     query = script.requests[-1][1]
-    assert query["search_query"] == [
-        "cat:cs.LG AND submittedDate:[202611190000 TO 202611222359]"
-    ]
+    assert query["search_query"] == ["cat:cs.LG AND submittedDate:[202611190000 TO 202611222359]"]
     assert query["sortBy"] == ["submittedDate"] and query["sortOrder"] == ["ascending"]
     assert len(script.requests) == 2  # the 503 was retried
     assert cli.json("show", "2611.00002")["categories"] == ["stat.ML"]
@@ -47,22 +46,47 @@ def test_sync_arxiv_pages_until_total(cli):
 def test_oai_harvest_follows_tokens_and_resumes_after_failure(cli):
     page1 = (FIXTURES / "oai_page1.xml").read_bytes()
     page2 = (FIXTURES / "oai_page2.xml").read_bytes()
-    failing = Script(chooser=lambda path, q: Reply(200, page1) if "resumptionToken" not in q
-                     else Reply(503, b"busy"))
+    failing = Script(
+        chooser=lambda path, q: (
+            Reply(200, page1) if "resumptionToken" not in q else Reply(503, b"busy")
+        )
+    )
     with serve(failing) as base:
         sync_env(cli, base)
-        broken = cli.run("sync", "arxiv", "--via", "oai", "--category", "cs", "--since",
-                         "2026-11-01", "--until", "2026-11-23", check=False)
+        broken = cli.run(
+            "sync",
+            "arxiv",
+            "--via",
+            "oai",
+            "--category",
+            "cs",
+            "--since",
+            "2026-11-01",
+            "--until",
+            "2026-11-23",
+            check=False,
+        )
     assert broken.returncode == 3 and "still failing" in broken.stderr
     assert len(cli.json("list")) == 2  # the first page was stored before the failure
 
-    healthy = Script(chooser=lambda path, q: Reply(200, page2) if "resumptionToken" in q
-                     else Reply(200, page1))
+    healthy = Script(
+        chooser=lambda path, q: Reply(200, page2) if "resumptionToken" in q else Reply(200, page1)
+    )
     with serve(healthy) as base:
         sync_env(cli, base)
-        summary = cli.json("sync", "arxiv", "--via", "oai", "--category", "cs", "--since",
-                           "2026-11-01", "--until", "2026-11-23")
-    first_path, first_query = healthy.requests[0]
+        summary = cli.json(
+            "sync",
+            "arxiv",
+            "--via",
+            "oai",
+            "--category",
+            "cs",
+            "--since",
+            "2026-11-01",
+            "--until",
+            "2026-11-23",
+        )
+    _, first_query = healthy.requests[0]
     assert first_query == {"verb": ["ListRecords"], "resumptionToken": ["token-page-2"]}
     assert summary["resumed_jobs"] == 1 and summary["new"] == 1
     assert len(cli.json("list")) == 3

@@ -273,8 +273,11 @@ def show(
     out.print(f"id: {paper['id']}", highlight=False)
     if paper["authors"]:
         out.print(", ".join(paper["authors"]), highlight=False, markup=False)
-    dates = [f"{k.removesuffix('_at')} {paper[k]:%Y-%m-%d}" for k in ("published_at", "updated_at")
-             if paper[k]]
+    dates = [
+        f"{k.removesuffix('_at')} {paper[k]:%Y-%m-%d}"
+        for k in ("published_at", "updated_at")
+        if paper[k]
+    ]
     if dates:
         out.print("; ".join(dates))
     if paper["categories"]:

@@ -244,9 +244,7 @@ def merge_records(records: list[PaperRecord]) -> dict[str, Any]:
     )
     merged: dict[str, Any] = {}
     for name in _SCALAR_FIELDS:
-        merged[name] = next(
-            (getattr(r, name) for r in ranked if _present(getattr(r, name))), None
-        )
+        merged[name] = next((getattr(r, name) for r in ranked if _present(getattr(r, name))), None)
     dated = [r for r in ranked if r.published_at]
     if dated:  # a full date from any source beats a bare year from a higher-priority one
         merged["published_at"] = min(
@@ -276,8 +274,7 @@ def _present(value: Any) -> bool:
 def _from_single(record: PaperRecord) -> dict[str, Any]:
     """merge_records of one record, without the ranking work (the common case in bulk imports)."""
     merged: dict[str, Any] = {
-        name: value if _present(value := getattr(record, name)) else None
-        for name in _SCALAR_FIELDS
+        name: value if _present(value := getattr(record, name)) else None for name in _SCALAR_FIELDS
     }
     for name in (*_LIST_FIELDS, "code_urls", "keywords"):
         merged[name] = list(getattr(record, name))

@@ -78,10 +78,7 @@ MIN_INTERVAL = 3.0  # arXiv asks API clients for at most one request every three
 
 
 def search_query(category: str, since: date, until: date) -> str:
-    return (
-        f"cat:{category} AND submittedDate:"
-        f"[{since:%Y%m%d}0000 TO {until:%Y%m%d}2359]"
-    )
+    return f"cat:{category} AND submittedDate:[{since:%Y%m%d}0000 TO {until:%Y%m%d}2359]"
 
 
 def fetch_pages(

@@ -18,9 +18,13 @@ FORMAT = "bibtex"
 # bibtexparser logs every failed block; papertide reports them as rejects instead.
 logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1
-)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+        start=1,
+    )
+}
 
 
 def _middlewares() -> list[middlewares.Middleware]:

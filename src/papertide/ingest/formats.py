@@ -22,8 +22,9 @@ READERS: dict[str, Reader] = {
 FORMATS = ("auto", *READERS)
 
 _BIBTEX_ENTRY = re.compile(r"^\s*@\s*[a-zA-Z]+\s*[{(]", re.MULTILINE)
-_CSV_HEADER = re.compile(r"^\ufeff?[^\n]*\btitle\b[^\n]*[,;\t]|^\ufeff?[^\n]*[,;\t]\s*\"?title\b",
-                         re.IGNORECASE)
+_CSV_HEADER = re.compile(
+    r"^\ufeff?[^\n]*\btitle\b[^\n]*[,;\t]|^\ufeff?[^\n]*[,;\t]\s*\"?title\b", re.IGNORECASE
+)
 
 
 def detect(stream: BinaryIO, name: str = "") -> str:

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from papertide.ingest.base import Item, build_record, parse_date, text_stream
-from papertide.ingest.http import PoliteClient
 from papertide.ingest.fields import as_int, as_list, as_text
+from papertide.ingest.http import PoliteClient
 from papertide.records import Reject, normalize_arxiv_id
 
 FORMAT = "hf"

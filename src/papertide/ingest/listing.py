@@ -45,7 +45,7 @@ def _looks_like_abstract(line: str) -> bool:
 
 
 def _strip_header(line: str) -> str:
-    """Remove header pieces glued to the front of the first title ('SubscribeMay 23Attention ...')."""
+    """Remove header pieces glued to the first title ('SubscribeMay 23Attention ...')."""
     previous = None
     while previous != line:
         previous = line

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-from functools import cache
 from collections.abc import Iterator
+from functools import cache
 from typing import Any, BinaryIO
 
 from lxml import etree
@@ -24,9 +24,10 @@ NS = {"oai": OAI, "a": ARXIV, "r": ARXIV_RAW}
 @cache
 def _clark(path: str) -> str:
     """'a:authors/a:author' -> '{ns}authors/{ns}author': lxml finds these without a prefix map."""
-    return "/".join(
-        "{%s}%s" % (NS[step.split(":")[0]], step.split(":")[1]) for step in path.split("/")
-    )
+    steps = (step.split(":") for step in path.split("/"))
+    return "/".join(f"{{{NS[prefix]}}}{name}" for prefix, name in steps)
+
+
 API_URL = "https://oaipmh.arxiv.org/oai"
 
 
@@ -35,9 +36,7 @@ def _authors_arxiv(meta: etree._Element) -> list[str]:
     for author in meta.iterfind(_clark("a:authors/a:author")):
         # <forenames>, <keyname>, <suffix> children; their order in the name is fixed.
         parts = {etree.QName(child).localname: (child.text or "").strip() for child in author}
-        name = " ".join(
-            parts[k] for k in ("forenames", "keyname", "suffix") if parts.get(k)
-        )
+        name = " ".join(parts[k] for k in ("forenames", "keyname", "suffix") if parts.get(k))
         if name:
             names.append(name)
     return names

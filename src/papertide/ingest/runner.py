@@ -60,9 +60,7 @@ class ImportSummary:
         }
 
 
-def run_batches(
-    engine: Engine, job: str, batches: Iterable[Batch], summary: ImportSummary
-) -> None:
+def run_batches(engine: Engine, job: str, batches: Iterable[Batch], summary: ImportSummary) -> None:
     """Store each batch in one transaction together with its checkpoint; clear it when done."""
     with engine.begin() as conn:
         run_id = jobs.start_run(conn, job)

@@ -28,9 +28,7 @@ def save_checkpoint(conn: Connection, job: str, state: dict[str, Any]) -> None:
     )
     if inserted.rowcount == 0:
         conn.execute(
-            update(checkpoints)
-            .where(checkpoints.c.job == job)
-            .values(state=state, updated_at=now)
+            update(checkpoints).where(checkpoints.c.job == job).values(state=state, updated_at=now)
         )
 
 
@@ -50,7 +48,10 @@ def finish_run(
         update(ingest_runs)
         .where(ingest_runs.c.id == run_id)
         .values(
-            finished_at=utcnow(), new=new, updated=updated, duplicates=duplicates,
+            finished_at=utcnow(),
+            new=new,
+            updated=updated,
+            duplicates=duplicates,
             rejected=rejected,
         )
     )

@@ -1,4 +1,4 @@
-"""Tables, in SQLAlchemy Core. Alembic migrations in `migrations/versions` create and evolve them."""
+"""Tables, in SQLAlchemy Core. The Alembic migrations in `migrations/versions` create them."""
 
 from __future__ import annotations
 

@@ -226,8 +226,13 @@ class _Writes:
             cluster.paper_id = self._free_id(stable_id, resolver)
             resolver.existing_ids.add(cluster.paper_id)
             self.new_papers.append(
-                {"id": cluster.paper_id, **values, "hidden": False, "first_seen_at": self.now,
-                 "modified_at": self.now}
+                {
+                    "id": cluster.paper_id,
+                    **values,
+                    "hidden": False,
+                    "first_seen_at": self.now,
+                    "modified_at": self.now,
+                }
             )
             changed = True
         else:
@@ -252,13 +257,23 @@ class _Writes:
             previous = cluster.sources.get(ref)
             if previous is None:
                 self.new_sources.append(
-                    {"paper_id": cluster.paper_id, "source": ref[0], "source_id": ref[1],
-                     "first_seen_at": self.now, "last_seen_at": self.now, "record": stored}
+                    {
+                        "paper_id": cluster.paper_id,
+                        "source": ref[0],
+                        "source_id": ref[1],
+                        "first_seen_at": self.now,
+                        "last_seen_at": self.now,
+                        "record": stored,
+                    }
                 )
             else:
                 self.seen_sources.append(
-                    {"_source": ref[0], "_source_id": ref[1], "last_seen_at": self.now,
-                     "record": stored}
+                    {
+                        "_source": ref[0],
+                        "_source_id": ref[1],
+                        "last_seen_at": self.now,
+                        "record": stored,
+                    }
                 )
         return changed
 
@@ -316,7 +331,10 @@ class _Writes:
                 self.seen_sources,
             )
         for pending in (
-            self.new_papers, self.changed_papers, self.new_keys, self.new_sources,
+            self.new_papers,
+            self.changed_papers,
+            self.new_keys,
+            self.new_sources,
             self.seen_sources,
         ):
             pending.clear()
