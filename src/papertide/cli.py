@@ -153,11 +153,20 @@ def import_(
         raise typer.Exit(EXIT_NOTHING_READ)
 
 
-def _run_sync(label: str, job: Callable[[], ImportSummary], as_json: bool) -> None:
+SyncJob = Callable[[Callable[[ImportSummary], None]], ImportSummary]
+
+
+def _run_sync(label: str, job: SyncJob, as_json: bool) -> None:
+    """Run JOB with a live count of the papers it has stored so far."""
     try:
         with _progress() as progress:
-            progress.add_task(f"syncing {label}", total=None)
-            summary = job()
+            task = progress.add_task(f"syncing {label}", total=None)
+
+            def show(summary: ImportSummary) -> None:
+                stored = summary.accepted
+                progress.update(task, description=f"syncing {label}: {stored} papers stored")
+
+            summary = job(show)
     except SourceUnreachable as exc:
         fail(f"{label} is not reachable (offline?): {exc}", EXIT_UNREACHABLE)
     except FetchError as exc:
@@ -187,9 +196,13 @@ def sync_arxiv(
     end = _day_option(until, today)
     eng = engine()
     if via == "oai":
-        _run_sync("arXiv OAI-PMH", lambda: sync.sync_oai(eng, category, start, end), as_json)
+        _run_sync(
+            "arXiv OAI-PMH",
+            lambda show: sync.sync_oai(eng, category, start, end, on_batch=show),
+            as_json,
+        )
     elif via == "api":
-        _run_sync("arXiv", lambda: sync.sync_arxiv(eng, category, start, end), as_json)
+        _run_sync("arXiv", lambda show: sync.sync_arxiv(eng, category, start, end, show), as_json)
     else:
         fail("--via must be 'api' or 'oai'")
 
@@ -208,7 +221,7 @@ def sync_hf(
     if not chosen:
         chosen = {"date": datetime.now(UTC).date().isoformat()}
     eng = engine()
-    _run_sync("Hugging Face", lambda: sync.sync_hf(eng, chosen), as_json)
+    _run_sync("Hugging Face", lambda show: sync.sync_hf(eng, chosen, show), as_json)
 
 
 def _period(day: str | None, week: str | None, month: str | None) -> tuple[Any, Any]:
@@ -311,7 +324,14 @@ def stats(as_json: bool = typer.Option(False, "--json")) -> None:
         emit_json(figures)
         return
     for key, value in figures.items():
-        out.print(f"{key}: {value}", highlight=False)
+        if isinstance(value, datetime):
+            value = f"{value:%Y-%m-%d %H:%M}"
+        elif isinstance(value, dict):
+            value = ", ".join(
+                f"{k} {v:%Y-%m-%d %H:%M}" if isinstance(v, datetime) else f"{k} {v}"
+                for k, v in value.items()
+            )
+        out.print(f"{key}: {value}", highlight=False, markup=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -60,7 +60,13 @@ class ImportSummary:
         }
 
 
-def run_batches(engine: Engine, job: str, batches: Iterable[Batch], summary: ImportSummary) -> None:
+def run_batches(
+    engine: Engine,
+    job: str,
+    batches: Iterable[Batch],
+    summary: ImportSummary,
+    on_batch: Callable[[ImportSummary], None] | None = None,
+) -> None:
     """Store each batch in one transaction together with its checkpoint; clear it when done."""
     with engine.begin() as conn:
         run_id = jobs.start_run(conn, job)
@@ -78,6 +84,8 @@ def run_batches(engine: Engine, job: str, batches: Iterable[Batch], summary: Imp
         with engine.begin() as conn:
             summary.add(save_batch(conn, records))
             jobs.save_checkpoint(conn, job, state)
+        if on_batch:
+            on_batch(summary)
     with engine.begin() as conn:
         jobs.clear_checkpoint(conn, job)
         after = (summary.new, summary.updated, summary.duplicates, summary.rejected_count)

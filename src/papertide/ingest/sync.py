@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy.engine import Engine
@@ -11,6 +12,8 @@ from papertide.ingest import arxiv_atom, hf, oai
 from papertide.ingest.http import PoliteClient
 from papertide.ingest.runner import ImportSummary, run_batches
 from papertide.store import jobs
+
+Progress = Callable[[ImportSummary], None] | None
 
 
 def _endpoint(env: str, default: str) -> str:
@@ -28,7 +31,9 @@ def _client(min_interval: float) -> PoliteClient:
     )
 
 
-def sync_arxiv(engine: Engine, category: str, since: date, until: date) -> ImportSummary:
+def sync_arxiv(
+    engine: Engine, category: str, since: date, until: date, on_batch: Progress = None
+) -> ImportSummary:
     job = f"sync:arxiv:{category}:{since.isoformat()}"
     with engine.connect() as conn:
         state = jobs.load_checkpoint(conn, job) or {}
@@ -43,7 +48,7 @@ def sync_arxiv(engine: Engine, category: str, since: date, until: date) -> Impor
             start=int(state.get("start", 0)),
         )
         stamped = ((items, {**s, "until": until.isoformat()}) for items, s in pages)
-        run_batches(engine, job, stamped, summary)
+        run_batches(engine, job, stamped, summary, on_batch)
     return summary
 
 
@@ -56,7 +61,12 @@ def oai_set_for(category: str) -> str:
 
 
 def sync_oai(
-    engine: Engine, category: str, since: date | None, until: date | None, prefix: str = "arXiv"
+    engine: Engine,
+    category: str,
+    since: date | None,
+    until: date | None,
+    prefix: str = "arXiv",
+    on_batch: Progress = None,
 ) -> ImportSummary:
     params = {"metadataPrefix": prefix, "set": oai_set_for(category)}
     if since:
@@ -71,11 +81,11 @@ def sync_oai(
         pages = oai.fetch_pages(
             client, _endpoint("PAPERTIDE_OAI_URL", oai.API_URL), params, state.get("token")
         )
-        run_batches(engine, job, pages, summary)
+        run_batches(engine, job, pages, summary, on_batch)
     return summary
 
 
-def sync_hf(engine: Engine, period: dict[str, str]) -> ImportSummary:
+def sync_hf(engine: Engine, period: dict[str, str], on_batch: Progress = None) -> ImportSummary:
     """PERIOD is one of {"date": D}, {"week": W} or {"month": M}, as the API takes it."""
     job = "sync:hf:" + "&".join(f"{k}={v}" for k, v in period.items())
     with engine.connect() as conn:
@@ -85,5 +95,5 @@ def sync_hf(engine: Engine, period: dict[str, str]) -> ImportSummary:
         pages = hf.fetch_pages(
             client, _endpoint("PAPERTIDE_HF_API_URL", hf.API_URL), period, int(state.get("page", 0))
         )
-        run_batches(engine, job, pages, summary)
+        run_batches(engine, job, pages, summary, on_batch)
     return summary

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -55,12 +54,3 @@ def finish_run(
             rejected=rejected,
         )
     )
-
-
-def last_finished(conn: Connection, source_prefix: str) -> datetime | None:
-    return conn.execute(
-        select(ingest_runs.c.finished_at)
-        .where(ingest_runs.c.source.startswith(source_prefix))
-        .order_by(ingest_runs.c.finished_at.desc())
-        .limit(1)
-    ).scalar_one_or_none()

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
+from papertide.records import normalize_arxiv_id, normalize_doi
 from papertide.store.schema import ingest_runs, paper_keys, paper_sources, papers, upvotes, users
 
 
@@ -16,8 +17,6 @@ def resolve_id(conn: Connection, ref: str) -> str | None:
     ref = ref.strip()
     if conn.execute(select(papers.c.id).where(papers.c.id == ref)).first():
         return ref
-    from papertide.records import normalize_arxiv_id, normalize_doi
-
     candidates = [f"id:{ref}"]
     arxiv_id = normalize_arxiv_id(ref)
     if arxiv_id:

@@ -44,14 +44,6 @@ class BatchResult:
     new: int = 0
     updated: int = 0
     duplicates: int = 0
-    # Paper ids created or changed, for callers that maintain indexes.
-    changed_ids: set[str] = field(default_factory=set)
-
-    def add(self, other: BatchResult) -> None:
-        self.new += other.new
-        self.updated += other.updated
-        self.duplicates += other.duplicates
-        self.changed_ids |= other.changed_ids
 
 
 def utcnow() -> datetime:
@@ -186,7 +178,6 @@ def save_batch(conn: Connection, records: list[PaperRecord]) -> BatchResult:
     for cluster in touched:
         if writer.apply(cluster, resolver):
             changed_clusters.add(id(cluster))
-            result.changed_ids.add(cluster.paper_id or "")
     for cluster, created in statuses:
         if created:
             result.new += 1
