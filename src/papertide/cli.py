@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -28,8 +30,27 @@ from papertide.ingest.formats import FORMATS
 from papertide.ingest.http import FetchError, SourceUnreachable
 from papertide.ingest.runner import ImportSummary, import_file
 from papertide.periods import PeriodError, day_range, month_range, parse_day, week_range
+from papertide.search.embedder import (
+    DEFAULT_MODEL,
+    Embedder,
+    EmbedderUnavailable,
+    default_embedder,
+    models_dir,
+)
+from papertide.search.hybrid import MODES, Hit, SearchError
+from papertide.search.hybrid import search as run_search
+from papertide.search.hybrid import similar as run_similar
+from papertide.search.keyword import Filters
+from papertide.search.location import index_dir
+from papertide.search.refresh import Indexes, refresh_all
 from papertide.store import queries
-from papertide.store.engine import StoreError, current_revision, default_url, open_engine
+from papertide.store.engine import (
+    StoreError,
+    current_revision,
+    default_url,
+    normalize_url,
+    open_engine,
+)
 
 app = typer.Typer(
     help="papertide: a self-hosted research-paper discovery engine.",
@@ -39,6 +60,8 @@ app = typer.Typer(
 )
 sync_app = typer.Typer(help="Fetch new papers from live sources.", no_args_is_help=True)
 app.add_typer(sync_app, name="sync")
+model_app = typer.Typer(help="The embedding model used by semantic search.", no_args_is_help=True)
+app.add_typer(model_app, name="model")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -332,6 +355,183 @@ def stats(as_json: bool = typer.Option(False, "--json")) -> None:
                 for k, v in value.items()
             )
         out.print(f"{key}: {value}", highlight=False, markup=False)
+
+
+def _indexes() -> Indexes:
+    return Indexes.at(index_dir(normalize_url(state.db_url or default_url())))
+
+
+def _embedder_or_none(required: bool) -> Embedder | None:
+    try:
+        return default_embedder()
+    except EmbedderUnavailable as exc:
+        if required:
+            fail(str(exc))
+        err.print(f"[yellow]note:[/] {exc}; keyword search only", highlight=False)
+        return None
+
+
+def _refresh(eng: Engine, indexes: Indexes, embedder: Embedder | None, rebuild: bool) -> dict:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        tasks: dict[str, Any] = {}
+
+        def show(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        return refresh_all(eng, indexes, embedder, rebuild, show)
+
+
+@app.command()
+def index(
+    rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild every index from scratch."),
+    keyword_only: bool = typer.Option(False, "--keyword-only", help="Skip embeddings."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Bring the search indexes up to date with the database (incremental unless --rebuild)."""
+    eng = engine()
+    embedder = None if keyword_only else _embedder_or_none(required=False)
+    report = _refresh(eng, _indexes(), embedder, rebuild)
+    if as_json:
+        emit_json(report)
+    else:
+        out.print(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in report.items()))
+
+
+def _print_hits(hits: list[Hit], as_json: bool) -> None:
+    if as_json:
+        emit_json([h.as_json() for h in hits])
+        return
+    if not hits:
+        out.print("no matching papers")
+        return
+    for rank, hit in enumerate(hits, 1):
+        published = hit.paper.get("published_at")
+        day = f" ({published:%Y-%m-%d})" if published else ""
+        out.print(f"{rank:>2}. [bold]{hit.paper['title']}[/]{day}", highlight=False)
+        out.print(
+            f"    {hit.id}  score {hit.score:.4f}  via {hit.why}", highlight=False, markup=False
+        )
+        if hit.snippet:
+            plain = html.unescape(re.sub(r"</?b>", "", hit.snippet))
+            out.print("    " + plain, highlight=False, markup=False)
+
+
+@app.command("search")
+def search_(
+    query: str = typer.Argument(..., help='Words, "exact phrases", prefix*.'),
+    mode: str = typer.Option("hybrid", "--mode", "-m", help="keyword, semantic or hybrid."),
+    k: int = typer.Option(10, "--k", "-k", min=1, max=1000, help="How many results."),
+    since: str | None = typer.Option(None, help="Published on or after DAY."),
+    until: str | None = typer.Option(None, help="Published before DAY."),
+    category: str | None = typer.Option(None, "--category", "-c", help="e.g. cs.LG"),
+    author: str | None = typer.Option(None, "--author", "-a", help="Author name or surname."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Search papers by keywords (BM25), meaning (embeddings) or both (hybrid, the default)."""
+    if mode not in MODES:
+        fail(f"unknown mode {mode!r}: use keyword, semantic or hybrid")
+    filters = Filters(
+        since=_day_start(since), until=_day_start(until), category=category, author=author
+    )
+    eng = engine()
+    embedder = None if mode == "keyword" else _embedder_or_none(required=mode == "semantic")
+    if embedder is None and mode == "hybrid":
+        mode = "keyword"
+    indexes = _indexes()
+    _refresh(eng, indexes, embedder, rebuild=False)
+    try:
+        hits = run_search(eng, indexes, query, mode, k, filters, embedder)  # type: ignore[arg-type]
+    except SearchError as exc:
+        fail(str(exc))
+        return
+    _print_hits(hits, as_json)
+
+
+@app.command()
+def similar(
+    paper_id: str = typer.Argument(..., metavar="ID"),
+    k: int = typer.Option(10, "--k", "-k", min=1, max=1000),
+    mode: str = typer.Option("hybrid", "--mode", "-m", help="keyword, semantic or hybrid."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Papers similar to one paper."""
+    if mode not in MODES:
+        fail(f"unknown mode {mode!r}: use keyword, semantic or hybrid")
+    eng = engine()
+    embedder = None if mode == "keyword" else _embedder_or_none(required=mode == "semantic")
+    if embedder is None and mode == "hybrid":
+        mode = "keyword"
+    indexes = _indexes()
+    _refresh(eng, indexes, embedder, rebuild=False)
+    try:
+        hits = run_similar(eng, indexes, paper_id, k, mode, embedder)  # type: ignore[arg-type]
+    except SearchError as exc:
+        fail(str(exc), EXIT_NOTHING_READ)
+        return
+    _print_hits(hits, as_json)
+
+
+def _day_start(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    day = _day_option(value, date.today())
+    return datetime(day.year, day.month, day.day)
+
+
+@model_app.command("prepare")
+def model_prepare(
+    source: Path | None = typer.Option(None, help="A local sentence-transformers model folder."),
+    hub: str | None = typer.Option(None, help="A Hugging Face Hub repo to download (network)."),
+    force: bool = typer.Option(False, "--force", help="Prepare again even if present."),
+) -> None:
+    """Export the embedding model to int8 ONNX (once; searching never needs the network)."""
+    from papertide.search import model_build
+
+    target = models_dir() / DEFAULT_MODEL
+    if (target / "papertide-model.json").exists() and not force and not source and not hub:
+        out.print(f"model ready: {target}")
+        return
+    try:
+        with _progress() as progress:
+            progress.add_task("exporting the embedding model", total=None)
+            if hub:
+                origin = model_build.download(hub, target.with_name(target.name + ".download"))
+            else:
+                origin = source or model_build.bundled_source()
+            model_build.prepare(
+                origin, target, "all-MiniLM-L6-v2" if not (source or hub) else (hub or origin.name)
+            )
+    except EmbedderUnavailable as exc:
+        fail(str(exc))
+    except ImportError as exc:
+        fail(f"exporting needs the model-build extra (torch, transformers): {exc}")
+    out.print(f"model ready: {target}")
+
+
+@model_app.command("info")
+def model_info(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Show the prepared embedding model."""
+    try:
+        embedder = default_embedder()
+    except EmbedderUnavailable as exc:
+        fail(str(exc), EXIT_NOTHING_READ)
+        return
+    info = {"name": embedder.name, "dim": embedder.dim, "path": str(models_dir() / DEFAULT_MODEL)}
+    if as_json:
+        emit_json(info)
+    else:
+        for key, value in info.items():
+            out.print(f"{key}: {value}", highlight=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

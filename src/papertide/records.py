@@ -229,6 +229,12 @@ _LIST_FIELDS = ("authors", "categories")
 _PRECISION_ORDER = ("day", "month", "year")
 
 
+def content_hash(title: str, abstract: str) -> str:
+    """Identifies the text a paper is embedded and indexed from; changes when that text does."""
+    text = f"{title}\n{abstract}"
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
 def merge_records(records: list[PaperRecord]) -> dict[str, Any]:
     """Merge every source's view of one paper into the stored paper fields.
 
@@ -262,6 +268,7 @@ def merge_records(records: list[PaperRecord]) -> dict[str, Any]:
     merged["code_urls"] = _unique([u for r in ranked for u in r.code_urls])
     merged["keywords"] = _unique([k for r in ranked for k in r.keywords])
     merged["title_key"] = title_key(merged["title"])
+    merged["content_hash"] = content_hash(merged["title"], merged["abstract"])
     merged["id"] = paper_id_for(merged["arxiv_id"], merged["doi"], merged["title"])
     return merged
 
@@ -280,5 +287,6 @@ def _from_single(record: PaperRecord) -> dict[str, Any]:
         merged[name] = list(getattr(record, name))
     merged["abstract"] = record.abstract
     merged["title_key"] = record.title_key
+    merged["content_hash"] = content_hash(record.title, record.abstract)
     merged["id"] = record.paper_id
     return merged

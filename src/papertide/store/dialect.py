@@ -38,3 +38,15 @@ def insert_ignoring_conflicts(table: Table, engine_name: str) -> Any:
 def max_bind_params(engine_name: str) -> int:
     """How many values one IN (...) list may carry."""
     return 900 if engine_name == "sqlite" else 10_000
+
+
+def upsert(table: Table, engine_name: str, key: list[str]) -> Any:
+    """INSERT that replaces the non-key columns of a row whose KEY already exists."""
+    if engine_name == "sqlite":
+        statement = sqlite.insert(table)
+    elif engine_name == "postgresql":
+        statement = postgresql.insert(table)
+    else:
+        raise NotImplementedError(f"database {engine_name!r} is not supported")
+    updates = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in key}
+    return statement.on_conflict_do_update(index_elements=key, set_=updates)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -122,3 +123,53 @@ def stats(conn: Connection) -> dict[str, Any]:
         "upvotes": count(upvotes),
         "last_import": {"source": last_run[0], "finished_at": last_run[1]} if last_run else None,
     }
+
+
+INDEX_COLUMNS = (
+    papers.c.id,
+    papers.c.title,
+    papers.c.abstract,
+    papers.c.authors,
+    papers.c.categories,
+    papers.c.published_at,
+    papers.c.hidden,
+    papers.c.modified_at,
+)
+
+
+def latest_modification(conn: Connection) -> datetime | None:
+    return conn.execute(select(func.max(papers.c.modified_at))).scalar_one()
+
+
+def modified_since(conn: Connection, watermark: datetime | None) -> Iterator[dict[str, Any]]:
+    """Papers changed after WATERMARK (all papers when None), oldest change first, streamed."""
+    query = select(*INDEX_COLUMNS).order_by(papers.c.modified_at, papers.c.id)
+    if watermark is not None:
+        query = query.where(papers.c.modified_at > watermark)
+    for row in conn.execute(query.execution_options(yield_per=2000)).mappings():
+        yield dict(row)
+
+
+def count_modified_since(conn: Connection, watermark: datetime | None) -> int:
+    query = select(func.count()).select_from(papers)
+    if watermark is not None:
+        query = query.where(papers.c.modified_at > watermark)
+    return conn.execute(query).scalar_one()
+
+
+def summaries(conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """Title and list fields of visible papers among IDS, for showing search results."""
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 900):
+        query = select(*LIST_COLUMNS).where(
+            papers.c.id.in_(ids[start : start + 900]), papers.c.hidden.is_(False)
+        )
+        found.update({row["id"]: dict(row) for row in conn.execute(query).mappings()})
+    return found
+
+
+def text_of(conn: Connection, paper_id: str) -> tuple[str, str] | None:
+    row = conn.execute(
+        select(papers.c.title, papers.c.abstract).where(papers.c.id == paper_id)
+    ).first()
+    return (row[0], row[1]) if row else None

@@ -9,6 +9,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -47,6 +48,8 @@ papers = Table(
     Column("github_stars", Integer),
     Column("keywords", JSON, nullable=False, default=list),
     Column("hidden", Boolean, nullable=False, default=False),
+    # Hash of title + abstract: embeddings are recomputed only when it changes.
+    Column("content_hash", String(16)),
     Column("first_seen_at", DateTime, nullable=False),
     # Bumped whenever stored fields change, so indexes can update incrementally.
     Column("modified_at", DateTime, nullable=False, index=True),
@@ -93,6 +96,17 @@ upvotes = Table(
     Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
     Column("paper_id", String(200), ForeignKey("papers.id"), primary_key=True, index=True),
     Column("created_at", DateTime, nullable=False),
+)
+
+# One vector per paper and model, valid while the paper's content_hash matches.
+embeddings = Table(
+    "embeddings",
+    metadata,
+    Column("paper_id", String(200), ForeignKey("papers.id"), primary_key=True),
+    Column("model", String(200), nullable=False),
+    Column("content_hash", String(16), nullable=False),
+    Column("vector", LargeBinary, nullable=False),  # float32, little-endian
+    Column("updated_at", DateTime, nullable=False, index=True),
 )
 
 # Resumable jobs: a job's position is written in the same transaction as the batch it covers.

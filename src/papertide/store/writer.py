@@ -36,6 +36,7 @@ MERGED_COLUMNS = (
     "upstream_upvotes",
     "github_stars",
     "keywords",
+    "content_hash",
 )
 
 

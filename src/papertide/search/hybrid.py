@@ -1,0 +1,166 @@
+"""Keyword, semantic and hybrid search, and similar papers: one entry point for CLI, web and API.
+
+Hybrid ranking is reciprocal rank fusion (Cormack et al., 2009): score(d) = sum over sides of
+weight / (RRF_K + rank(d)), with rank from 1. RRF_K = 60 is the value of the original paper and
+of most engines since; it keeps one side's top hit from drowning the other side's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from sqlalchemy.engine import Engine
+
+from papertide.search.embedder import QUERY_MAX_TOKENS, Embedder, document_text
+from papertide.search.keyword import Filters
+from papertide.search.refresh import Indexes
+from papertide.search.vectors import VectorFilter
+from papertide.store import queries
+
+Mode = Literal["keyword", "semantic", "hybrid"]
+MODES: tuple[Mode, ...] = ("keyword", "semantic", "hybrid")
+RRF_K = 60
+# How deep each side is read before fusing: fusion can only reorder what the sides return.
+CANDIDATES = 100
+MAX_QUERY_CHARS = 2_000
+
+
+class SearchError(ValueError):
+    """A search that cannot run as asked; the message is meant for the user."""
+
+
+@dataclass
+class Hit:
+    id: str
+    score: float
+    why: str  # which side(s) found it: "keyword", "semantic" or "keyword+semantic"
+    snippet: str = ""
+    paper: dict = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.id,
+            "title": self.paper.get("title", ""),
+            "score": round(self.score, 6),
+            "why": self.why,
+            "snippet": self.snippet,
+            "published_at": self.paper.get("published_at"),
+            "authors": self.paper.get("authors", []),
+        }
+
+
+def rrf(rankings: dict[str, list[str]], weights: dict[str, float] | None = None) -> list[Hit]:
+    """Fuse ranked id lists by reciprocal rank; ties keep the order of first appearance."""
+    scores: dict[str, float] = {}
+    found_by: dict[str, list[str]] = {}
+    for side, ids in rankings.items():
+        weight = (weights or {}).get(side, 1.0)
+        for rank, paper_id in enumerate(ids, start=1):
+            scores[paper_id] = scores.get(paper_id, 0.0) + weight / (RRF_K + rank)
+            found_by.setdefault(paper_id, []).append(side)
+    ordered = sorted(scores, key=lambda pid: -scores[pid])
+    return [Hit(id=pid, score=scores[pid], why="+".join(sorted(found_by[pid]))) for pid in ordered]
+
+
+def _vector_filter(indexes: Indexes, filters: Filters) -> VectorFilter | None:
+    if not filters.active():
+        return None
+    allowed = None
+    if filters.author:  # the vector files keep no authors: ask the keyword index who matches
+        allowed = indexes.keyword.matching_ids(Filters(author=filters.author), limit=100_000)
+    return VectorFilter(filters.since, filters.until, filters.category, allowed)
+
+
+def search(
+    engine: Engine,
+    indexes: Indexes,
+    text: str,
+    mode: Mode = "hybrid",
+    k: int = 10,
+    filters: Filters | None = None,
+    embedder: Embedder | None = None,
+) -> list[Hit]:
+    """The K best papers for TEXT. Empty text with filters lists the filtered papers."""
+    if mode not in MODES:
+        raise SearchError(f"unknown mode {mode!r}: use keyword, semantic or hybrid")
+    if k < 1:
+        raise SearchError("k must be at least 1")
+    filters = filters or Filters()
+    text = " ".join(text.split())[:MAX_QUERY_CHARS]
+    if not text and not filters.active():
+        raise SearchError("empty query: type some words, or give a filter")
+    if mode != "keyword" and embedder is None:
+        raise SearchError(
+            "semantic search needs the embedding model: run `papertide model prepare`"
+        )
+
+    rankings: dict[str, list[str]] = {}
+    snippets: dict[str, str] = {}
+    depth = max(CANDIDATES, k) if mode == "hybrid" else k
+    if mode in ("keyword", "hybrid"):
+        keyword_hits = indexes.keyword.search(text, depth, filters)
+        rankings["keyword"] = [h.id for h in keyword_hits]
+        snippets = {h.id: h.snippet for h in keyword_hits}
+    if mode in ("semantic", "hybrid") and text and embedder is not None:
+        query = embedder.embed([text], max_tokens=QUERY_MAX_TOKENS)[0]
+        ids, _scores = indexes.vectors.search(query, depth, _vector_filter(indexes, filters))
+        rankings["semantic"] = ids
+    hits = rrf(rankings) if len(rankings) > 1 else _single(rankings)
+    return _hydrate(engine, hits, snippets, k)
+
+
+def _single(rankings: dict[str, list[str]]) -> list[Hit]:
+    """One side only: keep its own order; scores are the fused scale for comparability."""
+    if not rankings:
+        return []
+    ((side, ids),) = rankings.items()
+    return [Hit(id=pid, score=1.0 / (RRF_K + rank), why=side) for rank, pid in enumerate(ids, 1)]
+
+
+def similar(
+    engine: Engine,
+    indexes: Indexes,
+    paper_ref: str,
+    k: int = 10,
+    mode: Mode = "hybrid",
+    embedder: Embedder | None = None,
+) -> list[Hit]:
+    """Papers closest to one paper: its vector's neighbours fused with a keyword search by its
+    own title and abstract."""
+    with engine.connect() as conn:
+        paper_id = queries.resolve_id(conn, paper_ref)
+        text = queries.text_of(conn, paper_id) if paper_id else None
+    if paper_id is None or text is None:
+        raise SearchError(f"no paper with id {paper_ref!r}")
+    if mode != "keyword" and embedder is None:
+        raise SearchError("similar papers need the embedding model: run `papertide model prepare`")
+    depth = max(CANDIDATES, k + 1)
+    rankings: dict[str, list[str]] = {}
+    if mode in ("keyword", "hybrid"):
+        hits = indexes.keyword.search(document_text(*text), depth + 1, snippets=False)
+        rankings["keyword"] = [h.id for h in hits if h.id != paper_id][:depth]
+    if mode in ("semantic", "hybrid") and embedder is not None:
+        vector = indexes.vectors.vector(paper_id)
+        if vector is None:
+            vector = embedder.embed([document_text(*text)])[0]
+        ids, _ = indexes.vectors.search(np.asarray(vector), depth, exclude=paper_id)
+        rankings["semantic"] = ids
+    hits = rrf(rankings) if len(rankings) > 1 else _single(rankings)
+    return _hydrate(engine, hits, {}, k)
+
+
+def _hydrate(engine: Engine, hits: list[Hit], snippets: dict[str, str], k: int) -> list[Hit]:
+    """Attach stored paper fields; drop ids the database no longer shows (hidden, renamed)."""
+    with engine.connect() as conn:
+        papers = queries.summaries(conn, [h.id for h in hits[: k * 2 + 10]])
+    kept = []
+    for hit in hits:
+        if hit.id in papers:
+            hit.paper = papers[hit.id]
+            hit.snippet = snippets.get(hit.id, "")
+            kept.append(hit)
+        if len(kept) == k:
+            break
+    return kept

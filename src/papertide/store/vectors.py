@@ -1,0 +1,97 @@
+"""Stored embeddings: which papers need one, saving them, and reading them back in bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.engine import Connection
+
+from papertide.store import dialect
+from papertide.store.schema import embeddings, papers
+from papertide.store.writer import utcnow
+
+
+def pending(conn: Connection, model: str, limit: int) -> list[dict[str, Any]]:
+    """Visible papers with no vector for MODEL, or one computed from older text."""
+    query = (
+        select(papers.c.id, papers.c.title, papers.c.abstract, papers.c.content_hash)
+        .select_from(papers.outerjoin(embeddings, embeddings.c.paper_id == papers.c.id))
+        .where(
+            papers.c.hidden.is_(False),
+            or_(
+                embeddings.c.paper_id.is_(None),
+                embeddings.c.model != model,
+                embeddings.c.content_hash != papers.c.content_hash,
+            ),
+        )
+        .order_by(papers.c.id)
+        .limit(limit)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def count_pending(conn: Connection, model: str) -> int:
+    query = (
+        select(func.count())
+        .select_from(papers.outerjoin(embeddings, embeddings.c.paper_id == papers.c.id))
+        .where(
+            papers.c.hidden.is_(False),
+            or_(
+                embeddings.c.paper_id.is_(None),
+                embeddings.c.model != model,
+                embeddings.c.content_hash != papers.c.content_hash,
+            ),
+        )
+    )
+    return conn.execute(query).scalar_one()
+
+
+def save(conn: Connection, model: str, rows: list[tuple[str, str, bytes]]) -> None:
+    """Store (paper_id, content_hash, float32 bytes) rows for MODEL, replacing older vectors."""
+    now = utcnow()
+    conn.execute(
+        dialect.upsert(embeddings, conn.engine.name, ["paper_id"]),
+        [
+            {"paper_id": pid, "model": model, "content_hash": h, "vector": v, "updated_at": now}
+            for pid, h, v in rows
+        ],
+    )
+
+
+def state(conn: Connection, model: str) -> tuple[int, datetime | None]:
+    """How many current vectors MODEL has and when the newest was written: an index's identity."""
+    count, newest = conn.execute(
+        select(func.count(), func.max(embeddings.c.updated_at)).where(embeddings.c.model == model)
+    ).one()
+    return count, newest
+
+
+def iter_vectors(conn: Connection, model: str) -> Iterator[tuple[str, bytes, Any, Any]]:
+    """(paper_id, vector, published_at, categories) of visible papers with a current vector."""
+    query = (
+        select(
+            embeddings.c.paper_id, embeddings.c.vector, papers.c.published_at, papers.c.categories
+        )
+        .select_from(embeddings.join(papers, papers.c.id == embeddings.c.paper_id))
+        .where(
+            and_(
+                embeddings.c.model == model,
+                embeddings.c.content_hash == papers.c.content_hash,
+                papers.c.hidden.is_(False),
+            )
+        )
+        .order_by(embeddings.c.paper_id)
+        .execution_options(yield_per=5000)
+    )
+    yield from conn.execute(query)
+
+
+def vector_of(conn: Connection, paper_id: str, model: str) -> bytes | None:
+    return conn.execute(
+        select(embeddings.c.vector).where(
+            embeddings.c.paper_id == paper_id, embeddings.c.model == model
+        )
+    ).scalar_one_or_none()
