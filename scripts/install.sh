@@ -12,8 +12,10 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-extras=""
+extras="model-build"
 if [ "${1:-}" = "--test" ]; then
-    extras="[test]"
+    extras="model-build,test"
 fi
-.venv/bin/python -m pip install --quiet --editable ".${extras}"
+.venv/bin/python -m pip install --quiet --editable ".[${extras}]"
+# Export the embedding model to int8 ONNX once (a no-op when it is already there).
+.venv/bin/papertide model prepare

@@ -70,3 +70,15 @@ class Cli:
 @pytest.fixture
 def cli(db_url: str, tmp_path: Path) -> Cli:
     return Cli(db_url, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The default embedding model, exported once if the install has not done it yet."""
+    from papertide.search import embedder as embedding
+    from papertide.search import model_build
+
+    target = embedding.models_dir() / embedding.DEFAULT_MODEL
+    if not (target / "papertide-model.json").exists():
+        model_build.prepare(model_build.bundled_source(), target, "all-MiniLM-L6-v2")
+    return embedding.default_embedder()

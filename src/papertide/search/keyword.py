@@ -148,7 +148,7 @@ class KeywordIndex:
         writer = index.writer(WRITER_HEAP, 1)
         count = 0
         for paper in papers:
-            writer.delete_documents("id", paper["id"])
+            writer.delete_documents_by_term("id", paper["id"])
             if not paper.get("hidden"):
                 writer.add_document(self._document(paper))
             count += 1
@@ -209,7 +209,7 @@ class KeywordIndex:
                         tantivy.FieldType.Date,
                         filters.since,
                         filters.until,
-                        include_upper=False,
+                        include_upper=filters.until is None,  # [since, until): until excluded
                     ),
                 )
             )

@@ -1,0 +1,149 @@
+"""Search and similar papers end to end through the CLI, on the two real listing pages."""
+
+import json
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+from conftest import LISTING_PAGES, Cli
+from sqlalchemy import create_engine, func, select
+
+from papertide.store.schema import embeddings, papers
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory, embedder):
+    """The two listing pages imported and indexed once; tests get their own copy."""
+    folder = tmp_path_factory.mktemp("prepared")
+    cli = Cli(f"sqlite:///{folder / 'papertide.db'}", folder)
+    cli.run("import", str(LISTING_PAGES / "page-a.txt"), str(LISTING_PAGES / "page-b.txt"))
+    cli.run("index")
+    return folder
+
+
+@pytest.fixture
+def loaded(prepared, cli, tmp_path):
+    for part in prepared.glob("papertide.db*"):  # the WAL too, if a checkpoint is pending
+        shutil.copy(part, tmp_path / part.name)
+    shutil.copytree(prepared / "papertide.index", tmp_path / "papertide.index")
+    return cli
+
+
+def test_known_title_phrase_finds_its_paper_first(loaded, listing_truth):
+    for row in listing_truth[::25]:
+        phrase = " ".join(row["title"].split()[:6])
+        for mode in ("keyword", "semantic", "hybrid"):
+            hits = loaded.json("search", phrase, "--mode", mode, "--k", "5")
+            assert hits[0]["title"] == row["title"], (mode, phrase)
+    hits = loaded.json("search", "PiSSA", "--k", "3")
+    assert "PiSSA" in hits[0]["title"] and "keyword" in hits[0]["why"]
+    assert set(hits[0]) >= {"id", "title", "score", "why"}
+
+
+def test_similar_papers_come_from_the_same_page_above_chance(loaded, listing_truth):
+    page_of = {}
+    for row in listing_truth:
+        page_of.setdefault(row["title"], set()).add(row["page"])
+    listed = loaded.json("list")
+    chance = sum(len(page_of[p["title"]]) for p in listed) / (2 * len(listed))
+    precisions = []
+    for paper in listed[::12]:
+        similar = loaded.json("similar", paper["id"], "--k", "10")
+        assert paper["id"] not in {s["id"] for s in similar} and len(similar) == 10
+        same = [bool(page_of[s["title"]] & page_of[paper["title"]]) for s in similar]
+        precisions.append(sum(same) / 10)
+    assert sum(precisions) / len(precisions) > chance + 0.05
+
+
+def test_bad_queries_give_results_or_a_clear_message(loaded):
+    empty = loaded.run("search", "", check=False)
+    assert empty.returncode == 2 and "empty query" in empty.stderr
+    for query in ['" * ( ) : AND OR NOT NEAR ^ -', "x" * 10_000, "注意力 机制 🚀", "((("]:
+        result = loaded.run("search", query, "--json", check=False)
+        assert result.returncode == 0, result.stderr
+        assert isinstance(json.loads(result.stdout), list)
+    unknown = loaded.run("similar", "9999.99999", check=False)
+    assert unknown.returncode == 1 and "no paper with id" in unknown.stderr
+    assert "Traceback" not in unknown.stderr + empty.stderr
+
+
+def test_filters_apply_to_both_sides(loaded, tmp_path):
+    jsonl = tmp_path / "dated.jsonl"
+    jsonl.write_text(
+        json.dumps(
+            {
+                "title": "Label noise in web-crawled data, revisited",
+                "abstract": "Noisy web labels.",
+                "date": "2026-11-20",
+                "categories": ["cs.CV"],
+                "authors": ["Ada Example"],
+            }
+        )
+        + "\n"
+    )
+    loaded.run("import", str(jsonl))
+    for mode in ("keyword", "semantic", "hybrid"):
+        hits = loaded.json("search", "label noise", "--mode", mode, "--since", "2026-11-01")
+        assert [h["title"] for h in hits] == ["Label noise in web-crawled data, revisited"]
+        assert loaded.json(
+            "search", "label noise", "--mode", mode, "--category", "cs.CV", "--author", "Example"
+        )[0]["published_at"].startswith("2026-11-20")
+        assert loaded.json("search", "label noise", "--mode", mode, "--category", "q-bio") == []
+
+
+def test_missing_stale_and_corrupt_indexes_are_rebuilt(loaded, tmp_path):
+    loaded.run("index")
+    index_dir = tmp_path / "papertide.index"
+    (index_dir / "keyword" / "meta.json").write_text("garbage")
+    (index_dir / "vectors" / "vectors.f32").write_bytes(b"\0" * 12)
+    hits = loaded.json("search", "PiSSA", "--k", "1")
+    assert "PiSSA" in hits[0]["title"]
+    jsonl = tmp_path / "new.jsonl"
+    jsonl.write_text(json.dumps({"title": "Zebrafish Quantum Tokenizers", "abstract": "x"}) + "\n")
+    loaded.run("import", str(jsonl))
+    assert loaded.json("search", "zebrafish", "--k", "1")[0]["title"].startswith("Zebrafish")
+
+
+def test_kill_9_during_indexing_then_consistent(cli, embedder, tmp_path, db_url):
+    rows = [
+        {
+            "title": f"Synthetic study {i} of sparse adapters and label noise",
+            "abstract": f"We report experiment {i} on adapters, noise and sparsity." * 3,
+        }
+        for i in range(1500)
+    ]
+    source = tmp_path / "many.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    cli.run("import", str(source))
+    engine = create_engine(db_url)
+    process = subprocess.Popen(
+        cli.command("index"),
+        env=cli.env,
+        cwd=cli.cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and process.poll() is None:
+        with engine.connect() as conn:
+            stored = conn.execute(select(func.count()).select_from(embeddings)).scalar_one()
+        if stored >= 256:
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    process.wait(30)
+    assert process.returncode == -signal.SIGKILL, "indexing finished before it was killed"
+    with engine.connect() as conn:
+        partial = conn.execute(select(func.count()).select_from(embeddings)).scalar_one()
+    report = cli.json("index")
+    assert report["embedded"] == 1500 - partial  # resumed, nothing embedded twice
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(embeddings)).scalar_one() == 1500
+        assert conn.execute(select(func.count()).select_from(papers)).scalar_one() == 1500
+    again = cli.json("index")
+    assert again == {"keyword_updated": 0, "embedded": 0, "vector_index_rebuilt": 0}
+    hits = cli.json("search", "synthetic study 1234", "--mode", "keyword", "--k", "1")
+    assert hits[0]["title"] == "Synthetic study 1234 of sparse adapters and label noise"
+    engine.dispose()

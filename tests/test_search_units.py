@@ -1,0 +1,169 @@
+"""Keyword index, vector index and fusion, each on small hand-made data."""
+
+from datetime import datetime
+
+import numpy as np
+import pytest
+
+from papertide.search.hybrid import RRF_K, rrf
+from papertide.search.keyword import MAX_QUERY_TERMS, Filters, KeywordIndex, parse_user_query
+from papertide.search.vectors import VectorFilter, VectorIndex
+
+DOCS = [
+    {
+        "id": "a",
+        "title": "PiSSA: Principal Singular Values Adaptation",
+        "abstract": "We adapt large language models by their principal singular vectors.",
+        "authors": ["Fanxu Meng", "Zhaohui Wang"],
+        "categories": ["cs.LG", "cs.CL"],
+        "published_at": datetime(2024, 4, 3),
+    },
+    {
+        "id": "b",
+        "title": "Low-Rank Adaptation of Language Models",
+        "abstract": "LoRA freezes weights; unlike PiSSA it starts from noise.",
+        "authors": ["Edward Hu"],
+        "categories": ["cs.CL"],
+        "published_at": datetime(2021, 6, 17),
+    },
+    {
+        "id": "c",
+        "title": "N:M Sparsity for Transformers",
+        "abstract": "Structured 2:4 sparsity accelerates inference on GPUs.",
+        "authors": ["Jane Roe"],
+        "categories": ["cs.LG"],
+        "published_at": None,
+    },
+]
+
+
+@pytest.fixture
+def keyword(tmp_path):
+    index = KeywordIndex(tmp_path / "kw")
+    index.reset()
+    index.apply(DOCS, datetime(2026, 1, 1))
+    return index
+
+
+def ids(hits):
+    return [h.id for h in hits]
+
+
+def test_title_matches_outrank_abstract_matches(keyword):
+    assert ids(keyword.search("pissa")) == ["a", "b"]
+
+
+def test_phrases_prefixes_and_stemming(keyword):
+    assert ids(keyword.search('"singular vectors"')) == ["a"]
+    assert ids(keyword.search('"vectors singular"')) == []
+    assert set(ids(keyword.search("adapt*"))) == {"a", "b"}
+    assert "a" in ids(keyword.search("adapting"))  # en_stem: adapting ~ adaptation ~ adapt
+
+
+def test_filters(keyword):
+    assert ids(keyword.search("adaptation", filters=Filters(category="cs.LG"))) == ["a"]
+    assert ids(keyword.search("adaptation", filters=Filters(author="Edward Hu"))) == ["b"]
+    assert ids(keyword.search("adaptation", filters=Filters(author="hu"))) == ["b"]
+    since = Filters(since=datetime(2022, 1, 1))
+    assert ids(keyword.search("adaptation", filters=since)) == ["a"]
+    # a filter alone lists what passes it
+    assert set(ids(keyword.search("", filters=Filters(category="cs.LG")))) == {"a", "c"}
+
+
+def test_snippets_highlight_matches(keyword):
+    (hit,) = keyword.search('"principal singular"', k=1)
+    assert "<b>principal</b>" in hit.snippet
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '" * ( ) : AND OR NOT NEAR ^ -',
+        "title:pissa",
+        "((((",
+        "a" * 10_000,
+        " ".join(["word"] * 5000),
+        "注意力机制 🚀 émoji",
+        "\x00\x01",
+        "*",
+        '"',
+    ],
+)
+def test_hostile_queries_never_raise(keyword, query):
+    keyword.search(query)
+
+
+def test_query_syntax_is_plain_text():
+    words, phrases, prefixes = parse_user_query('title:x AND "n m sparsity" pre* ^2 -y')
+    assert words == ["title", "x", "and", "2", "y"]
+    assert phrases == [["n", "m", "sparsity"]]
+    assert prefixes == ["pre"]
+    assert len(parse_user_query("w " * 1000)[0]) == MAX_QUERY_TERMS
+
+
+def test_replacing_and_hiding_documents(keyword):
+    keyword.apply([{**DOCS[2], "title": "Renamed Structured Sparsity"}], datetime(2026, 1, 2))
+    assert ids(keyword.search("renamed")) == ["c"] and keyword.num_docs() == 3
+    keyword.apply([{**DOCS[0], "hidden": True}], datetime(2026, 1, 3))
+    assert ids(keyword.search("pissa")) == ["b"] and keyword.num_docs() == 2
+
+
+def test_corrupt_or_foreign_index_is_not_usable(keyword, tmp_path):
+    assert keyword.usable()
+    (keyword.directory / "meta.json").write_text("garbage")
+    assert not KeywordIndex(keyword.directory).usable()
+    assert not KeywordIndex(tmp_path / "nothing-here").usable()
+
+
+def test_rrf_fuses_by_rank():
+    hits = rrf({"keyword": ["x", "y"], "semantic": ["y", "z"]})
+    assert [h.id for h in hits] == ["y", "x", "z"]
+    assert hits[0].score == pytest.approx(1 / (RRF_K + 2) + 1 / (RRF_K + 1))
+    assert hits[0].why == "keyword+semantic" and hits[1].why == "keyword"
+
+
+def unit(v):
+    v = np.asarray(v, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_vector_index_exact_search_and_filters(tmp_path):
+    rng = np.random.default_rng(1)
+    vectors = [unit(rng.normal(size=8)) for _ in range(50)]
+    rows = [
+        (
+            f"p{i}",
+            v.astype("<f4").tobytes(),
+            datetime(2020 + i % 5, 1, 1) if i % 7 else None,
+            ["cs.LG"] if i % 2 else ["cs.CV"],
+        )
+        for i, v in enumerate(vectors)
+    ]
+    index = VectorIndex(tmp_path / "vec")
+    index.build(rows, 8, {"v": 1})
+    assert index.matches({"v": 1}) and not index.matches({"v": 2})
+    query = vectors[3]
+    found, scores = index.search(query, 5)
+    expected = np.argsort(-np.stack(vectors) @ query)[:5]
+    assert found == [f"p{i}" for i in expected] and scores == sorted(scores, reverse=True)
+    found, _ = index.search(query, 5, exclude="p3")
+    assert "p3" not in found
+    only = VectorFilter(since=datetime(2023, 1, 1), category="cs.LG")
+    found, _ = index.search(query, 50, only)
+    assert found and all(
+        int(f[1:]) % 2 == 1 and int(f[1:]) % 5 >= 3 and int(f[1:]) % 7 for f in found
+    )
+    assert index.search(query, 5, VectorFilter(category="math.AG")) == ([], [])
+    assert index.search(query, 5, VectorFilter(allowed_ids={"p1", "p2"}))[0] in (
+        ["p1", "p2"],
+        ["p2", "p1"],
+    )
+
+
+def test_vector_index_rebuild_replaces_atomically(tmp_path):
+    index = VectorIndex(tmp_path / "vec")
+    index.build([("a", unit([1, 0]).tobytes(), None, [])], 2, {"n": 1})
+    index.build([("b", unit([0, 1]).tobytes(), None, [])], 2, {"n": 2})
+    assert index.search(unit([0, 1]), 5)[0] == ["b"]
+    (tmp_path / "vec" / "vectors.f32").write_bytes(b"short")
+    assert not index.matches({"n": 2})  # truncated files are detected
