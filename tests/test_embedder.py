@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 import pytest
-from conftest import SHARED_DATA
 
+from conftest import SHARED_DATA
 from papertide.search import model_build
 from papertide.search.embedder import MAX_TOKENS, OnnxEmbedder, document_text
 
@@ -16,7 +16,7 @@ def abstracts(n: int) -> list[str]:
 
 
 def test_vectors_are_normalized_and_order_independent(embedder):
-    texts = abstracts(6) + ["short", ""]
+    texts = [*abstracts(6), "short", ""]
     matrix = embedder.embed(texts)
     assert matrix.shape == (8, embedder.dim) and matrix.dtype == np.float32
     assert np.allclose(np.linalg.norm(matrix[:7], axis=1), 1, atol=1e-5)

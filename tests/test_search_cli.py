@@ -7,9 +7,9 @@ import subprocess
 import time
 
 import pytest
-from conftest import LISTING_PAGES, Cli
 from sqlalchemy import create_engine, func, select
 
+from conftest import LISTING_PAGES, Cli
 from papertide.store.schema import embeddings, papers
 
 
