@@ -167,3 +167,43 @@ def test_vector_index_rebuild_replaces_atomically(tmp_path):
     assert index.search(unit([0, 1]), 5)[0] == ["b"]
     (tmp_path / "vec" / "vectors.f32").write_bytes(b"short")
     assert not index.matches({"n": 2})  # truncated files are detected
+
+
+def clustered(n: int, dim: int = 32, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(40, dim))
+    points = centers[rng.integers(0, 40, n)] + 0.35 * rng.normal(size=(n, dim))
+    return (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_ann_index_recall_filters_and_incremental_updates(tmp_path, monkeypatch):
+    from papertide.search import vectors as vectors_module
+
+    monkeypatch.setattr(vectors_module, "ANN_THRESHOLD", 1000)
+    data = clustered(4000)
+    rows = [(f"p{i}", v.astype("<f4").tobytes(), datetime(2020 + i % 4, 1, 1),
+             ["cs.LG" if i % 2 else "cs.CV"]) for i, v in enumerate(data)]
+    index = VectorIndex(tmp_path / "ann")
+    index.build(rows, 32, {"n": 1})
+    assert index.meta()["ann"]["nlist"] >= 64
+    queries = clustered(50, seed=7)
+    recall = []
+    for q in queries:
+        approx, _ = index.search(q, 10)
+        exact, _ = index.search(q, 10, exact=True)
+        recall.append(len(set(approx) & set(exact)) / 10)
+    assert np.mean(recall) >= 0.9
+    # a filter is honoured on the ANN path (large allowed set) and the exact path (small one)
+    found, _ = index.search(queries[0], 20, VectorFilter(category="cs.LG"))
+    assert len(found) == 20 and all(int(f[1:]) % 2 for f in found)
+    found, _ = index.search(queries[0], 20, VectorFilter(allowed_ids={"p1", "p2", "p3"}))
+    assert sorted(found) == ["p1", "p2", "p3"]
+    # incremental: one new paper, one changed vector
+    target = queries[1]
+    new_rows = [("new", target.tobytes(), datetime(2026, 1, 1), ["cs.IR"]),
+                ("p5", (-target).tobytes(), datetime(2021, 1, 1), ["cs.LG"])]
+    assert index.update(new_rows, {"n": 2}) == 2
+    assert index.matches({"n": 2}) and index.meta()["count"] == 4001
+    assert index.search(target, 1)[0] == ["new"]
+    assert "p5" not in index.search(target, 50)[0]
+    assert index.search(target, 5, VectorFilter(category="cs.IR"))[0] == ["new"]

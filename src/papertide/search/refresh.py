@@ -87,6 +87,12 @@ def refresh_vectors(
         }
         if index.matches(identity):
             return False
+        meta = index.meta()
+        previous = (meta or {}).get("identity", {})
+        if previous.get("model") == embedder.name and previous.get("newest"):
+            since = datetime.fromisoformat(previous["newest"])
+            index.update(stored_vectors.iter_vectors(conn, embedder.name, since), identity)
+            return True
         rows = stored_vectors.iter_vectors(conn, embedder.name)
         index.build(rows, embedder.dim, identity, lambda n: progress("vector index", n, count))
     return True

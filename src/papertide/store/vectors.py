@@ -69,8 +69,11 @@ def state(conn: Connection, model: str) -> tuple[int, datetime | None]:
     return count, newest
 
 
-def iter_vectors(conn: Connection, model: str) -> Iterator[tuple[str, bytes, Any, Any]]:
-    """(paper_id, vector, published_at, categories) of visible papers with a current vector."""
+def iter_vectors(
+    conn: Connection, model: str, since: datetime | None = None
+) -> Iterator[tuple[str, bytes, Any, Any]]:
+    """(paper_id, vector, published_at, categories) of visible papers with a current vector,
+    only those written after SINCE when given."""
     query = (
         select(
             embeddings.c.paper_id, embeddings.c.vector, papers.c.published_at, papers.c.categories
@@ -86,6 +89,8 @@ def iter_vectors(conn: Connection, model: str) -> Iterator[tuple[str, bytes, Any
         .order_by(embeddings.c.paper_id)
         .execution_options(yield_per=5000)
     )
+    if since is not None:
+        query = query.where(embeddings.c.updated_at > since)
     yield from conn.execute(query)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from papertide.records import PaperRecord, merge_records
 from papertide.store import dialect
-from papertide.store.schema import paper_keys, paper_sources, papers, upvotes
+from papertide.store.schema import embeddings, paper_keys, paper_sources, papers, upvotes
 
 # Stored paper columns that merging decides; a change in any of them makes the paper "updated".
 MERGED_COLUMNS = (
@@ -294,6 +294,9 @@ class _Writes:
             self.conn.execute(
                 update(table).where(table.c.paper_id == old_id).values(paper_id=new_id)
             )
+        # Dropped, not moved: the paper is embedded again under its new id, which is what the
+        # incremental vector index picks up (it follows embeddings by write time).
+        self.conn.execute(delete(embeddings).where(embeddings.c.paper_id == old_id))
         self.conn.execute(delete(papers).where(papers.c.id == old_id))
         self.new_keys.append({"key": f"id:{old_id}", "paper_id": new_id})
         resolver.existing_ids.add(new_id)
