@@ -79,6 +79,6 @@ def embedder():
     from papertide.search import model_build
 
     target = embedding.models_dir() / embedding.DEFAULT_MODEL
-    if not (target / "papertide-model.json").exists():
+    if not model_build.is_current(target):
         model_build.prepare(model_build.bundled_source(), target, "all-MiniLM-L6-v2")
     return embedding.default_embedder()

@@ -498,7 +498,7 @@ def model_prepare(
     from papertide.search import model_build
 
     target = models_dir() / DEFAULT_MODEL
-    if (target / "papertide-model.json").exists() and not force and not source and not hub:
+    if model_build.is_current(target) and not force and not source and not hub:
         out.print(f"model ready: {target}")
         return
     try:
