@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import datetime, timedelta
@@ -36,9 +38,15 @@ CATEGORIES = [f"cs.{c}" for c in ("LG", "CL", "CV", "AI", "IR", "RO", "NE", "CR"
 START = datetime(2016, 1, 1)
 
 
-def rss_mb() -> float:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * 4096 / 1e6
+def memory() -> str:
+    """Resident memory split into private (heap) and file-backed (mapped index files) pages."""
+    fields = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "RssAnon", "RssFile"):
+            fields[name] = int(value.split()[0]) / 1000
+    return (f"RSS {fields['VmRSS']:.0f} MB = {fields['RssAnon']:.0f} MB private + "
+            f"{fields['RssFile']:.0f} MB mapped files")
 
 
 def vocabulary(rng: np.random.Generator, size: int = 50_000) -> tuple[list[str], np.ndarray]:
@@ -200,23 +208,37 @@ def throughput(limit: int) -> None:
           f"min {cosine.min():.4f}")
 
 
+def query_only(folder: Path, queries: int) -> None:
+    """Latency and memory in a fresh process that only opens the indexes, as a server would."""
+    engine = open_engine(f"sqlite:///{folder / 'bench.db'}")
+    indexes = Indexes.at(folder / "bench.index")
+    words, _ = vocabulary(np.random.default_rng(0))
+    print(f"fresh process, indexes opened: {memory()}")
+    latencies(engine, indexes, words, queries)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1000
+    print(f"after all queries: {memory()}; peak RSS {peak:.0f} MB")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--papers", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--abstracts", type=int, default=130)
     parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument("--query-only", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.query_only:
+        query_only(args.query_only, args.queries)
+        return
     if not args.skip_throughput:
         throughput(args.abstracts)
     with tempfile.TemporaryDirectory() as tmp:
-        engine, indexes, words = build(Path(tmp), args.papers)
+        _engine, indexes, _words = build(Path(tmp), args.papers)
         print(f"ANN recall@10 against exact search: {recall(indexes):.3f}")
-        before = rss_mb()
-        latencies(engine, indexes, words, args.queries)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1000
-        print(f"resident memory while querying: {rss_mb():.0f} MB (before queries "
-              f"{before:.0f} MB; process peak incl. build {peak:.0f} MB)")
+        subprocess.run(
+            [sys.executable, __file__, "--query-only", tmp, "--queries", str(args.queries)],
+            check=True,
+        )
 
 
 if __name__ == "__main__":
