@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -65,6 +67,24 @@ class Cli:
 
     def json(self, *args: str) -> object:
         return json.loads(self.run(*args, "--json").stdout)
+
+    def kill_9_when(self, ready: Callable[[], bool], *args: str, timeout: float = 180) -> None:
+        """Run a command and SIGKILL it as soon as READY() holds; fail if it ends first."""
+        process = subprocess.Popen(
+            self.command(*args),
+            env=self.env,
+            cwd=self.cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and process.poll() is None:
+            if ready():
+                process.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.02)
+        process.wait(30)
+        assert process.returncode == -signal.SIGKILL, f"{args} finished before it was killed"
 
 
 @pytest.fixture

@@ -2,9 +2,6 @@
 
 import json
 import os
-import signal
-import subprocess
-import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, select, text
@@ -137,24 +134,13 @@ def test_kill_9_mid_import_then_resume_loses_and_doubles_nothing(cli, tmp_path, 
             handle.write("\n")
     cli.run("init")
     engine = create_engine(db_url)
-    process = subprocess.Popen(
-        cli.command("import", str(big)),
-        env=cli.env,
-        cwd=cli.cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 120
-    committed = 0
-    while time.monotonic() < deadline and process.poll() is None:
+
+    def checkpoint_passed_4000() -> bool:
         with engine.connect() as conn:
             state = conn.execute(select(checkpoints.c.state)).scalar_one_or_none()
-        if state and state["done"] >= 4000:
-            process.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.02)
-    process.wait(30)
-    assert process.returncode == -signal.SIGKILL, "import finished before it could be killed"
+        return bool(state and state["done"] >= 4000)
+
+    cli.kill_9_when(checkpoint_passed_4000, "import", str(big))
     with engine.connect() as conn:
         committed = conn.execute(select(func.count()).select_from(papers)).scalar_one()
         done = conn.execute(select(checkpoints.c.state)).scalar_one()["done"]

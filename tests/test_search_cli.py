@@ -2,9 +2,6 @@
 
 import json
 import shutil
-import signal
-import subprocess
-import time
 
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -118,23 +115,12 @@ def test_kill_9_during_indexing_then_consistent(cli, embedder, tmp_path, db_url)
     source.write_text("".join(json.dumps(r) + "\n" for r in rows))
     cli.run("import", str(source))
     engine = create_engine(db_url)
-    process = subprocess.Popen(
-        cli.command("index"),
-        env=cli.env,
-        cwd=cli.cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and process.poll() is None:
+
+    def some_batches_embedded() -> bool:
         with engine.connect() as conn:
-            stored = conn.execute(select(func.count()).select_from(embeddings)).scalar_one()
-        if stored >= 256:
-            process.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.05)
-    process.wait(30)
-    assert process.returncode == -signal.SIGKILL, "indexing finished before it was killed"
+            return conn.execute(select(func.count()).select_from(embeddings)).scalar_one() >= 256
+
+    cli.kill_9_when(some_batches_embedded, "index")
     with engine.connect() as conn:
         partial = conn.execute(select(func.count()).select_from(embeddings)).scalar_one()
     report = cli.json("index")

@@ -181,8 +181,15 @@ def test_ann_index_recall_filters_and_incremental_updates(tmp_path, monkeypatch)
 
     monkeypatch.setattr(vectors_module, "ANN_THRESHOLD", 1000)
     data = clustered(4000)
-    rows = [(f"p{i}", v.astype("<f4").tobytes(), datetime(2020 + i % 4, 1, 1),
-             ["cs.LG" if i % 2 else "cs.CV"]) for i, v in enumerate(data)]
+    rows = [
+        (
+            f"p{i}",
+            v.astype("<f4").tobytes(),
+            datetime(2020 + i % 4, 1, 1),
+            ["cs.LG" if i % 2 else "cs.CV"],
+        )
+        for i, v in enumerate(data)
+    ]
     index = VectorIndex(tmp_path / "ann")
     index.build(rows, 32, {"n": 1})
     assert index.meta()["ann"]["nlist"] >= 64
@@ -200,8 +207,10 @@ def test_ann_index_recall_filters_and_incremental_updates(tmp_path, monkeypatch)
     assert sorted(found) == ["p1", "p2", "p3"]
     # incremental: one new paper, one changed vector
     target = queries[1]
-    new_rows = [("new", target.tobytes(), datetime(2026, 1, 1), ["cs.IR"]),
-                ("p5", (-target).tobytes(), datetime(2021, 1, 1), ["cs.LG"])]
+    new_rows = [
+        ("new", target.tobytes(), datetime(2026, 1, 1), ["cs.IR"]),
+        ("p5", (-target).tobytes(), datetime(2021, 1, 1), ["cs.LG"]),
+    ]
     assert index.update(new_rows, {"n": 2}) == 2
     assert index.matches({"n": 2}) and index.meta()["count"] == 4001
     assert index.search(target, 1)[0] == ["new"]

@@ -43,6 +43,20 @@ def test_sync_arxiv_pages_until_total(cli):
     assert [q["start"] for _, q in script.requests] == [["0"], ["200"], ["400"]]
 
 
+OAI_SYNC = (
+    "sync",
+    "arxiv",
+    "--via",
+    "oai",
+    "--category",
+    "cs",
+    "--since",
+    "2026-11-01",
+    "--until",
+    "2026-11-23",
+)
+
+
 def test_oai_harvest_follows_tokens_and_resumes_after_failure(cli):
     page1 = (FIXTURES / "oai_page1.xml").read_bytes()
     page2 = (FIXTURES / "oai_page2.xml").read_bytes()
@@ -53,19 +67,7 @@ def test_oai_harvest_follows_tokens_and_resumes_after_failure(cli):
     )
     with serve(failing) as base:
         sync_env(cli, base)
-        broken = cli.run(
-            "sync",
-            "arxiv",
-            "--via",
-            "oai",
-            "--category",
-            "cs",
-            "--since",
-            "2026-11-01",
-            "--until",
-            "2026-11-23",
-            check=False,
-        )
+        broken = cli.run(*OAI_SYNC, check=False)
     assert broken.returncode == 3 and "still failing" in broken.stderr
     assert len(cli.json("list")) == 2  # the first page was stored before the failure
 
@@ -74,18 +76,7 @@ def test_oai_harvest_follows_tokens_and_resumes_after_failure(cli):
     )
     with serve(healthy) as base:
         sync_env(cli, base)
-        summary = cli.json(
-            "sync",
-            "arxiv",
-            "--via",
-            "oai",
-            "--category",
-            "cs",
-            "--since",
-            "2026-11-01",
-            "--until",
-            "2026-11-23",
-        )
+        summary = cli.json(*OAI_SYNC)
     _, first_query = healthy.requests[0]
     assert first_query == {"verb": ["ListRecords"], "resumptionToken": ["token-page-2"]}
     assert summary["resumed_jobs"] == 1 and summary["new"] == 1

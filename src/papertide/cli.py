@@ -407,6 +407,20 @@ def index(
         out.print(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in report.items()))
 
 
+def _ready_to_search(mode: str) -> tuple[Engine, Indexes, Embedder | None, str]:
+    """Database, up-to-date indexes and embedder for MODE; hybrid falls back to keyword (with a
+    note) when the model is not prepared, semantic fails with a clear message."""
+    if mode not in MODES:
+        fail(f"unknown mode {mode!r}: use keyword, semantic or hybrid")
+    eng = engine()
+    embedder = None if mode == "keyword" else _embedder_or_none(required=mode == "semantic")
+    if embedder is None and mode == "hybrid":
+        mode = "keyword"
+    indexes = _indexes()
+    _refresh(eng, indexes, embedder, rebuild=False)
+    return eng, indexes, embedder, mode
+
+
 def _print_hits(hits: list[Hit], as_json: bool) -> None:
     if as_json:
         emit_json([h.as_json() for h in hits])
@@ -438,17 +452,10 @@ def search_(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Search papers by keywords (BM25), meaning (embeddings) or both (hybrid, the default)."""
-    if mode not in MODES:
-        fail(f"unknown mode {mode!r}: use keyword, semantic or hybrid")
     filters = Filters(
         since=_day_start(since), until=_day_start(until), category=category, author=author
     )
-    eng = engine()
-    embedder = None if mode == "keyword" else _embedder_or_none(required=mode == "semantic")
-    if embedder is None and mode == "hybrid":
-        mode = "keyword"
-    indexes = _indexes()
-    _refresh(eng, indexes, embedder, rebuild=False)
+    eng, indexes, embedder, mode = _ready_to_search(mode)
     try:
         hits = run_search(eng, indexes, query, mode, k, filters, embedder)  # type: ignore[arg-type]
     except SearchError as exc:
@@ -465,14 +472,7 @@ def similar(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Papers similar to one paper."""
-    if mode not in MODES:
-        fail(f"unknown mode {mode!r}: use keyword, semantic or hybrid")
-    eng = engine()
-    embedder = None if mode == "keyword" else _embedder_or_none(required=mode == "semantic")
-    if embedder is None and mode == "hybrid":
-        mode = "keyword"
-    indexes = _indexes()
-    _refresh(eng, indexes, embedder, rebuild=False)
+    eng, indexes, embedder, mode = _ready_to_search(mode)
     try:
         hits = run_similar(eng, indexes, paper_id, k, mode, embedder)  # type: ignore[arg-type]
     except SearchError as exc:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.engine import Connection
 
 from papertide.store import dialect
@@ -14,10 +14,10 @@ from papertide.store.schema import embeddings, papers
 from papertide.store.writer import utcnow
 
 
-def pending(conn: Connection, model: str, limit: int) -> list[dict[str, Any]]:
+def _needing_vectors(model: str, *columns: Any) -> Select:
     """Visible papers with no vector for MODEL, or one computed from older text."""
-    query = (
-        select(papers.c.id, papers.c.title, papers.c.abstract, papers.c.content_hash)
+    return (
+        select(*columns)
         .select_from(papers.outerjoin(embeddings, embeddings.c.paper_id == papers.c.id))
         .where(
             papers.c.hidden.is_(False),
@@ -27,26 +27,18 @@ def pending(conn: Connection, model: str, limit: int) -> list[dict[str, Any]]:
                 embeddings.c.content_hash != papers.c.content_hash,
             ),
         )
-        .order_by(papers.c.id)
-        .limit(limit)
     )
-    return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def pending(conn: Connection, model: str, limit: int) -> list[dict[str, Any]]:
+    query = _needing_vectors(
+        model, papers.c.id, papers.c.title, papers.c.abstract, papers.c.content_hash
+    )
+    return [dict(r) for r in conn.execute(query.order_by(papers.c.id).limit(limit)).mappings()]
 
 
 def count_pending(conn: Connection, model: str) -> int:
-    query = (
-        select(func.count())
-        .select_from(papers.outerjoin(embeddings, embeddings.c.paper_id == papers.c.id))
-        .where(
-            papers.c.hidden.is_(False),
-            or_(
-                embeddings.c.paper_id.is_(None),
-                embeddings.c.model != model,
-                embeddings.c.content_hash != papers.c.content_hash,
-            ),
-        )
-    )
-    return conn.execute(query).scalar_one()
+    return conn.execute(_needing_vectors(model, func.count())).scalar_one()
 
 
 def save(conn: Connection, model: str, rows: list[tuple[str, str, bytes]]) -> None:
