@@ -26,12 +26,13 @@ EPOCH = datetime(1970, 1, 1)
 UNDATED = np.iinfo(np.int32).min
 ANN_THRESHOLD = 200_000
 ANN_TRAIN_SAMPLE = 100_000
-# Below this many allowed rows a filtered search is exact over just those rows: a sparse filter
-# could leave an IVF probe short of results. Above it the IVF index searches with the filter
-# inside, probing more lists the more selective the filter is. (Exact search over tens of
-# thousands of scattered rows reads most of the memory-mapped matrix: measured slower and
-# several times the memory at 1M papers.)
+# Below this many allowed rows a filtered search is exact over just those rows. Above it the IVF
+# index searches with the filter inside (measured at 1M, a filter passing 3%: recall@10 0.993
+# at the usual nprobe, 6 ms), probing more lists only when too few results come back. Exact
+# search over tens of thousands of scattered rows reads most of the memory-mapped matrix:
+# measured slower, and several times the memory.
 EXACT_FILTER_ROWS = 5_000
+MASK_CACHE = 16
 
 Row = tuple[str, bytes, datetime | None, list[str] | None]
 
@@ -235,6 +236,7 @@ class VectorIndex:
             "ann": _read_ann(folder / "ann.faiss") if meta.get("ann") else None,
             "nprobe": (meta.get("ann") or {}).get("nprobe", 0),
             "nlist": (meta.get("ann") or {}).get("nlist", 0),
+            "masks": {},
         }
         return self._loaded
 
@@ -244,7 +246,23 @@ class VectorIndex:
         return None if row is None else np.array(data["matrix"][row])
 
     def _mask(self, filters: VectorFilter) -> np.ndarray | None:
+        """Rows passing FILTERS; the last few date/category masks are kept, as a server sees the
+        same filters again and again (3.5 ms each at 1M rows)."""
         data = self._load()
+        key = None
+        if filters.allowed_ids is None:
+            key = (filters.since, filters.until, filters.category)
+            cached = data["masks"].get(key)
+            if cached is not None:
+                return cached
+        mask = self._compute_mask(data, filters)
+        if key is not None and mask is not None:
+            if len(data["masks"]) >= MASK_CACHE:
+                data["masks"].pop(next(iter(data["masks"])))
+            data["masks"][key] = mask
+        return mask
+
+    def _compute_mask(self, data: dict[str, Any], filters: VectorFilter) -> np.ndarray | None:
         count = len(data["ids"])
         mask = None
         if filters.since or filters.until:
@@ -283,7 +301,7 @@ class VectorIndex:
         query = np.ascontiguousarray(query, dtype=np.float32)
         mask = self._mask(filters) if filters else None
         if exclude is not None and exclude in data["row_of"]:
-            mask = np.ones(len(data["ids"]), bool) if mask is None else mask.copy()
+            mask = np.ones(len(data["ids"]), bool) if mask is None else mask.copy()  # cached: copy
             mask[data["row_of"][exclude]] = False
         allowed = None if mask is None else int(mask.sum())
         if (
@@ -292,11 +310,11 @@ class VectorIndex:
             and (allowed is None or allowed > EXACT_FILTER_ROWS)
         ):
             nprobe = data["nprobe"]
-            if allowed is not None:
-                nlist = data["nlist"]
-                fraction = max(allowed / len(data["ids"]), nprobe / nlist)
-                nprobe = min(nlist, math.ceil(nprobe / fraction))
+            wanted = min(k, allowed if allowed is not None else k)
             rows, scores = _ann_search(data["ann"], query, k, mask, nprobe)
+            while len(rows) < wanted and nprobe < data["nlist"]:
+                nprobe = min(nprobe * 4, data["nlist"])
+                rows, scores = _ann_search(data["ann"], query, k, mask, nprobe)
         elif mask is None:
             rows, scores = _top_k(np.asarray(data["matrix"] @ query), k)
         else:
