@@ -216,3 +216,37 @@ def test_ann_index_recall_filters_and_incremental_updates(tmp_path, monkeypatch)
     assert index.search(target, 1)[0] == ["new"]
     assert "p5" not in index.search(target, 50)[0]
     assert index.search(target, 5, VectorFilter(category="cs.IR"))[0] == ["new"]
+
+
+def test_recency_and_vote_boosts_reorder_matches_only(engine, tmp_path):
+    from papertide.records import PaperRecord
+    from papertide.search.hybrid import Boosts, search
+    from papertide.search.refresh import Indexes, refresh_keyword
+    from papertide.store.writer import save_batch
+
+    today = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    with engine.begin() as conn:
+        save_batch(conn, [
+            PaperRecord(source="csv", title="Sparse sparse sparse experts", abstract="sparse",
+                        published_at=datetime(2015, 1, 1)),
+            PaperRecord(source="csv", title="Sparse experts", published_at=today,
+                        upstream_upvotes=0),
+            PaperRecord(source="hf", title="Sparse routing", arxiv_id="2401.00001",
+                        published_at=datetime(2015, 1, 1), upstream_upvotes=500),
+            PaperRecord(source="csv", title="Unrelated but brand new", published_at=today),
+        ])
+    indexes = Indexes.at(tmp_path / "ix")
+    refresh_keyword(engine, indexes.keyword)
+
+    def titles(boosts=None):
+        hits = search(engine, indexes, "sparse", "keyword", 10, boosts=boosts)
+        return [h.paper["title"] for h in hits]
+
+    plain = titles()
+    assert plain[0] == "Sparse sparse sparse experts"
+    recent = titles(Boosts(recency=5.0))
+    assert recent[0] == "Sparse experts"
+    voted = titles(Boosts(votes=5.0))
+    assert voted[0] == "Sparse routing"
+    assert "Unrelated but brand new" not in recent  # boosts never add non-matching papers
+    assert sorted(plain) == sorted(recent) == sorted(voted)

@@ -37,7 +37,7 @@ from papertide.search.embedder import (
     default_embedder,
     models_dir,
 )
-from papertide.search.hybrid import MODES, Hit, SearchError
+from papertide.search.hybrid import MODES, Boosts, Hit, SearchError
 from papertide.search.hybrid import search as run_search
 from papertide.search.hybrid import similar as run_similar
 from papertide.search.keyword import Filters
@@ -449,15 +449,22 @@ def search_(
     until: str | None = typer.Option(None, help="Published before DAY."),
     category: str | None = typer.Option(None, "--category", "-c", help="e.g. cs.LG"),
     author: str | None = typer.Option(None, "--author", "-a", help="Author name or surname."),
+    boost: list[str] = typer.Option(
+        [], "--boost", help="Favour 'recent' papers and/or papers with 'votes' (repeatable)."
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Search papers by keywords (BM25), meaning (embeddings) or both (hybrid, the default)."""
+    unknown = set(boost) - {"recent", "votes"}
+    if unknown:
+        fail(f"unknown boost {', '.join(sorted(unknown))}: use recent or votes")
+    boosts = Boosts(recency=0.5 if "recent" in boost else 0.0, votes=0.5 if "votes" in boost else 0)
     filters = Filters(
         since=_day_start(since), until=_day_start(until), category=category, author=author
     )
     eng, indexes, embedder, mode = _ready_to_search(mode)
     try:
-        hits = run_search(eng, indexes, query, mode, k, filters, embedder)  # type: ignore[arg-type]
+        hits = run_search(eng, indexes, query, mode, k, filters, embedder, boosts)  # type: ignore[arg-type]
     except SearchError as exc:
         fail(str(exc))
         return

@@ -7,7 +7,9 @@ of most engines since; it keeps one side's top hit from drowning the other side'
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal
 
 import numpy as np
@@ -25,6 +27,35 @@ RRF_K = 60
 # How deep each side is read before fusing: fusion can only reorder what the sides return.
 CANDIDATES = 100
 MAX_QUERY_CHARS = 2_000
+
+
+@dataclass(frozen=True)
+class Boosts:
+    """Optional nudges on top of relevance, multiplicative so relevance stays first:
+
+    score x (1 + recency x 0.5 ** (age_days / half_life_days))
+          x (1 + votes x log(1 + v) / log(1 + 100)),
+    where v is papertide votes plus upstream (Hugging Face) upvotes: a paper published today
+    gets up to +recency, one with 100 votes +votes. Only papers that matched are reordered.
+    """
+
+    recency: float = 0.0
+    half_life_days: float = 30.0
+    votes: float = 0.0
+
+    def active(self) -> bool:
+        return self.recency > 0 or self.votes > 0
+
+    def factor(self, paper: dict, votes: int, today: datetime) -> float:
+        factor = 1.0
+        published = paper.get("published_at")
+        if self.recency and published is not None:
+            age = max((today - published).days, 0)
+            factor *= 1 + self.recency * 0.5 ** (age / self.half_life_days)
+        total = votes + (paper.get("upstream_upvotes") or 0)
+        if self.votes and total > 0:
+            factor *= 1 + self.votes * math.log1p(total) / math.log1p(100)
+        return factor
 
 
 class SearchError(ValueError):
@@ -81,6 +112,7 @@ def search(
     k: int = 10,
     filters: Filters | None = None,
     embedder: Embedder | None = None,
+    boosts: Boosts | None = None,
 ) -> list[Hit]:
     """The K best papers for TEXT. Empty text with filters lists the filtered papers."""
     if mode not in MODES:
@@ -108,6 +140,8 @@ def search(
         ids, _scores = indexes.vectors.search(query, depth, _vector_filter(indexes, filters))
         rankings["semantic"] = ids
     hits = rrf(rankings) if len(rankings) > 1 else _single(rankings)
+    if boosts is not None and boosts.active():
+        return _hydrate(engine, hits, snippets, len(hits), boosts)[:k]
     return _hydrate(engine, hits, snippets, k)
 
 
@@ -151,10 +185,24 @@ def similar(
     return _hydrate(engine, hits, {}, k)
 
 
-def _hydrate(engine: Engine, hits: list[Hit], snippets: dict[str, str], k: int) -> list[Hit]:
-    """Attach stored paper fields; drop ids the database no longer shows (hidden, renamed)."""
+def _hydrate(
+    engine: Engine,
+    hits: list[Hit],
+    snippets: dict[str, str],
+    k: int,
+    boosts: Boosts | None = None,
+) -> list[Hit]:
+    """Attach stored paper fields; drop ids the database no longer shows (hidden, renamed).
+    With BOOSTS, rescore and reorder all of HITS."""
     with engine.connect() as conn:
         papers = queries.summaries(conn, [h.id for h in hits[: k * 2 + 10]])
+        votes = queries.vote_counts(conn, list(papers)) if boosts else {}
+    if boosts:
+        today = datetime.now(UTC).replace(tzinfo=None)
+        for hit in hits:
+            if hit.id in papers:
+                hit.score *= boosts.factor(papers[hit.id], votes.get(hit.id, 0), today)
+        hits = sorted(hits, key=lambda h: -h.score)
     kept = []
     for hit in hits:
         if hit.id in papers:

@@ -168,6 +168,19 @@ def summaries(conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
     return found
 
 
+def vote_counts(conn: Connection, ids: list[str]) -> dict[str, int]:
+    """papertide votes per paper among IDS (papers without votes are absent)."""
+    counts: dict[str, int] = {}
+    for start in range(0, len(ids), 900):
+        query = (
+            select(upvotes.c.paper_id, func.count())
+            .where(upvotes.c.paper_id.in_(ids[start : start + 900]))
+            .group_by(upvotes.c.paper_id)
+        )
+        counts.update({paper_id: n for paper_id, n in conn.execute(query)})
+    return counts
+
+
 def text_of(conn: Connection, paper_id: str) -> tuple[str, str] | None:
     row = conn.execute(
         select(papers.c.title, papers.c.abstract).where(papers.c.id == paper_id)
