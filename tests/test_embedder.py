@@ -43,10 +43,15 @@ def test_int8_matches_fp32_reference(embedder):
     ours = embedder.embed(texts)
     cosines = (ours * reference).sum(axis=1)
     assert cosines.mean() > 0.98 and cosines.min() > 0.95
-    # the neighbourhoods agree too: nearest neighbour of each text under both models
-    nn_ours = np.argsort(-(ours @ ours.T), axis=1)[:, 1]
-    nn_ref = np.argsort(-(reference @ reference.T), axis=1)[:, 1]
-    assert (nn_ours == nn_ref).mean() >= 0.9
+    # the geometry agrees: pairwise similarities correlate, and each text's nearest neighbour
+    # under fp32 is among its three nearest under int8 (exact top-1 ties flip on 24 texts)
+    ours_sim, ref_sim = ours @ ours.T, reference @ reference.T
+    upper = np.triu_indices(len(texts), 1)
+    assert np.corrcoef(ours_sim[upper], ref_sim[upper])[0, 1] > 0.99
+    np.fill_diagonal(ours_sim, -1)
+    np.fill_diagonal(ref_sim, -1)
+    ours_top3 = np.argsort(-ours_sim, axis=1)[:, :3]
+    assert all(ref_sim[i].argmax() in ours_top3[i] for i in range(len(texts)))
 
 
 def test_prepare_exports_any_local_model_folder(tmp_path):
