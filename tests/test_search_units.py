@@ -226,15 +226,28 @@ def test_recency_and_vote_boosts_reorder_matches_only(engine, tmp_path):
 
     today = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
     with engine.begin() as conn:
-        save_batch(conn, [
-            PaperRecord(source="csv", title="Sparse sparse sparse experts", abstract="sparse",
-                        published_at=datetime(2015, 1, 1)),
-            PaperRecord(source="csv", title="Sparse experts", published_at=today,
-                        upstream_upvotes=0),
-            PaperRecord(source="hf", title="Sparse routing", arxiv_id="2401.00001",
-                        published_at=datetime(2015, 1, 1), upstream_upvotes=500),
-            PaperRecord(source="csv", title="Unrelated but brand new", published_at=today),
-        ])
+        save_batch(
+            conn,
+            [
+                PaperRecord(
+                    source="csv",
+                    title="Sparse sparse sparse experts",
+                    abstract="sparse",
+                    published_at=datetime(2015, 1, 1),
+                ),
+                PaperRecord(
+                    source="csv", title="Sparse experts", published_at=today, upstream_upvotes=0
+                ),
+                PaperRecord(
+                    source="hf",
+                    title="Sparse routing",
+                    arxiv_id="2401.00001",
+                    published_at=datetime(2015, 1, 1),
+                    upstream_upvotes=500,
+                ),
+                PaperRecord(source="csv", title="Unrelated but brand new", published_at=today),
+            ],
+        )
     indexes = Indexes.at(tmp_path / "ix")
     refresh_keyword(engine, indexes.keyword)
 
@@ -250,3 +263,37 @@ def test_recency_and_vote_boosts_reorder_matches_only(engine, tmp_path):
     assert voted[0] == "Sparse routing"
     assert "Unrelated but brand new" not in recent  # boosts never add non-matching papers
     assert sorted(plain) == sorted(recent) == sorted(voted)
+
+
+def test_changed_text_or_model_needs_new_vectors(engine):
+    from papertide.records import PaperRecord
+    from papertide.store import vectors as stored
+    from papertide.store.writer import save_batch
+
+    with engine.begin() as conn:
+        save_batch(
+            conn,
+            [
+                PaperRecord(source="arxiv", title="One", arxiv_id="2401.00001"),
+                PaperRecord(source="arxiv", title="Two", arxiv_id="2401.00002"),
+            ],
+        )
+    with engine.begin() as conn:
+        todo = stored.pending(conn, "model-a@1", 10)
+        assert [p["id"] for p in todo] == ["2401.00001", "2401.00002"]
+        stored.save(conn, "model-a@1", [(p["id"], p["content_hash"], b"\0" * 8) for p in todo])
+        assert stored.pending(conn, "model-a@1", 10) == []
+        assert stored.count_pending(conn, "model-b@1") == 2  # a new model re-embeds everything
+    with engine.begin() as conn:  # a changed abstract makes just that paper pending again
+        save_batch(
+            conn,
+            [
+                PaperRecord(
+                    source="arxiv",
+                    title="One",
+                    arxiv_id="2401.00001",
+                    abstract="Now with an abstract.",
+                )
+            ],
+        )
+        assert [p["id"] for p in stored.pending(conn, "model-a@1", 10)] == ["2401.00001"]
