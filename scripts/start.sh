@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install papertide and run the main job on the embedded default (one SQLite file):
-# sync recent papers from arXiv and Hugging Face, then list them.
+# sync recent papers from arXiv and Hugging Face, list them, index them and run a search.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
@@ -22,3 +22,7 @@ if [ "$synced" = 0 ] && [ "$(papertide stats --json | .venv/bin/python -c 'impor
 fi
 papertide stats
 papertide list --limit 20
+papertide index
+echo
+echo 'Hybrid search for "attention transformers language models":'
+papertide search "attention transformers language models" --k 5
