@@ -268,9 +268,11 @@ def main() -> None:
         throughput(args.abstracts)
     with tempfile.TemporaryDirectory() as tmp:
         _engine, indexes, _words = build(Path(tmp), args.papers)
-        print(f"ANN recall@10 against exact search: {recall(indexes):.3f}; with the filters "
-              f"below: {recall(indexes, VectorFilter(FILTERS.since, None, FILTERS.category)):.3f}"
-              f"; category only: {recall(indexes, VectorFilter(category='cs.LG')):.3f}")
+        print(
+            f"ANN recall@10 against exact search: {recall(indexes):.3f}; with the filters "
+            f"below: {recall(indexes, VectorFilter(FILTERS.since, None, FILTERS.category)):.3f}"
+            f"; category only: {recall(indexes, VectorFilter(category='cs.LG')):.3f}"
+        )
         subprocess.run(
             [sys.executable, __file__, "--query-only", tmp, "--queries", str(args.queries)],
             check=True,

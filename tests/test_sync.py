@@ -108,3 +108,24 @@ def test_offline_sync_says_so_and_exits_3(cli):
     assert result.returncode == 3
     assert "not reachable" in result.stderr and "Traceback" not in result.stderr
     assert json.loads(cli.run("stats", "--json").stdout)["papers"] == 0
+
+
+def test_default_since_catches_up_after_a_pause(engine):
+    from datetime import date, datetime
+
+    from papertide.ingest.sync import default_since
+    from papertide.store.schema import ingest_runs
+
+    today = date(2026, 11, 23)
+    assert default_since(engine, "cs.LG", today) == date(2026, 11, 20)
+    with engine.begin() as conn:
+        conn.execute(
+            ingest_runs.insert().values(
+                source="sync:arxiv:cs.LG:2026-11-01",
+                started_at=datetime(2026, 11, 10),
+                finished_at=datetime(2026, 11, 10, 6),
+            )
+        )
+    assert default_since(engine, "cs.LG", today) == date(2026, 11, 9)
+    assert default_since(engine, "cs.CL", today) == date(2026, 11, 20)  # per category
+    assert default_since(engine, "cs.LG", date(2027, 6, 1)) == date(2027, 5, 2)  # 30 days at most

@@ -7,7 +7,7 @@ import json
 import re
 import sys
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -208,16 +208,18 @@ def _day_option(value: str | None, default: date) -> date:
 @sync_app.command("arxiv")
 def sync_arxiv(
     category: str = typer.Option("cs.LG", "--category", "-c", help="arXiv category, e.g. cs.CL."),
-    since: str | None = typer.Option(None, help="First submission day (default: 3 days ago)."),
+    since: str | None = typer.Option(
+        None, help="First submission day (default: 3 days ago, or the last sync if older)."
+    ),
     until: str | None = typer.Option(None, help="Last submission day (default: today)."),
     via: str = typer.Option("api", help="'api' (recent papers) or 'oai' (bulk harvests)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Fetch papers of one arXiv category submitted in a date range."""
     today = datetime.now(UTC).date()
-    start = _day_option(since, today - timedelta(days=3))
-    end = _day_option(until, today)
     eng = engine()
+    start = _day_option(since, sync.default_since(eng, category, today))
+    end = _day_option(until, today)
     if via == "oai":
         _run_sync(
             "arXiv OAI-PMH",

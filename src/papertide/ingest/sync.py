@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.engine import Engine
 
@@ -29,6 +29,22 @@ def _client(min_interval: float) -> PoliteClient:
         float(interval) if interval else min_interval,
         backoff=float(backoff) if backoff else 2.0,
     )
+
+
+RECENT_DAYS = 3
+MAX_CATCH_UP_DAYS = 30
+
+
+def default_since(engine: Engine, category: str, today: date) -> date:
+    """Three days back, or further back to the last successful sync of CATEGORY (a day of
+    overlap, for late announcements) when that was longer ago: a machine that was off for a week
+    catches up by itself. At most 30 days; older back-fills are for `--via oai`."""
+    with engine.connect() as conn:
+        finished = jobs.last_finished(conn, f"sync:arxiv:{category}:")
+    since = today - timedelta(days=RECENT_DAYS)
+    if finished is not None:
+        since = min(since, finished.date() - timedelta(days=1))
+    return max(since, today - timedelta(days=MAX_CATCH_UP_DAYS))
 
 
 def sync_arxiv(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from papertide.store import dialect
@@ -33,6 +34,16 @@ def save_checkpoint(conn: Connection, job: str, state: dict[str, Any]) -> None:
 
 def clear_checkpoint(conn: Connection, job: str) -> None:
     conn.execute(delete(checkpoints).where(checkpoints.c.job == job))
+
+
+def last_finished(conn: Connection, job_prefix: str) -> datetime | None:
+    """When the newest completed run of a job whose name starts with JOB_PREFIX finished."""
+    return conn.execute(
+        select(func.max(ingest_runs.c.finished_at)).where(
+            ingest_runs.c.source.startswith(job_prefix, autoescape=True),
+            ingest_runs.c.finished_at.is_not(None),
+        )
+    ).scalar_one()
 
 
 def start_run(conn: Connection, source: str) -> int:
