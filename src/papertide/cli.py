@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import sys
 from collections.abc import Callable
@@ -495,6 +496,29 @@ def _day_start(value: str | None) -> datetime | None:
         return None
     day = _day_option(value, date.today())
     return datetime(day.year, day.month, day.day)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, min=1, help="Worker processes."),
+) -> None:
+    """Serve the web app and the JSON API (docs at /docs)."""
+    import uvicorn
+
+    url = normalize_url(state.db_url or default_url())
+    engine()  # fail early, with a clear message, on a bad database
+    os.environ["PAPERTIDE_DB"] = url  # worker processes build their app from it
+    out.print(f"papertide on http://{host}:{port}/ (database {url})", highlight=False)
+    uvicorn.run(
+        "papertide.web.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+    )
 
 
 @model_app.command("prepare")

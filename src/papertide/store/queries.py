@@ -186,3 +186,69 @@ def text_of(conn: Connection, paper_id: str) -> tuple[str, str] | None:
         select(papers.c.title, papers.c.abstract).where(papers.c.id == paper_id)
     ).first()
     return (row[0], row[1]) if row else None
+
+
+FEED_COLUMNS = (
+    *LIST_COLUMNS,
+    papers.c.abstract,
+    papers.c.project_url,
+    papers.c.github_stars,
+    papers.c.keywords,
+)
+
+
+def papers_in_period(
+    conn: Connection,
+    start: datetime | None,
+    end: datetime | None,
+    sort: str = "publishedAt",
+    offset: int = 0,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Visible papers of [start, end) with their vote counts, by date or by votes.
+
+    "trending" orders by papertide votes plus upstream upvotes, then date (the decayed
+    trending score of the web issue replaces this ordering when it lands).
+    """
+    votes = (
+        select(upvotes.c.paper_id, func.count().label("votes"))
+        .group_by(upvotes.c.paper_id)
+        .subquery()
+    )
+    vote_count = func.coalesce(votes.c.votes, 0)
+    query = (
+        select(*FEED_COLUMNS, vote_count.label("votes"))
+        .select_from(papers.outerjoin(votes, votes.c.paper_id == papers.c.id))
+        .where(papers.c.hidden.is_(False))
+    )
+    if start is not None:
+        query = query.where(papers.c.published_at >= start)
+    if end is not None:
+        query = query.where(papers.c.published_at < end)
+    newest = (papers.c.published_at.is_(None), papers.c.published_at.desc(), papers.c.id)
+    if sort == "trending":
+        query = query.order_by(
+            (vote_count + func.coalesce(papers.c.upstream_upvotes, 0)).desc(), *newest
+        )
+    else:
+        query = query.order_by(*newest)
+    return [dict(r) for r in conn.execute(query.offset(offset).limit(limit)).mappings()]
+
+
+def neighbour_days(conn: Connection, start: datetime, end: datetime) -> tuple[Any, Any]:
+    """The nearest earlier and later publication days that have papers (skipping empty days)."""
+    visible = papers.c.hidden.is_(False)
+    before = conn.execute(
+        select(func.max(papers.c.published_at)).where(visible, papers.c.published_at < start)
+    ).scalar_one()
+    after = conn.execute(
+        select(func.min(papers.c.published_at)).where(visible, papers.c.published_at >= end)
+    ).scalar_one()
+    return (before.date() if before else None, after.date() if after else None)
+
+
+def newest_day(conn: Connection) -> Any:
+    newest = conn.execute(
+        select(func.max(papers.c.published_at)).where(papers.c.hidden.is_(False))
+    ).scalar_one()
+    return newest.date() if newest else None

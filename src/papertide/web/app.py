@@ -1,0 +1,75 @@
+"""The FastAPI application: HTML pages and the JSON API over one database and its indexes."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+from sqlalchemy.engine import Engine
+
+from papertide import __version__
+from papertide.search.embedder import Embedder, EmbedderUnavailable, default_embedder
+from papertide.search.location import index_dir
+from papertide.search.refresh import Indexes
+from papertide.store.engine import default_url, normalize_url, open_engine
+
+HERE = Path(__file__).parent
+
+
+@dataclass
+class Services:
+    """What request handlers use; built once per process."""
+
+    engine: Engine
+    indexes: Indexes
+    _embedder: Embedder | None = field(default=None, repr=False)
+    _embedder_checked: bool = False
+
+    def embedder(self) -> Embedder | None:
+        """The embedding model, or None (keyword search only) when it is not prepared."""
+        if not self._embedder_checked:
+            self._embedder_checked = True
+            try:
+                self._embedder = default_embedder()
+            except EmbedderUnavailable:
+                self._embedder = None
+        return self._embedder
+
+
+def safe_snippet(snippet: str) -> Markup:
+    """A search snippet as HTML where only the <b> highlight tags survive: everything else,
+    whatever the paper's text contains, is escaped."""
+    escaped = str(escape(html.unescape(snippet)))
+    return Markup(escaped.replace("&lt;b&gt;", "<b>").replace("&lt;/b&gt;", "</b>"))
+
+
+def create_app(db_url: str | None = None) -> FastAPI:
+    url = normalize_url(db_url or default_url())
+    services = Services(open_engine(url), Indexes.at(index_dir(url)))
+    app = FastAPI(
+        title="papertide",
+        version=__version__,
+        description="Research papers: daily lists, search, similar papers. "
+        "`/api/daily_papers` answers like Hugging Face's endpoint of the same name.",
+    )
+    app.state.services = services
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.filters["safe_snippet"] = safe_snippet
+    app.state.templates = templates
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    from papertide.web import api, pages
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for uvicorn workers: the database comes from PAPERTIDE_DB."""
+    return create_app()

@@ -1,0 +1,163 @@
+"""Server-rendered HTML pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from papertide import __version__
+from papertide.store import queries
+from papertide.web.views import period, run_search, services, similar_papers
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 100
+
+
+def render(request: Request, template: str, **context: Any) -> HTMLResponse:
+    return request.app.state.templates.TemplateResponse(request, template, context)
+
+
+@router.get("/")
+def home(request: Request) -> Response:
+    with services(request).engine.connect() as conn:
+        newest = queries.newest_day(conn)
+    if newest is None:
+        return render(
+            request,
+            "list.html",
+            heading="No papers yet",
+            papers=[],
+            sort="",
+            previous=None,
+            following=None,
+            base="",
+        )
+    return RedirectResponse(f"/day/{newest.isoformat()}", status_code=307)
+
+
+def _list_page(
+    request: Request,
+    heading: str,
+    base: str,
+    start,
+    end,
+    sort: str,
+    neighbours: tuple[Any, Any] = (None, None),
+) -> HTMLResponse:
+    if sort not in ("publishedAt", "trending"):
+        raise HTTPException(400, "sort is publishedAt or trending")
+    with services(request).engine.connect() as conn:
+        rows = queries.papers_in_period(conn, start, end, sort, 0, PAGE_SIZE)
+    previous, following = neighbours
+    return render(
+        request,
+        "list.html",
+        heading=heading,
+        papers=rows,
+        sort=sort,
+        base=base,
+        previous=previous,
+        following=following,
+    )
+
+
+@router.get("/day/{day}")
+def day_page(request: Request, day: str, sort: str = "publishedAt") -> HTMLResponse:
+    start, end = period(day, None, None)
+    with services(request).engine.connect() as conn:
+        before, after = queries.neighbour_days(conn, start, end)
+    neighbours = (
+        f"/day/{before.isoformat()}" if before else None,
+        f"/day/{after.isoformat()}" if after else None,
+    )
+    return _list_page(
+        request, f"Papers of {start:%A %d %B %Y}", f"/day/{day}", start, end, sort, neighbours
+    )
+
+
+@router.get("/week/{week}")
+def week_page(request: Request, week: str, sort: str = "publishedAt") -> HTMLResponse:
+    start, end = period(None, week, None)
+    iso_year, iso_week, _ = start.isocalendar()
+    neighbours = (
+        f"/week/{(start - timedelta(days=7)):%G-W%V}",
+        f"/week/{end:%G-W%V}",
+    )
+    return _list_page(
+        request, f"Week {iso_week} of {iso_year}", f"/week/{week}", start, end, sort, neighbours
+    )
+
+
+@router.get("/month/{month}")
+def month_page(request: Request, month: str, sort: str = "publishedAt") -> HTMLResponse:
+    start, end = period(None, None, month)
+    neighbours = (f"/month/{(start - timedelta(days=1)):%Y-%m}", f"/month/{end:%Y-%m}")
+    return _list_page(request, f"{start:%B %Y}", f"/month/{month}", start, end, sort, neighbours)
+
+
+@router.get("/week")
+def this_week() -> RedirectResponse:
+    return RedirectResponse(f"/week/{datetime.now(UTC):%G-W%V}", status_code=307)
+
+
+@router.get("/month")
+def this_month() -> RedirectResponse:
+    return RedirectResponse(f"/month/{datetime.now(UTC):%Y-%m}", status_code=307)
+
+
+@router.get("/papers/{paper_id:path}")
+def paper_page(request: Request, paper_id: str) -> HTMLResponse:
+    svc = services(request)
+    with svc.engine.connect() as conn:
+        paper = queries.get_paper(conn, paper_id)
+    if paper is None:
+        raise HTTPException(404, f"no paper with id {paper_id!r}")
+    related = similar_papers(svc, paper["id"], 8)
+    return render(request, "paper.html", paper=paper, similar=related)
+
+
+@router.get("/search")
+def search_page(
+    request: Request,
+    q: str = "",
+    mode: str = "hybrid",
+    since: str | None = None,
+    category: str | None = None,
+) -> HTMLResponse:
+    hits, used_mode = [], mode
+    error = None
+    if q.strip() or category or since:
+        try:
+            hits, used_mode = run_search(services(request), q, mode, 20, since, category)
+        except HTTPException as exc:
+            error = exc.detail
+    return render(
+        request,
+        "search.html",
+        q=q,
+        mode=mode,
+        used_mode=used_mode,
+        since=since or "",
+        category=category or "",
+        hits=hits,
+        error=error,
+    )
+
+
+@router.get("/about")
+def about(request: Request) -> HTMLResponse:
+    with services(request).engine.connect() as conn:
+        figures = queries.stats(conn)
+    svc = services(request)
+    embedder = svc.embedder()
+    return render(
+        request,
+        "about.html",
+        stats=figures,
+        version=__version__,
+        model=embedder.name if embedder else None,
+        today=date.today(),
+    )

@@ -1,0 +1,75 @@
+"""Shared request helpers: parsing periods and filters, reading results for pages and API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from fastapi import HTTPException, Request
+
+from papertide.periods import PeriodError, day_range, month_range, week_range
+from papertide.search.hybrid import MODES, Hit, SearchError, search, similar
+from papertide.search.keyword import Filters
+from papertide.search.refresh import refresh_all
+from papertide.web.app import Services
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def period(day: str | None, week: str | None, month: str | None) -> tuple[Any, Any]:
+    """(start, end) of the one period given; 400 for unreadable or conflicting ones."""
+    given = [v for v in (day, week, month) if v]
+    if len(given) > 1:
+        raise HTTPException(400, "give at most one of date/day, week, month")
+    try:
+        if day:
+            return day_range(day)
+        if week:
+            return week_range(week)
+        if month:
+            return month_range(month)
+    except PeriodError as exc:
+        raise HTTPException(400, str(exc)) from exc
+    return None, None
+
+
+def day_start(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError as exc:
+        raise HTTPException(400, f"not a day (YYYY-MM-DD): {value!r}") from exc
+    return datetime(parsed.year, parsed.month, parsed.day)
+
+
+def run_search(
+    svc: Services, q: str, mode: str, k: int, since: str | None, category: str | None
+) -> tuple[list[Hit], str]:
+    """Search as the CLI does; hybrid falls back to keyword when no model is prepared."""
+    if mode not in MODES:
+        raise HTTPException(400, f"unknown mode {mode!r}: use keyword, semantic or hybrid")
+    embedder = svc.embedder() if mode != "keyword" else None
+    if embedder is None and mode == "hybrid":
+        mode = "keyword"
+    if embedder is None and mode == "semantic":
+        raise HTTPException(503, "semantic search needs the embedding model")
+    refresh_all(svc.engine, svc.indexes, embedder)
+    filters = Filters(since=day_start(since), category=category or None)
+    try:
+        return search(svc.engine, svc.indexes, q, mode, k, filters, embedder), mode  # type: ignore[arg-type]
+    except SearchError as exc:
+        raise HTTPException(400, str(exc)) from exc
+
+
+def similar_papers(svc: Services, paper_id: str, k: int) -> list[Hit]:
+    embedder = svc.embedder()
+    refresh_all(svc.engine, svc.indexes, embedder)
+    try:
+        return similar(
+            svc.engine, svc.indexes, paper_id, k, "hybrid" if embedder else "keyword", embedder
+        )
+    except SearchError:
+        return []
