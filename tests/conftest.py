@@ -49,7 +49,9 @@ class Cli:
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "papertide.cli", *args]
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, check: bool = True, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             self.command(*args),
             cwd=self.cwd,
@@ -57,6 +59,7 @@ class Cli:
             capture_output=True,
             text=True,
             timeout=300,
+            input=stdin,
         )
         if check and result.returncode != 0:
             raise AssertionError(

@@ -156,3 +156,16 @@ def test_kill_9_mid_import_then_resume_loses_and_doubles_nothing(cli, tmp_path, 
         assert conn.execute(select(func.count()).select_from(checkpoints)).scalar_one() == 0
         assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
     engine.dispose()
+
+
+def test_users_create_token_and_hide_votes(cli):
+    created = cli.run("users", "create", "root", "--admin", "--password-stdin", stdin="rootpass1\n")
+    assert "created admin root" in created.stdout
+    token = cli.run("users", "token", "root").stdout.strip()
+    assert len(token) >= 40
+    weak = cli.run("users", "create", "bob", "--password-stdin", stdin="short\n", check=False)
+    assert weak.returncode == 2 and "at least 8" in weak.stderr
+    taken = cli.run("users", "create", "root", "--password-stdin", stdin="rootpass2\n", check=False)
+    assert taken.returncode == 2 and "taken" in taken.stderr
+    assert "hidden" in cli.run("users", "hide-votes", "root").stdout
+    assert cli.run("users", "hide-votes", "nobody", check=False).returncode == 1

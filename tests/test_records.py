@@ -127,3 +127,30 @@ def test_single_record_merge_matches_general_merge():
     )
     general = merge_records([record, record.model_copy(update={"source_id": "other"})])
     assert merge_records([record]) == general
+
+
+def test_trending_decays_with_age_and_weighs_upstream_votes():
+    from papertide.rank import trending
+
+    now = datetime(2026, 11, 23, 12)
+    papers = [
+        {
+            "id": "old-popular",
+            "votes": 40,
+            "upstream_upvotes": 0,
+            "published_at": datetime(2026, 11, 13, 12),
+        },
+        {"id": "fresh", "votes": 5, "upstream_upvotes": 0, "published_at": datetime(2026, 11, 23)},
+        {
+            "id": "hf-only",
+            "votes": 0,
+            "upstream_upvotes": 10,
+            "published_at": datetime(2026, 11, 23),
+        },
+        {"id": "nothing", "votes": 0, "upstream_upvotes": 0, "published_at": now},
+    ]
+    ids, scores = trending.rank(papers, now)
+    assert ids == ["fresh", "hf-only", "old-popular", "nothing"]
+    assert scores == sorted(scores, reverse=True) and scores[-1] == 0
+    # upstream upvotes count half: 10 upstream = 5 own votes at equal age
+    assert trending.score(5, 0, 3) == trending.score(0, 10, 3)

@@ -34,6 +34,11 @@ def resolve_id(conn: Connection, ref: str) -> str | None:
     return None
 
 
+def counted_votes() -> Any:
+    """Votes that count: those of users whose votes an admin has not hidden."""
+    return upvotes.join(users, (users.c.id == upvotes.c.user_id) & users.c.votes_hidden.is_(False))
+
+
 def get_paper(conn: Connection, ref: str) -> dict[str, Any] | None:
     """One paper with its sources, or None."""
     paper_id = resolve_id(conn, ref)
@@ -53,7 +58,7 @@ def get_paper(conn: Connection, ref: str) -> dict[str, Any] | None:
     ).mappings()
     paper["sources"] = [dict(s) for s in sources]
     paper["votes"] = conn.execute(
-        select(func.count()).select_from(upvotes).where(upvotes.c.paper_id == paper_id)
+        select(func.count()).select_from(counted_votes()).where(upvotes.c.paper_id == paper_id)
     ).scalar_one()
     return paper
 
@@ -174,6 +179,7 @@ def vote_counts(conn: Connection, ids: list[str]) -> dict[str, int]:
     for start in range(0, len(ids), 900):
         query = (
             select(upvotes.c.paper_id, func.count())
+            .select_from(counted_votes())
             .where(upvotes.c.paper_id.in_(ids[start : start + 900]))
             .group_by(upvotes.c.paper_id)
         )
@@ -190,6 +196,7 @@ def text_of(conn: Connection, paper_id: str) -> tuple[str, str] | None:
 
 FEED_COLUMNS = (
     *LIST_COLUMNS,
+    papers.c.first_seen_at,
     papers.c.abstract,
     papers.c.project_url,
     papers.c.github_stars,
@@ -201,17 +208,13 @@ def papers_in_period(
     conn: Connection,
     start: datetime | None,
     end: datetime | None,
-    sort: str = "publishedAt",
     offset: int = 0,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """Visible papers of [start, end) with their vote counts, by date or by votes.
-
-    "trending" orders by papertide votes plus upstream upvotes, then date (the decayed
-    trending score of the web issue replaces this ordering when it lands).
-    """
+    """Visible papers of [start, end) with their counted votes, newest first."""
     votes = (
         select(upvotes.c.paper_id, func.count().label("votes"))
+        .select_from(counted_votes())
         .group_by(upvotes.c.paper_id)
         .subquery()
     )
@@ -225,13 +228,9 @@ def papers_in_period(
         query = query.where(papers.c.published_at >= start)
     if end is not None:
         query = query.where(papers.c.published_at < end)
-    newest = (papers.c.published_at.is_(None), papers.c.published_at.desc(), papers.c.id)
-    if sort == "trending":
-        query = query.order_by(
-            (vote_count + func.coalesce(papers.c.upstream_upvotes, 0)).desc(), *newest
-        )
-    else:
-        query = query.order_by(*newest)
+    query = query.order_by(
+        papers.c.published_at.is_(None), papers.c.published_at.desc(), papers.c.id
+    )
     return [dict(r) for r in conn.execute(query.offset(offset).limit(limit)).mappings()]
 
 

@@ -88,6 +88,37 @@ users = Table(
     Column("password_hash", Text),
     Column("role", String(16), nullable=False, default="user"),
     Column("created_at", DateTime, nullable=False),
+    # Set by an admin: the user's votes stop counting everywhere (kept, so it can be undone).
+    Column("votes_hidden", Boolean, nullable=False, default=False),
+)
+
+# Server-side sessions; the cookie carries a random token, the database only its SHA-256.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_used_at", DateTime),
+)
+
+# Failed logins, for rate limiting across worker processes.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(400), nullable=False, index=True),
+    Column("at", DateTime, nullable=False),
 )
 
 upvotes = Table(

@@ -7,7 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from papertide.store import queries
-from papertide.web.views import period, run_search, services, similar_papers
+from papertide.web.views import period, period_papers, run_search, services, similar_papers
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -44,8 +44,7 @@ def list_papers(
 ) -> list[dict[str, Any]]:
     """Papers of a day, week or month (all papers when none is given), newest first."""
     start, end = period(day, week, month)
-    with services(request).engine.connect() as conn:
-        rows = queries.papers_in_period(conn, start, end, sort, offset, limit)
+    rows = period_papers(services(request), start, end, sort, offset, limit)
     return [_paper_json(r) for r in rows]
 
 
@@ -100,8 +99,7 @@ def daily_papers(
 ) -> list[dict[str, Any]]:
     """Items shaped like Hugging Face's `/api/daily_papers`, so its clients work unchanged."""
     start, end = period(date, week, month)
-    with services(request).engine.connect() as conn:
-        rows = queries.papers_in_period(conn, start, end, sort, p * limit, limit)
+    rows = period_papers(services(request), start, end, sort, p * limit, limit)
     items = []
     for row in rows:
         published = _iso(row["published_at"])

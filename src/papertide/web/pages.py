@@ -9,15 +9,23 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from papertide import __version__
-from papertide.store import queries
-from papertide.web.views import period, run_search, services, similar_papers
+from papertide.store import accounts, queries
+from papertide.web.auth import csrf_token, current_user, set_csrf_cookie
+from papertide.web.views import period, period_papers, run_search, services, similar_papers
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 100
+TRENDING_WINDOW = timedelta(days=7)
 
 
-def render(request: Request, template: str, **context: Any) -> HTMLResponse:
-    return request.app.state.templates.TemplateResponse(request, template, context)
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A page with the signed-in user and the CSRF token its forms repeat."""
+    context.update(user=current_user(request), csrf=csrf_token(request))
+    response = request.app.state.templates.TemplateResponse(
+        request, template, context, status_code=status_code
+    )
+    set_csrf_cookie(request, response)
+    return response
 
 
 @router.get("/")
@@ -34,6 +42,7 @@ def home(request: Request) -> Response:
             previous=None,
             following=None,
             base="",
+            voted=set(),
         )
     return RedirectResponse(f"/day/{newest.isoformat()}", status_code=307)
 
@@ -42,15 +51,12 @@ def _list_page(
     request: Request,
     heading: str,
     base: str,
-    start,
-    end,
+    start: Any,
+    end: Any,
     sort: str,
     neighbours: tuple[Any, Any] = (None, None),
 ) -> HTMLResponse:
-    if sort not in ("publishedAt", "trending"):
-        raise HTTPException(400, "sort is publishedAt or trending")
-    with services(request).engine.connect() as conn:
-        rows = queries.papers_in_period(conn, start, end, sort, 0, PAGE_SIZE)
+    rows = period_papers(services(request), start, end, sort, 0, PAGE_SIZE)
     previous, following = neighbours
     return render(
         request,
@@ -61,6 +67,32 @@ def _list_page(
         base=base,
         previous=previous,
         following=following,
+        voted=_voted(request, rows),
+    )
+
+
+def _voted(request: Request, rows: list[dict[str, Any]]) -> set[str]:
+    user = current_user(request)
+    if user is None:
+        return set()
+    with services(request).engine.connect() as conn:
+        return accounts.voted_papers(conn, user["id"], [r["id"] for r in rows])
+
+
+@router.get("/trending")
+def trending_page(request: Request) -> HTMLResponse:
+    now = datetime.now(UTC).replace(tzinfo=None)
+    rows = period_papers(services(request), now - TRENDING_WINDOW, None, "trending", 0, PAGE_SIZE)
+    return render(
+        request,
+        "list.html",
+        heading="Trending this week",
+        papers=rows,
+        sort="",
+        base="",
+        previous=None,
+        following=None,
+        voted=_voted(request, rows),
     )
 
 
@@ -116,7 +148,9 @@ def paper_page(request: Request, paper_id: str) -> HTMLResponse:
     if paper is None:
         raise HTTPException(404, f"no paper with id {paper_id!r}")
     related = similar_papers(svc, paper["id"], 8)
-    return render(request, "paper.html", paper=paper, similar=related)
+    return render(
+        request, "paper.html", paper=paper, similar=related, voted=_voted(request, [paper])
+    )
 
 
 @router.get("/search")

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import HTTPException, Request
 
 from papertide.periods import PeriodError, day_range, month_range, week_range
+from papertide.rank import trending
 from papertide.search.hybrid import MODES, Hit, SearchError, search, similar
 from papertide.search.keyword import Filters
 from papertide.search.refresh import refresh_all
+from papertide.store import queries
 from papertide.web.app import Services
 
 
@@ -33,6 +35,25 @@ def period(day: str | None, week: str | None, month: str | None) -> tuple[Any, A
     except PeriodError as exc:
         raise HTTPException(400, str(exc)) from exc
     return None, None
+
+
+TRENDING_POOL = 2000
+
+
+def period_papers(
+    svc: Services, start: Any, end: Any, sort: str, offset: int, limit: int
+) -> list[dict[str, Any]]:
+    """Papers of a period by date, or by trending score (rank.trending) over its newest
+    TRENDING_POOL papers."""
+    if sort not in ("publishedAt", "trending"):
+        raise HTTPException(400, "sort is publishedAt or trending")
+    with svc.engine.connect() as conn:
+        if sort == "publishedAt":
+            return queries.papers_in_period(conn, start, end, offset, limit)
+        pool = queries.papers_in_period(conn, start, end, 0, TRENDING_POOL)
+    ids, _scores = trending.rank(pool, datetime.now(UTC).replace(tzinfo=None))
+    by_id = {row["id"]: row for row in pool}
+    return [by_id[i] for i in ids[offset : offset + limit]]
 
 
 def day_start(value: str | None) -> datetime | None:
