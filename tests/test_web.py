@@ -114,3 +114,30 @@ def test_sql_meta_characters_are_harmless(client, value):
     ):
         assert client.get(url).status_code in (200, 400, 404), url
     assert client.get("/api/papers").status_code == 200
+
+
+@pytest.mark.parametrize("fmt", ["rss", "atom"])
+def test_feeds_are_valid(client, fmt):
+    import feedparser
+
+    for url, expected in (
+        (f"/feeds/daily.{fmt}?date=2026-11-22", ["2611.00005"]),
+        (f"/feeds/daily.{fmt}", ["2611.00005"]),
+        (f"/feeds/search.{fmt}?q=label+noise&mode=keyword", ["2407.05528"]),
+        (f"/feeds/trending.{fmt}", None),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert response.headers["content-type"].startswith(f"application/{fmt}+xml")
+        parsed = feedparser.parse(response.content)
+        assert not parsed.bozo, (url, parsed.get("bozo_exception"))
+        assert parsed.version == ("rss20" if fmt == "rss" else "atom10")
+        ids = [entry.link.rsplit("/papers/", 1)[1] for entry in parsed.entries]
+        if expected is not None:
+            assert ids[: len(expected)] == expected, url
+        for entry in parsed.entries:
+            assert entry.title and entry.link.startswith("http://testserver/papers/")
+    hostile = feedparser.parse(client.get(f"/feeds/daily.{fmt}?date=2026-11-21").content)
+    assert not hostile.bozo
+    assert any("<script>" in e.title for e in hostile.entries)  # kept as text, escaped in XML
+    assert client.get("/feeds/daily.json").status_code == 404

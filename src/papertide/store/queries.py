@@ -234,6 +234,17 @@ def papers_in_period(
     return [dict(r) for r in conn.execute(query.offset(offset).limit(limit)).mappings()]
 
 
+def papers_by_ids(conn: Connection, ids: list[str]) -> list[dict[str, Any]]:
+    """Feed fields of visible papers among IDS (any order)."""
+    rows: list[dict[str, Any]] = []
+    for start in range(0, len(ids), 900):
+        query = select(*FEED_COLUMNS).where(
+            papers.c.id.in_(ids[start : start + 900]), papers.c.hidden.is_(False)
+        )
+        rows.extend(dict(r) for r in conn.execute(query).mappings())
+    return rows
+
+
 def neighbour_days(conn: Connection, start: datetime, end: datetime) -> tuple[Any, Any]:
     """The nearest earlier and later publication days that have papers (skipping empty days)."""
     visible = papers.c.hidden.is_(False)

@@ -63,10 +63,11 @@ def create_app(db_url: str | None = None) -> FastAPI:
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    from papertide.web import accounts, api, pages
+    from papertide.web import accounts, api, feeds, pages
 
     app.include_router(accounts.api_router)  # before api.router: its /papers/{id} is greedy
     app.include_router(api.router)
+    app.include_router(feeds.router)
     app.include_router(accounts.router)
     app.include_router(pages.router)
     return app

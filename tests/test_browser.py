@@ -1,0 +1,176 @@
+"""A real browser (Debian's chromium, driven by Playwright) against `papertide serve` on 127.0.0.1.
+
+Screenshots of the main pages go to test-artifacts/ for people to look at.
+"""
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import FIXTURES
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+# Outside CI a machine without chromium skips these; in CI (scripts/test.sh installs it) a
+# missing browser is a failure, not a silent skip.
+pytestmark = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and os.environ.get("CI") != "true",
+    reason="chromium is not installed",
+)
+
+HOSTILE = {
+    "title": 'Inert <script>window.__xss=1</script><img src=x onerror="window.__xss=2"> title',
+    "abstract": "Text </p><script>window.__xss=3</script> with $x</script><script>"
+    'window.__xss=4</script>$ math and <a href="javascript:window.__xss=5">link</a>.',
+    "authors": ['<svg onload="window.__xss=6">'],
+    "date": "2026-11-21",
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, embedder):
+    folder = tmp_path_factory.mktemp("served")
+    (folder / "hostile.jsonl").write_text(json.dumps(HOSTILE) + "\n")
+    from conftest import Cli
+
+    cli = Cli(f"sqlite:///{folder / 'papertide.db'}", folder)
+    cli.run(
+        "import",
+        *(str(FIXTURES / n) for n in ("arxiv_atom.xml", "hf_daily.json")),
+        str(folder / "hostile.jsonl"),
+    )
+    cli.run("index")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        cli.command("serve", "--port", str(port)),
+        env=cli.env,
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/about", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("papertide serve did not start")
+    yield base
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.dialogs = dialogs
+    yield page
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_reader_journey(page, server):
+    page.goto(server + "/")
+    assert page.locator("h1").inner_text().startswith("Papers of Sunday 22 November 2026")
+    shot(page, "daily")
+    page.get_by_role("link", name="← previous").click()
+    assert "21 November" in page.locator("h1").inner_text()
+    page.get_by_role("link", name="next →").click()
+    assert "22 November" in page.locator("h1").inner_text()
+    page.fill("form.quick input[name=q]", "label noise web data")
+    page.press("form.quick input[name=q]", "Enter")
+    page.wait_for_url("**/search?q=*")
+    first = page.locator("article.item h2 a").first
+    assert "label noise" in first.inner_text()
+    shot(page, "search")
+    first.click()
+    page.wait_for_url("**/papers/2407.05528")
+    assert page.get_by_role("link", name="github.com/PaulAlbert31/LSA").is_visible()
+    assert page.get_by_role("heading", name="Similar papers").is_visible()
+    shot(page, "paper")
+
+
+def test_sign_up_log_in_upvote_log_out(page, server):
+    page.goto(server + "/signup")
+    page.fill("input[name=username]", "reader1")
+    page.fill("input[name=password]", "password123")
+    page.click("form.auth button")
+    page.wait_for_url(server + "/**")
+    assert page.get_by_role("link", name="reader1").is_visible()
+    page.get_by_role("button", name="Log out").click()
+    page.goto(server + "/login")
+    page.fill("input[name=username]", "reader1")
+    page.fill("input[name=password]", "password123")
+    page.click("form.auth button")
+    page.goto(server + "/papers/2611.00005")
+    count = page.locator(".paper .vote .count")
+    before = int(count.inner_text())
+    page.locator(".paper .vote button").click()
+    page.wait_for_function(
+        f"document.querySelector('.paper .vote .count').textContent == '{before + 1}'"
+    )
+    assert page.locator(".paper .vote button").get_attribute("aria-pressed") == "true"
+    page.reload()
+    assert int(count.inner_text()) == before + 1  # stored, not just drawn
+    shot(page, "voted")
+    page.get_by_role("button", name="Log out").click()
+    assert page.get_by_role("link", name="Log in").is_visible()
+
+
+def test_hostile_text_renders_inert(page, server):
+    for path in ("/day/2026-11-21", "/search?q=inert+title&mode=keyword"):
+        page.goto(server + path)
+        assert page.evaluate("window.__xss === undefined")
+    page.locator("article.item h2 a", has_text="Inert").first.click()
+    assert page.evaluate("window.__xss === undefined")
+    assert "<script>" in page.locator("h1").inner_text()  # shown as text, not run
+    assert page.locator("a[href^='javascript:']").count() == 0
+    assert page.dialogs == []
+
+
+def test_phone_width_has_no_horizontal_scroll(browser, server):
+    context = browser.new_context(viewport={"width": 375, "height": 740})
+    page = context.new_page()
+    page.goto(server + "/papers/2407.05528")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    shot(page, "paper-phone")
+    context.close()
