@@ -104,11 +104,13 @@ def refresh_all(
     embedder: Embedder | None,
     rebuild: bool = False,
     progress: Progress = _quiet,
+    embed: bool = True,
 ) -> dict[str, int]:
-    """Everything search needs, brought up to date. Without an embedder: keyword only."""
+    """Everything search needs, brought up to date. Without an embedder: keyword only.
+    embed=False takes in vectors already stored but computes none (for request paths)."""
     report = {"keyword_updated": refresh_keyword(engine, indexes.keyword, rebuild, progress)}
     if embedder is not None:
-        report["embedded"] = embed_pending(engine, embedder, progress)
+        report["embedded"] = embed_pending(engine, embedder, progress) if embed else 0
         if rebuild:
             indexes.vectors.meta_path.unlink(missing_ok=True)
         report["vector_index_rebuilt"] = int(

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import html
+import os
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,10 +18,11 @@ from sqlalchemy.engine import Engine
 from papertide import __version__
 from papertide.search.embedder import Embedder, EmbedderUnavailable, default_embedder
 from papertide.search.location import index_dir
-from papertide.search.refresh import Indexes
+from papertide.search.refresh import Indexes, refresh_all
 from papertide.store.engine import default_url, normalize_url, open_engine
 
 HERE = Path(__file__).parent
+REFRESH_SECONDS = float(os.environ.get("PAPERTIDE_REFRESH_SECONDS", "30"))
 
 
 @dataclass
@@ -29,6 +33,21 @@ class Services:
     indexes: Indexes
     _embedder: Embedder | None = field(default=None, repr=False)
     _embedder_checked: bool = False
+    _refreshed_at: float = float("-inf")
+    _refresh_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def refresh_indexes(self) -> None:
+        """Take in papers and vectors stored since the last look, at most every
+        REFRESH_SECONDS, and never embed on a request: `papertide index` (or the scheduler)
+        computes vectors; until then new papers are found by keyword."""
+        now = time.monotonic()
+        if now - self._refreshed_at < REFRESH_SECONDS or not self._refresh_lock.acquire(False):
+            return
+        try:
+            refresh_all(self.engine, self.indexes, self.embedder(), embed=False)
+            self._refreshed_at = time.monotonic()
+        finally:
+            self._refresh_lock.release()
 
     def embedder(self) -> Embedder | None:
         """The embedding model, or None (keyword search only) when it is not prepared."""

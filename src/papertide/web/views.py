@@ -11,7 +11,6 @@ from papertide.periods import PeriodError, day_range, month_range, week_range
 from papertide.rank import trending
 from papertide.search.hybrid import MODES, Hit, SearchError, search, similar
 from papertide.search.keyword import Filters
-from papertide.search.refresh import refresh_all
 from papertide.store import queries
 from papertide.web.app import Services
 
@@ -77,7 +76,7 @@ def run_search(
         mode = "keyword"
     if embedder is None and mode == "semantic":
         raise HTTPException(503, "semantic search needs the embedding model")
-    refresh_all(svc.engine, svc.indexes, embedder)
+    svc.refresh_indexes()
     filters = Filters(since=day_start(since), category=category or None)
     try:
         return search(svc.engine, svc.indexes, q, mode, k, filters, embedder), mode  # type: ignore[arg-type]
@@ -87,7 +86,7 @@ def run_search(
 
 def similar_papers(svc: Services, paper_id: str, k: int) -> list[Hit]:
     embedder = svc.embedder()
-    refresh_all(svc.engine, svc.indexes, embedder)
+    svc.refresh_indexes()
     try:
         return similar(
             svc.engine, svc.indexes, paper_id, k, "hybrid" if embedder else "keyword", embedder
