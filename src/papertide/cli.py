@@ -513,10 +513,6 @@ def serve(
     url = normalize_url(state.db_url or default_url())
     engine()  # fail early, with a clear message, on a bad database
     os.environ["PAPERTIDE_DB"] = url  # worker processes build their app from it
-    # Requests already run in parallel (threads, worker processes); math libraries that start
-    # their own threads per call on top of that only fight over the cores.
-    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(variable, "1")
     out.print(f"papertide on http://{host}:{port}/ (database {url})", highlight=False)
     uvicorn.run(
         "papertide.web.app:app_from_env",

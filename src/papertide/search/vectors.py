@@ -300,9 +300,11 @@ class VectorIndex:
             return [], []
         query = np.ascontiguousarray(query, dtype=np.float32)
         mask = self._mask(filters) if filters else None
-        if exclude is not None and exclude in data["row_of"]:
-            mask = np.ones(len(data["ids"]), bool) if mask is None else mask.copy()  # cached: copy
-            mask[data["row_of"][exclude]] = False
+        # An excluded paper (the one whose neighbours are wanted) is dropped from one extra
+        # result rather than masked: a mask would send every search down the filtered path.
+        skip = data["row_of"].get(exclude) if exclude is not None else None
+        if skip is not None:
+            k += 1
         allowed = None if mask is None else int(mask.sum())
         if (
             data["ann"] is not None
@@ -315,15 +317,20 @@ class VectorIndex:
             while len(rows) < wanted and nprobe < data["nlist"]:
                 nprobe = min(nprobe * 4, data["nlist"])
                 rows, scores = _ann_search(data["ann"], query, k, mask, nprobe)
-        elif mask is None:
-            rows, scores = _top_k(np.asarray(data["matrix"] @ query), k)
+        elif mask is None or allowed > len(mask) // 4:
+            all_scores = np.asarray(data["matrix"] @ query)
+            if mask is not None:  # most rows pass: scoring all beats copying the passing ones
+                all_scores = np.where(mask, all_scores, -np.inf)
+            rows, scores = _top_k(all_scores, k)
         else:
             candidates = np.nonzero(mask)[0]
             if len(candidates) == 0:
                 return [], []
             local, scores = _top_k(np.asarray(data["matrix"][candidates] @ query), k)
             rows = candidates[local]
-        return [data["ids"][i] for i in rows], [float(s) for s in scores]
+        kept = [(i, s) for i, s in zip(rows, scores, strict=True) if i != skip and np.isfinite(s)]
+        kept = kept[: k - 1] if skip is not None else kept
+        return [data["ids"][i] for i, _ in kept], [float(s) for _, s in kept]
 
 
 def _top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

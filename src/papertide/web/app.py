@@ -6,14 +6,18 @@ import html
 import os
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 from sqlalchemy.engine import Engine
+from threadpoolctl import threadpool_limits
 
 from papertide import __version__
 from papertide.search.embedder import Embedder, EmbedderUnavailable, default_embedder
@@ -23,6 +27,7 @@ from papertide.store.engine import default_url, normalize_url, open_engine
 
 HERE = Path(__file__).parent
 REFRESH_SECONDS = float(os.environ.get("PAPERTIDE_REFRESH_SECONDS", "30"))
+SIMILAR_CACHE = 20_000
 
 
 @dataclass
@@ -35,6 +40,22 @@ class Services:
     _embedder_checked: bool = False
     _refreshed_at: float = float("-inf")
     _refresh_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Similar papers change only when the indexes do: answers are kept until a refresh changes
+    # something (a paper page computes them on every view otherwise).
+    _similar: OrderedDict[tuple[str, int], list[Any]] = field(default_factory=OrderedDict)
+    _index_version: int = 0
+    _cache_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def cached_similar(self, key: str, compute: Callable[[], list[Any]]) -> list[Any]:
+        cache_key = (key, self._index_version)
+        hit = self._similar.get(cache_key)
+        if hit is None:
+            hit = compute()
+            with self._cache_lock:
+                self._similar[cache_key] = hit
+                while len(self._similar) > SIMILAR_CACHE:
+                    self._similar.popitem(last=False)
+        return hit
 
     def refresh_indexes(self) -> None:
         """Take in papers and vectors stored since the last look, at most every
@@ -44,7 +65,10 @@ class Services:
         if now - self._refreshed_at < REFRESH_SECONDS or not self._refresh_lock.acquire(False):
             return
         try:
-            refresh_all(self.engine, self.indexes, self.embedder(), embed=False)
+            report = refresh_all(self.engine, self.indexes, self.embedder(), embed=False)
+            if any(report.values()):
+                self._index_version += 1
+                self._similar.clear()
             self._refreshed_at = time.monotonic()
         finally:
             self._refresh_lock.release()
@@ -68,6 +92,9 @@ def safe_snippet(snippet: str) -> Markup:
 
 
 def create_app(db_url: str | None = None) -> FastAPI:
+    # Requests run in many threads at once; OpenBLAS's own thread pool on top of that made
+    # concurrent vector searches wait on each other (measured: 17 against 200+ paper pages/s).
+    threadpool_limits(limits=1)
     url = normalize_url(db_url or default_url())
     services = Services(open_engine(url), Indexes.at(index_dir(url)))
     app = FastAPI(

@@ -87,9 +87,12 @@ def run_search(
 def similar_papers(svc: Services, paper_id: str, k: int) -> list[Hit]:
     embedder = svc.embedder()
     svc.refresh_indexes()
-    try:
-        return similar(
-            svc.engine, svc.indexes, paper_id, k, "hybrid" if embedder else "keyword", embedder
-        )
-    except SearchError:
-        return []
+
+    def compute() -> list[Hit]:
+        mode = "hybrid" if embedder else "keyword"
+        try:
+            return similar(svc.engine, svc.indexes, paper_id, k, mode, embedder)
+        except SearchError:
+            return []
+
+    return svc.cached_similar(f"{paper_id}|{k}", compute)
