@@ -30,7 +30,7 @@ from papertide.ingest import sync
 from papertide.ingest.formats import FORMATS
 from papertide.ingest.http import FetchError, SourceUnreachable
 from papertide.ingest.runner import ImportSummary, import_file
-from papertide.periods import PeriodError, day_range, month_range, parse_day, week_range
+from papertide.periods import PeriodError, parse_day, period_range
 from papertide.search.embedder import (
     DEFAULT_MODEL,
     Embedder,
@@ -254,19 +254,11 @@ def sync_hf(
 
 
 def _period(day: str | None, week: str | None, month: str | None) -> tuple[Any, Any]:
-    given = [v for v in (day, week, month) if v]
-    if len(given) > 1:
-        fail("give at most one of --day, --week, --month")
     try:
-        if day:
-            return day_range(day)
-        if week:
-            return week_range(week)
-        if month:
-            return month_range(month)
+        return period_range(day, week, month)
     except PeriodError as exc:
         fail(str(exc))
-    return None, None
+        raise
 
 
 @app.command("list")

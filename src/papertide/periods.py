@@ -48,6 +48,21 @@ def week_range(text: str) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=7)
 
 
+def period_range(
+    day: str | None, week: str | None, month: str | None
+) -> tuple[datetime | None, datetime | None]:
+    """The range of the one period given, or (None, None) for none; PeriodError otherwise."""
+    if sum(1 for value in (day, week, month) if value) > 1:
+        raise PeriodError("give at most one of a day, a week or a month")
+    if day:
+        return day_range(day)
+    if week:
+        return week_range(week)
+    if month:
+        return month_range(month)
+    return None, None
+
+
 def month_range(text: str) -> tuple[datetime, datetime]:
     """'YYYY-MM' or 'this'."""
     text = text.strip()

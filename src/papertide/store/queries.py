@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Connection
 
 from papertide.records import normalize_arxiv_id, normalize_doi
@@ -75,6 +75,18 @@ LIST_COLUMNS = (
 )
 
 
+def _in_period(query: Select, start: datetime | None, end: datetime | None) -> Select:
+    """Visible papers of [start, end) (open ends when None), newest first, undated last."""
+    query = query.where(papers.c.hidden.is_(False))
+    if start is not None:
+        query = query.where(papers.c.published_at >= start)
+    if end is not None:
+        query = query.where(papers.c.published_at < end)
+    return query.order_by(
+        papers.c.published_at.is_(None), papers.c.published_at.desc(), papers.c.id
+    )
+
+
 def list_papers(
     conn: Connection,
     start: datetime | None = None,
@@ -82,14 +94,7 @@ def list_papers(
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
     """Visible papers published in [start, end), newest first; undated papers last."""
-    query = select(*LIST_COLUMNS).where(papers.c.hidden.is_(False))
-    if start is not None:
-        query = query.where(papers.c.published_at >= start)
-    if end is not None:
-        query = query.where(papers.c.published_at < end)
-    query = query.order_by(
-        papers.c.published_at.is_(None), papers.c.published_at.desc(), papers.c.id
-    )
+    query = _in_period(select(*LIST_COLUMNS), start, end)
     if limit is not None:
         query = query.limit(limit)
     return [dict(r) for r in conn.execute(query).mappings()]
@@ -219,17 +224,12 @@ def papers_in_period(
         .subquery()
     )
     vote_count = func.coalesce(votes.c.votes, 0)
-    query = (
-        select(*FEED_COLUMNS, vote_count.label("votes"))
-        .select_from(papers.outerjoin(votes, votes.c.paper_id == papers.c.id))
-        .where(papers.c.hidden.is_(False))
-    )
-    if start is not None:
-        query = query.where(papers.c.published_at >= start)
-    if end is not None:
-        query = query.where(papers.c.published_at < end)
-    query = query.order_by(
-        papers.c.published_at.is_(None), papers.c.published_at.desc(), papers.c.id
+    query = _in_period(
+        select(*FEED_COLUMNS, vote_count.label("votes")).select_from(
+            papers.outerjoin(votes, votes.c.paper_id == papers.c.id)
+        ),
+        start,
+        end,
     )
     return [dict(r) for r in conn.execute(query.offset(offset).limit(limit)).mappings()]
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import HTTPException, Request
 
-from papertide.periods import PeriodError, day_range, month_range, week_range
+from papertide.periods import PeriodError, period_range
 from papertide.rank import trending
 from papertide.search.hybrid import MODES, Hit, SearchError, search, similar
 from papertide.search.keyword import Filters
@@ -21,19 +21,10 @@ def services(request: Request) -> Services:
 
 def period(day: str | None, week: str | None, month: str | None) -> tuple[Any, Any]:
     """(start, end) of the one period given; 400 for unreadable or conflicting ones."""
-    given = [v for v in (day, week, month) if v]
-    if len(given) > 1:
-        raise HTTPException(400, "give at most one of date/day, week, month")
     try:
-        if day:
-            return day_range(day)
-        if week:
-            return week_range(week)
-        if month:
-            return month_range(month)
+        return period_range(day, week, month)
     except PeriodError as exc:
         raise HTTPException(400, str(exc)) from exc
-    return None, None
 
 
 TRENDING_POOL = 2000
