@@ -174,3 +174,16 @@ def test_phone_width_has_no_horizontal_scroll(browser, server):
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     shot(page, "paper-phone")
     context.close()
+
+
+def test_math_renders_with_vendored_katex(page, server):
+    page.goto(server + "/papers/2611.00002")  # "Calibrated Uncertainty for $\alpha$-Divergence"
+    page.wait_for_selector("h1 .katex", timeout=5000)
+    assert "\u03b1" in page.locator("h1 .katex").first.inner_text()  # alpha, typeset
+    requests = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.reload()
+    page.wait_for_selector("h1 .katex", timeout=5000)
+    assert requests and all(url.startswith(server) for url in requests)  # nothing off-site
+    page.goto(server + "/day/2026-11-21")
+    assert page.evaluate("window.__xss === undefined")

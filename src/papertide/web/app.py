@@ -106,6 +106,8 @@ def create_app(db_url: str | None = None) -> FastAPI:
     app.state.services = services
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.filters["safe_snippet"] = safe_snippet
+    # KaTeX is vendored at install time (scripts/vendor.sh); without it math stays plain text.
+    templates.env.globals["katex"] = (HERE / "static/vendor/katex/katex.min.js").exists()
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 

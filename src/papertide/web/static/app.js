@@ -16,3 +16,19 @@ document.addEventListener("submit", async (event) => {
   count.textContent = String(Number(count.dataset.upstream) + result.votes);
   button.setAttribute("aria-pressed", result.voted ? "true" : "false");
 });
+
+// Math in titles and abstracts ($...$), rendered from the page's text by the vendored KaTeX.
+// KaTeX's defaults refuse \href, \url and raw HTML, so no text can become a link or a script.
+document.addEventListener("DOMContentLoaded", () => {
+  if (typeof renderMathInElement !== "function") return;
+  for (const element of document.querySelectorAll("h1, .item h2, .abstract, .snippet")) {
+    renderMathInElement(element, {
+      delimiters: [
+        { left: "$$", right: "$$", display: true },
+        { left: "$", right: "$", display: false },
+      ],
+      throwOnError: false,
+      trust: false,
+    });
+  }
+});
