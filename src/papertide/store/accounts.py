@@ -58,15 +58,6 @@ def user_by_name(conn: Connection, username: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def user_by_id(conn: Connection, user_id: int) -> dict[str, Any] | None:
-    row = conn.execute(select(users).where(users.c.id == user_id)).mappings().first()
-    return dict(row) if row else None
-
-
-def set_password(conn: Connection, user_id: int, password_hash: str) -> None:
-    conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
-
-
 def create_session(conn: Connection, token_hash: str, user_id: int, expires: datetime) -> None:
     conn.execute(
         sessions.insert().values(

@@ -84,11 +84,3 @@ def iter_vectors(
     if since is not None:
         query = query.where(embeddings.c.updated_at > since)
     yield from conn.execute(query)
-
-
-def vector_of(conn: Connection, paper_id: str, model: str) -> bytes | None:
-    return conn.execute(
-        select(embeddings.c.vector).where(
-            embeddings.c.paper_id == paper_id, embeddings.c.model == model
-        )
-    ).scalar_one_or_none()
