@@ -13,7 +13,7 @@ MIN_PASSWORD = 8
 
 
 class WeakPassword(ValueError):
-    pass
+    """A password too short to accept; the message says what is needed."""
 
 
 def hash_password(password: str) -> str:

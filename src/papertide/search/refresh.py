@@ -31,7 +31,7 @@ class Indexes:
 
 
 def _quiet(stage: str, done: int, total: int | None) -> None:
-    pass
+    """The default progress callback: report nothing."""
 
 
 def refresh_keyword(
