@@ -38,7 +38,7 @@ from papertide.search.embedder import (
     default_embedder,
     models_dir,
 )
-from papertide.search.hybrid import MODES, Boosts, Hit, SearchError
+from papertide.search.hybrid import Boosts, Hit, SearchError, usable_mode
 from papertide.search.hybrid import search as run_search
 from papertide.search.hybrid import similar as run_similar
 from papertide.search.keyword import Filters
@@ -408,12 +408,13 @@ def index(
 def _ready_to_search(mode: str) -> tuple[Engine, Indexes, Embedder | None, str]:
     """Database, up-to-date indexes and embedder for MODE; hybrid falls back to keyword (with a
     note) when the model is not prepared, semantic fails with a clear message."""
-    if mode not in MODES:
-        fail(f"unknown mode {mode!r}: use keyword, semantic or hybrid")
+    try:
+        usable_mode(mode, has_embedder=True)  # reject unknown modes before any work
+    except SearchError as exc:
+        fail(str(exc))
     eng = engine()
     embedder = None if mode == "keyword" else _embedder_or_none(required=mode == "semantic")
-    if embedder is None and mode == "hybrid":
-        mode = "keyword"
+    mode = usable_mode(mode, embedder is not None)
     indexes = _indexes()
     _refresh(eng, indexes, embedder, rebuild=False)
     return eng, indexes, embedder, mode

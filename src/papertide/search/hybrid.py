@@ -82,6 +82,14 @@ class Hit:
         }
 
 
+def usable_mode(mode: str, has_embedder: bool) -> Mode:
+    """MODE as it can run: hybrid falls back to keyword without an embedding model.
+    Unknown modes are a SearchError; semantic without a model is left to the caller to refuse."""
+    if mode not in MODES:
+        raise SearchError(f"unknown mode {mode!r}: use keyword, semantic or hybrid")
+    return "keyword" if mode == "hybrid" and not has_embedder else mode  # type: ignore[return-value]
+
+
 def rrf(rankings: dict[str, list[str]], weights: dict[str, float] | None = None) -> list[Hit]:
     """Fuse ranked id lists by reciprocal rank; ties keep the order of first appearance."""
     scores: dict[str, float] = {}

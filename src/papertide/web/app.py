@@ -67,8 +67,9 @@ class Services:
         try:
             report = refresh_all(self.engine, self.indexes, self.embedder(), embed=False)
             if any(report.values()):
-                self._index_version += 1
-                self._similar.clear()
+                with self._cache_lock:  # answers computed meanwhile carry the old version
+                    self._index_version += 1
+                    self._similar.clear()
             self._refreshed_at = time.monotonic()
         finally:
             self._refresh_lock.release()

@@ -9,7 +9,7 @@ from fastapi import HTTPException, Request
 
 from papertide.periods import PeriodError, period_range
 from papertide.rank import trending
-from papertide.search.hybrid import MODES, Hit, SearchError, search, similar
+from papertide.search.hybrid import Hit, SearchError, search, similar, usable_mode
 from papertide.search.keyword import Filters
 from papertide.store import queries
 from papertide.web.app import Services
@@ -60,11 +60,12 @@ def run_search(
     svc: Services, q: str, mode: str, k: int, since: str | None, category: str | None
 ) -> tuple[list[Hit], str]:
     """Search as the CLI does; hybrid falls back to keyword when no model is prepared."""
-    if mode not in MODES:
-        raise HTTPException(400, f"unknown mode {mode!r}: use keyword, semantic or hybrid")
+    try:
+        usable_mode(mode, has_embedder=True)
+    except SearchError as exc:
+        raise HTTPException(400, str(exc)) from exc
     embedder = svc.embedder() if mode != "keyword" else None
-    if embedder is None and mode == "hybrid":
-        mode = "keyword"
+    mode = usable_mode(mode, embedder is not None)
     if embedder is None and mode == "semantic":
         raise HTTPException(503, "semantic search needs the embedding model")
     svc.refresh_indexes()
