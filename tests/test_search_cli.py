@@ -129,7 +129,14 @@ def test_kill_9_during_indexing_then_consistent(cli, embedder, tmp_path, db_url)
         assert conn.execute(select(func.count()).select_from(embeddings)).scalar_one() == 1500
         assert conn.execute(select(func.count()).select_from(papers)).scalar_one() == 1500
     again = cli.json("index")
-    assert again == {"keyword_updated": 0, "embedded": 0, "vector_index_rebuilt": 0}
+    assert report["similar_lists"] == 1500  # the resumed run computed every paper's list
+    assert again == {
+        "keyword_updated": 0,
+        "embedded": 0,
+        "vector_index_rebuilt": 0,
+        "vectors_updated": 0,
+        "similar_lists": 0,
+    }
     hits = cli.json("search", "synthetic study 1234", "--mode", "keyword", "--k", "1")
     assert hits[0]["title"] == "Synthetic study 1234 of sparse adapters and label noise"
     engine.dispose()

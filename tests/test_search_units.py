@@ -211,7 +211,7 @@ def test_ann_index_recall_filters_and_incremental_updates(tmp_path, monkeypatch)
         ("new", target.tobytes(), datetime(2026, 1, 1), ["cs.IR"]),
         ("p5", (-target).tobytes(), datetime(2021, 1, 1), ["cs.LG"]),
     ]
-    assert index.update(new_rows, {"n": 2}) == 2
+    assert len(index.update(new_rows, {"n": 2})) == 2
     assert index.matches({"n": 2}) and index.meta()["count"] == 4001
     assert index.search(target, 1)[0] == ["new"]
     assert "p5" not in index.search(target, 50)[0]

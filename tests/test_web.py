@@ -141,3 +141,26 @@ def test_feeds_are_valid(client, fmt):
     assert not hostile.bozo
     assert any("<script>" in e.title for e in hostile.entries)  # kept as text, escaped in XML
     assert client.get("/feeds/daily.json").status_code == 404
+
+
+def test_paper_pages_serve_lists_stored_at_index_time(tmp_path, db_url, embedder):
+    from papertide.search.location import index_dir
+    from papertide.search.refresh import Indexes, refresh_all
+    from papertide.store.accounts import set_paper_hidden
+
+    engine = open_engine(db_url)
+    for name in ("arxiv_atom.xml", "hf_daily.json", "oai_page1.xml", "zotero.bib"):
+        import_file(engine, FIXTURES / name)
+    indexes = Indexes.at(index_dir(db_url))
+    report = refresh_all(engine, indexes, embedder)
+    assert report["similar_lists"] == report["embedded"] > 5
+    stored = [pid for pid, _ in indexes.neighbors.lookup(indexes.vectors, "2407.05528", 3)]
+    with TestClient(create_app(db_url)) as client:
+        served = client.get("/api/papers/2407.05528/similar?k=3").json()
+        assert [h["id"] for h in served] == stored
+        assert all(h["why"] == "semantic" for h in served)
+        with engine.begin() as conn:  # an admin hides the nearest paper: pages stop showing it
+            set_paper_hidden(conn, stored[0], True)
+        page = client.get("/papers/2407.05528").text
+        assert f'href="/papers/{stored[1]}"' in page and f'href="/papers/{stored[0]}"' not in page
+    engine.dispose()

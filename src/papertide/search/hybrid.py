@@ -193,6 +193,16 @@ def similar(
     return _hydrate(engine, hits, {}, k)
 
 
+def stored_similar(engine: Engine, indexes: Indexes, paper_id: str, k: int) -> list[Hit] | None:
+    """Similar papers from the lists computed at index time (neighbors.py): nearest by
+    embedding. None when no list is kept for this paper (pages then call `similar`)."""
+    found = indexes.neighbors.lookup(indexes.vectors, paper_id, k + 5)
+    if found is None:
+        return None
+    hits = [Hit(id=pid, score=score, why="semantic") for pid, score in found]
+    return _hydrate(engine, hits, {}, k)
+
+
 def _hydrate(
     engine: Engine,
     hits: list[Hit],

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from papertide.search.embedder import Embedder, document_text
 from papertide.search.keyword import KeywordIndex
+from papertide.search.neighbors import NeighborLists
 from papertide.search.vectors import VectorIndex
 from papertide.store import queries
 from papertide.store import vectors as stored_vectors
@@ -24,10 +25,15 @@ Progress = Callable[[str, int, int | None], None]  # (stage, done, total)
 class Indexes:
     keyword: KeywordIndex
     vectors: VectorIndex
+    neighbors: NeighborLists
 
     @classmethod
     def at(cls, directory: Path) -> Indexes:
-        return cls(KeywordIndex(directory / "keyword"), VectorIndex(directory / "vectors"))
+        return cls(
+            KeywordIndex(directory / "keyword"),
+            VectorIndex(directory / "vectors"),
+            NeighborLists(directory / "neighbors"),
+        )
 
 
 def _quiet(stage: str, done: int, total: int | None) -> None:
@@ -76,8 +82,9 @@ def embed_pending(engine: Engine, embedder: Embedder, progress: Progress = _quie
 
 def refresh_vectors(
     engine: Engine, index: VectorIndex, embedder: Embedder, progress: Progress = _quiet
-) -> bool:
-    """Rebuild the vector files when they do not match the stored embeddings; True if rebuilt."""
+) -> list[int] | None:
+    """Bring the vector files in step with the stored embeddings. Returns the rows an
+    incremental update wrote ([] when nothing changed), or None after a full rebuild."""
     with engine.connect() as conn:
         count, newest = stored_vectors.state(conn, embedder.name)
         identity = {
@@ -86,16 +93,34 @@ def refresh_vectors(
             "newest": newest.isoformat() if newest else None,
         }
         if index.matches(identity):
-            return False
+            return []
         meta = index.meta()
         previous = (meta or {}).get("identity", {})
         if previous.get("model") == embedder.name and previous.get("newest"):
             since = datetime.fromisoformat(previous["newest"])
-            index.update(stored_vectors.iter_vectors(conn, embedder.name, since), identity)
-            return True
+            return index.update(stored_vectors.iter_vectors(conn, embedder.name, since), identity)
         rows = stored_vectors.iter_vectors(conn, embedder.name)
         index.build(rows, embedder.dim, identity, lambda n: progress("vector index", n, count))
-    return True
+    return None
+
+
+def refresh_neighbors(engine: Engine, indexes: Indexes, progress: Progress = _quiet) -> int:
+    """Stored similar-paper lists in step with the vector index: lists for papers whose vector
+    is newer than the lists (whoever updated the vector files), or all of them."""
+    vectors, neighbors = indexes.vectors, indexes.neighbors
+    current = (vectors.meta() or {}).get("identity")
+    covered = (neighbors.meta() or {}).get("identity")
+    if current is None or covered == current:
+        return 0
+    changed = None
+    if covered and covered.get("model") == current["model"] and covered.get("newest"):
+        since = datetime.fromisoformat(covered["newest"])
+        with engine.connect() as conn:
+            ids = [row[0] for row in stored_vectors.iter_vectors(conn, current["model"], since)]
+        changed = [r for r in map(vectors.row_of, ids) if r is not None]
+    return neighbors.refresh(
+        vectors, changed, lambda done, total: progress("similar papers", done, total)
+    )
 
 
 def refresh_all(
@@ -113,7 +138,9 @@ def refresh_all(
         report["embedded"] = embed_pending(engine, embedder, progress) if embed else 0
         if rebuild:
             indexes.vectors.meta_path.unlink(missing_ok=True)
-        report["vector_index_rebuilt"] = int(
-            refresh_vectors(engine, indexes.vectors, embedder, progress)
-        )
+        changed = refresh_vectors(engine, indexes.vectors, embedder, progress)
+        report["vector_index_rebuilt"] = int(changed is None)
+        report["vectors_updated"] = len(changed or [])
+        if embed:  # lists cost a pass over the vectors: index runs do it, request paths never
+            report["similar_lists"] = refresh_neighbors(engine, indexes, progress)
     return report

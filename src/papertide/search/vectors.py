@@ -146,7 +146,16 @@ class VectorIndex:
             ann = ann_settings(count)
             matrix = np.memmap(staging / "vectors.f32", np.float32, "r", shape=(count, dim))
             _write_ann(staging / "ann.faiss", matrix, ann["nlist"])
-        meta = {"count": count, "dim": dim, "identity": identity, "ann": ann}
+        # Rows are renumbered by a build, kept by updates: row-aligned files (neighbors.py)
+        # tell the two apart by this.
+        generation = os.urandom(8).hex()
+        meta = {
+            "count": count,
+            "dim": dim,
+            "identity": identity,
+            "ann": ann,
+            "generation": generation,
+        }
         (staging / "meta.json").write_text(json.dumps(meta))
         old = self.directory.with_name(self.directory.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
@@ -157,8 +166,8 @@ class VectorIndex:
         self._loaded = None
         return count
 
-    def update(self, rows: Iterable[Row], identity: dict[str, Any]) -> int:
-        """Add new papers' vectors and replace changed ones in place.
+    def update(self, rows: Iterable[Row], identity: dict[str, Any]) -> list[int]:
+        """Add new papers' vectors and replace changed ones in place; returns the rows written.
 
         meta.json is rewritten last: a crash before that leaves a vector file whose size no
         longer matches the metadata, which `meta()` rejects, so the next refresh rebuilds.
@@ -184,7 +193,7 @@ class VectorIndex:
                 columns.days[row] = _day(published)
                 columns.categories[row] = list(categories or [])
         if not replaced and not added:
-            return 0
+            return []
         self._loaded = None
         path = self.directory / "vectors.f32"
         if replaced:
@@ -210,7 +219,7 @@ class VectorIndex:
         tmp = self.meta_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(meta))
         tmp.replace(self.meta_path)
-        return len(replaced) + len(added)
+        return sorted(replaced) + list(range(count - len(added), count))
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -239,6 +248,17 @@ class VectorIndex:
             "masks": {},
         }
         return self._loaded
+
+    def row_ids(self) -> list[str]:
+        return self._load()["ids"]
+
+    def row_of(self, paper_id: str) -> int | None:
+        return self._load()["row_of"].get(paper_id)
+
+    def matrix(self) -> np.ndarray:
+        """All vectors, one row per paper (memory-mapped; empty when there is no index)."""
+        data = self._load()
+        return data["matrix"] if data["ids"] else np.zeros((0, 0), dtype=np.float32)
 
     def vector(self, paper_id: str) -> np.ndarray | None:
         data = self._load()

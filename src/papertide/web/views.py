@@ -9,7 +9,14 @@ from fastapi import HTTPException, Request
 
 from papertide.periods import PeriodError, period_range
 from papertide.rank import trending
-from papertide.search.hybrid import Hit, SearchError, search, similar, usable_mode
+from papertide.search.hybrid import (
+    Hit,
+    SearchError,
+    search,
+    similar,
+    stored_similar,
+    usable_mode,
+)
 from papertide.search.keyword import Filters
 from papertide.store import queries
 from papertide.web.app import Services
@@ -77,8 +84,12 @@ def run_search(
 
 
 def similar_papers(svc: Services, paper_id: str, k: int) -> list[Hit]:
+    """Stored lists when `papertide index` computed them, else computed here and cached."""
     embedder = svc.embedder()
     svc.refresh_indexes()
+    stored = stored_similar(svc.engine, svc.indexes, paper_id, k)
+    if stored is not None:
+        return stored
 
     def compute() -> list[Hit]:
         mode = "hybrid" if embedder else "keyword"
