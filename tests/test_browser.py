@@ -187,3 +187,32 @@ def test_math_renders_with_vendored_katex(page, server):
     assert requests and all(url.startswith(server) for url in requests)  # nothing off-site
     page.goto(server + "/day/2026-11-21")
     assert page.evaluate("window.__xss === undefined")
+
+
+def test_keyboard_alone_reaches_everything_with_visible_focus(page, server):
+    page.goto(server + "/day/2026-11-22")
+    seen = []
+    for _ in range(80):  # every focusable element, until focus leaves the page
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            """() => { const e = document.activeElement, s = getComputedStyle(e);
+                 return {text: (e.innerText || e.getAttribute('aria-label') || '').trim(),
+                         tag: e.tagName, outline: s.outlineStyle, width: s.outlineWidth}; }"""
+        )
+        if focused["tag"] == "BODY":
+            break
+        assert focused["outline"] != "none" and focused["width"] != "0px", focused
+        seen.append(focused["text"])
+    assert len(seen) > 10 and seen[0] == "Skip to content"
+    assert "Search papers" in seen and "← previous" in seen
+    assert any("Radiant Fields" in text for text in seen)  # the paper titles themselves
+    # a whole search, by keyboard only
+    while page.evaluate("document.activeElement.name") != "q":
+        page.keyboard.press("Shift+Tab")
+    page.keyboard.type("label noise web data")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=*")
+    while "label noise" not in page.evaluate("document.activeElement.innerText || ''"):
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/papers/2407.05528")
