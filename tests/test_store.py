@@ -135,3 +135,14 @@ def test_list_orders_newest_first_and_undated_last(engine):
         assert [p["title"] for p in queries.list_papers(conn)] == ["New", "Old", "Undated"]
         november = queries.list_papers(conn, datetime(2026, 11, 1), datetime(2026, 12, 1))
         assert [p["title"] for p in november] == ["New"]
+
+
+def test_migrations_create_exactly_the_declared_schema(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from papertide.store.schema import metadata
+
+    with engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert differences == []

@@ -161,3 +161,78 @@ ingest_runs = Table(
     Column("duplicates", Integer, nullable=False, default=0),
     Column("rejected", Integer, nullable=False, default=0),
 )
+
+# A user's library: saved papers and thumbs up (+1) / down (-1, which also hides the paper
+# from their feed). One row per user and paper; the recommender learns from it.
+library = Table(
+    "library",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("paper_id", String(200), ForeignKey("papers.id"), primary_key=True),
+    Column("saved", Boolean, nullable=False, default=False),
+    Column("rating", Integer, nullable=False, default=0),
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# Followed authors and saved searches (kind "author" or "query").
+follows = Table(
+    "follows",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("value", String(500), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("user_id", "kind", "value", name="uq_follows_user_kind_value"),
+)
+
+# Papers already sent to a user in a digest: not recommended to them again.
+seen = Table(
+    "seen",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("paper_id", String(200), ForeignKey("papers.id"), primary_key=True),
+    Column("seen_at", DateTime, nullable=False),
+)
+
+# Digest subscribers: a signed-in user or an anonymous address (double opt-in: confirmed_at is
+# set only from the link in the confirmation email).
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("user_id", Integer, ForeignKey("users.id"), index=True),
+    Column("period", String(8), nullable=False, default="daily"),
+    Column("created_at", DateTime, nullable=False),
+    Column("confirmed_at", DateTime),
+    Column("unsubscribed_at", DateTime),
+)
+
+# One row per subscriber and digest period: the unique key is what makes a digest go out once.
+# status: pending -> sent, or failed after too many attempts; attempts back off via next_try_at.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subscriber_id", Integer, ForeignKey("subscribers.id"), nullable=False),
+    Column("period_key", String(32), nullable=False),
+    Column("status", String(8), nullable=False, default="pending", index=True),
+    Column("message_id", String(200), nullable=False),
+    Column("message", LargeBinary, nullable=False),  # the whole RFC 5322 message, as sent
+    Column("paper_ids", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_try_at", DateTime, nullable=False),
+    Column("last_error", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime),
+    UniqueConstraint("subscriber_id", "period_key", name="uq_outbox_subscriber_period"),
+)
+
+# Instance-wide values, such as the secret that signs unsubscribe links.
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
