@@ -98,7 +98,9 @@ def test_updated_source_record_updates_the_paper(engine):
     assert count(engine, paper_sources) == 1
 
 
-def test_votes_follow_a_paper_whose_id_improves(engine):
+def test_votes_library_and_seen_follow_a_paper_whose_id_improves(engine):
+    from papertide.store import library
+
     save(engine, PaperRecord(source="listing", title="Voted Paper"))
     with engine.begin() as conn:
         old_id = conn.execute(select(papers.c.id)).scalar_one()
@@ -108,10 +110,14 @@ def test_votes_follow_a_paper_whose_id_improves(engine):
         conn.execute(
             upvotes.insert().values(user_id=1, paper_id=old_id, created_at=datetime(2026, 1, 1))
         )
+        library.set_saved(conn, 1, old_id, True)
+        library.mark_seen(conn, 1, [old_id])
     save(engine, PaperRecord(source="arxiv", title="Voted paper", arxiv_id="2401.00009"))
     with engine.connect() as conn:
         assert conn.execute(select(upvotes.c.paper_id)).scalar_one() == "2401.00009"
         assert queries.get_paper(conn, old_id)["votes"] == 1
+        signals = library.signals(conn, 1)
+        assert signals.positive == ["2401.00009"] and signals.seen == {"2401.00009"}
 
 
 def test_failed_batch_leaves_store_untouched(engine):

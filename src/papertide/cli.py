@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import json
 import os
 import re
 import sys
@@ -13,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -25,7 +23,19 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from papertide import __version__
+from papertide import __version__, cli_feed
+from papertide.cli_common import (
+    EXIT_NOTHING_READ,
+    EXIT_UNREACHABLE,
+    emit_json,
+    engine,
+    err,
+    fail,
+    indexes,
+    out,
+    print_summary,
+    state,
+)
 from papertide.ingest import sync
 from papertide.ingest.formats import FORMATS
 from papertide.ingest.http import FetchError, SourceUnreachable
@@ -42,16 +52,13 @@ from papertide.search.hybrid import Boosts, Hit, SearchError, usable_mode
 from papertide.search.hybrid import search as run_search
 from papertide.search.hybrid import similar as run_similar
 from papertide.search.keyword import Filters
-from papertide.search.location import index_dir
 from papertide.search.refresh import Indexes, refresh_all
 from papertide.security import WeakPassword, hash_password, new_token
 from papertide.store import accounts, queries
 from papertide.store.engine import (
-    StoreError,
     current_revision,
     default_url,
     normalize_url,
-    open_engine,
 )
 
 app = typer.Typer(
@@ -67,20 +74,6 @@ app.add_typer(users_app, name="users")
 model_app = typer.Typer(help="The embedding model used by semantic search.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-EXIT_USER_ERROR = 2
-EXIT_NOTHING_READ = 1
-EXIT_UNREACHABLE = 3
-
-
-class _State:
-    db_url: str | None = None
-
-
-state = _State()
-
 
 @app.callback()
 def main(
@@ -95,29 +88,6 @@ def main(
     state.db_url = db
 
 
-def fail(message: str, code: int = EXIT_USER_ERROR) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    raise typer.Exit(code)
-
-
-def engine() -> Engine:
-    try:
-        return open_engine(state.db_url)
-    except StoreError as exc:
-        fail(str(exc))
-        raise  # unreachable: fail() exits
-
-
-def emit_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, default=_json_default, ensure_ascii=False, indent=2) + "\n")
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    raise TypeError(f"cannot serialize {type(value).__name__}")
-
-
 def _progress() -> Progress:
     return Progress(
         SpinnerColumn(),
@@ -128,24 +98,6 @@ def _progress() -> Progress:
         console=err,
         transient=True,
     )
-
-
-def print_summary(summary: ImportSummary, as_json: bool) -> None:
-    if as_json:
-        emit_json(summary.as_json())
-        return
-    out.print(
-        f"[green]{summary.new} new[/], {summary.updated} updated, "
-        f"{summary.duplicates} duplicates, [yellow]{summary.rejected_count} rejected[/]"
-        + (f" (resumed {summary.resumed_jobs} interrupted job(s))" if summary.resumed_jobs else ""),
-        highlight=False,
-    )
-    for reject in summary.rejected[:20]:
-        out.print(f"  rejected {reject.where}: {reject.reason}", highlight=False, markup=False)
-    if summary.rejected_count > 20:
-        out.print(f"  ... and {summary.rejected_count - 20} more (use --json for all)")
-    for warning in summary.warnings[:20]:
-        out.print(f"  warning {warning.where}: {warning.reason}", highlight=False, markup=False)
 
 
 @app.command()
@@ -355,10 +307,6 @@ def stats(as_json: bool = typer.Option(False, "--json")) -> None:
         out.print(f"{key}: {value}", highlight=False, markup=False)
 
 
-def _indexes() -> Indexes:
-    return Indexes.at(index_dir(normalize_url(state.db_url or default_url())))
-
-
 def _embedder_or_none(required: bool) -> Embedder | None:
     try:
         return default_embedder()
@@ -398,7 +346,7 @@ def index(
     """Bring the search indexes up to date with the database (incremental unless --rebuild)."""
     eng = engine()
     embedder = None if keyword_only else _embedder_or_none(required=False)
-    report = _refresh(eng, _indexes(), embedder, rebuild)
+    report = _refresh(eng, indexes(), embedder, rebuild)
     if as_json:
         emit_json(report)
     else:
@@ -415,9 +363,9 @@ def _ready_to_search(mode: str) -> tuple[Engine, Indexes, Embedder | None, str]:
     eng = engine()
     embedder = None if mode == "keyword" else _embedder_or_none(required=mode == "semantic")
     mode = usable_mode(mode, embedder is not None)
-    indexes = _indexes()
-    _refresh(eng, indexes, embedder, rebuild=False)
-    return eng, indexes, embedder, mode
+    found = indexes()
+    _refresh(eng, found, embedder, rebuild=False)
+    return eng, found, embedder, mode
 
 
 def _print_hits(hits: list[Hit], as_json: bool) -> None:
@@ -616,6 +564,8 @@ def model_info(as_json: bool = typer.Option(False, "--json")) -> None:
         for key, value in info.items():
             out.print(f"{key}: {value}", highlight=False)
 
+
+cli_feed.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -30,11 +30,23 @@ class Background:
 
     gram: np.ndarray  # (d+1, d+1): mean of x~ x~^T with x~ = [x, 1]
     mean: np.ndarray  # (d+1,): mean of x~
+    count: int
 
     @classmethod
     def of(cls, sample: np.ndarray) -> Background:
         augmented = _augment(sample)
-        return cls(augmented.T @ augmented / len(sample), augmented.mean(axis=0))
+        return cls(augmented.T @ augmented / len(sample), augmented.mean(axis=0), len(sample))
+
+    def without(self, rows: np.ndarray) -> Background:
+        """The sample less ROWS (a user's own positives drawn into it: in a small database
+        they would otherwise teach the model that the user dislikes their library)."""
+        if len(rows) == 0 or len(rows) >= self.count:
+            return self
+        augmented = _augment(rows)
+        remaining = self.count - len(rows)
+        gram = (self.gram * self.count - augmented.T @ augmented) / remaining
+        mean = (self.mean * self.count - augmented.sum(axis=0)) / remaining
+        return Background(gram, mean, remaining)
 
 
 @dataclass

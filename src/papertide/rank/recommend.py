@@ -58,6 +58,7 @@ class CandidatePool:
     papers: list[dict[str, Any]]
     rows: np.ndarray  # vector-index row of each paper, -1 when it has no vector yet
     background: Background | None
+    background_rows: set[int]
     now: datetime
     since: datetime
 
@@ -71,17 +72,21 @@ class Recommender:
     def pool(self, since: datetime, now: datetime) -> CandidatePool:
         if since not in self._pools:
             with self.engine.connect() as conn:
-                papers = queries.list_papers(conn, since, None, CANDIDATE_LIMIT)
+                papers = queries.recent_papers(conn, since, CANDIDATE_LIMIT)
             vectors = self.indexes.vectors
             rows = np.array([_row(vectors.row_of(p["id"])) for p in papers], dtype=np.int64)
             matrix = vectors.matrix()
-            background = None
+            background, picked = None, np.zeros(0, dtype=np.int64)
             if len(matrix):
-                picked = np.random.default_rng(0).choice(
-                    len(matrix), min(len(matrix), BACKGROUND_SAMPLE), replace=False
+                picked = np.sort(
+                    np.random.default_rng(0).choice(
+                        len(matrix), min(len(matrix), BACKGROUND_SAMPLE), replace=False
+                    )
                 )
-                background = Background.of(np.asarray(matrix[np.sort(picked)]))
-            self._pools[since] = CandidatePool(papers, rows, background, now, since)
+                background = Background.of(np.asarray(matrix[picked]))
+            self._pools[since] = CandidatePool(
+                papers, rows, background, set(picked.tolist()), now, since
+            )
         return self._pools[since]
 
     def recommend(
@@ -123,7 +128,7 @@ def pick(
     _score_by_library(indexes, pool, signals, titles, keep, has_vector, scores, reasons)
     _score_by_follows(indexes, pool, signals, keep, scores, reasons)
     for j, i in enumerate(keep):
-        published = pool.papers[i]["published_at"] or pool.now
+        published = pool.papers[i]["published_at"] or pool.papers[i]["first_seen_at"]
         scores[j] += RECENCY_WEIGHT * 0.5 ** ((pool.now - published).days / 7)
     order = [j for j in np.argsort(-scores, kind="stable") if reasons[j] is not None][:k]
     return [
@@ -149,11 +154,16 @@ def _score_by_library(
     matrix = vectors.matrix()
     negatives = [r for r in map(vectors.row_of, signals.negative) if r is not None]
     scored = np.nonzero(has_vector)[0]
+    positive_rows = [vectors.row_of(pid) for pid in positives]
+    background = pool.background
+    if background is not None:
+        drawn = [r for r in positive_rows if r in pool.background_rows]
+        background = background.without(np.asarray(matrix[drawn]))
     result = affinity(
         np.asarray(matrix[pool.rows[keep][scored]]),
-        np.asarray(matrix[[vectors.row_of(pid) for pid in positives]]),
+        np.asarray(matrix[positive_rows]),
         np.asarray(matrix[negatives]) if negatives else np.zeros((0, matrix.shape[1]), "f4"),
-        pool.background,
+        background,
     )
     # papers with no vector yet can only be picked through a follow
     scores[~has_vector] = -np.inf
@@ -182,7 +192,12 @@ def _score_by_follows(
                 reasons[j] = f"by {name}, an author you follow"
                 break
     for query in signals.queries:
-        hits = indexes.keyword.search(query, 200, Filters(since=pool.since), snippets=False)
+        # dated papers through the date filter; undated ones (new by first sighting) need the
+        # unfiltered search, as the keyword index only knows publication dates
+        hits = [
+            *indexes.keyword.search(query, 200, Filters(since=pool.since), snippets=False),
+            *indexes.keyword.search(query, 200, snippets=False),
+        ]
         for hit in hits:
             j = position.get(hit.id)
             if j is not None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.engine import Connection
 
 from papertide.store import dialect
-from papertide.store.schema import follows, library, papers, seen
+from papertide.store.schema import follows, library, paper_sources, papers, seen
 from papertide.store.writer import utcnow
 
 FOLLOW_KINDS = ("author", "query")
@@ -138,3 +138,19 @@ def signals(conn: Connection, user_id: int) -> Signals:
         (out.authors if item["kind"] == "author" else out.queries).append(item["value"])
     out.seen = set(conn.execute(select(seen.c.paper_id).where(seen.c.user_id == user_id)).scalars())
     return out
+
+
+def papers_for_sources(conn: Connection, refs: list[tuple[str, str]]) -> list[str]:
+    """Paper ids that stored source records (source, source_id) were merged into, in order."""
+    owners: dict[tuple[str, str], str] = {}
+    for start in range(0, len(refs), 400):
+        chunk = refs[start : start + 400]
+        condition = or_(
+            *(
+                and_(paper_sources.c.source == source, paper_sources.c.source_id == source_id)
+                for source, source_id in chunk
+            )
+        )
+        query = select(paper_sources.c.source, paper_sources.c.source_id, paper_sources.c.paper_id)
+        owners.update({(s, sid): pid for s, sid, pid in conn.execute(query.where(condition))})
+    return list(dict.fromkeys(owners[ref] for ref in refs if ref in owners))

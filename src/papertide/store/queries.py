@@ -262,3 +262,16 @@ def newest_day(conn: Connection) -> Any:
         select(func.max(papers.c.published_at)).where(papers.c.hidden.is_(False))
     ).scalar_one()
     return newest.date() if newest else None
+
+
+def recent_papers(conn: Connection, since: datetime, limit: int) -> list[dict[str, Any]]:
+    """Visible papers published since SINCE, or undated and first seen since then, newest
+    first: what is new to a reader."""
+    when = func.coalesce(papers.c.published_at, papers.c.first_seen_at)
+    query = (
+        select(*LIST_COLUMNS, papers.c.first_seen_at)
+        .where(papers.c.hidden.is_(False), when >= since)
+        .order_by(when.desc(), papers.c.id)
+        .limit(limit)
+    )
+    return [dict(r) for r in conn.execute(query).mappings()]

@@ -16,7 +16,15 @@ from sqlalchemy.engine import Connection
 
 from papertide.records import PaperRecord, merge_records
 from papertide.store import dialect
-from papertide.store.schema import embeddings, paper_keys, paper_sources, papers, upvotes
+from papertide.store.schema import (
+    embeddings,
+    library,
+    paper_keys,
+    paper_sources,
+    papers,
+    seen,
+    upvotes,
+)
 
 # Stored paper columns that merging decides; a change in any of them makes the paper "updated".
 MERGED_COLUMNS = (
@@ -290,7 +298,7 @@ class _Writes:
         self.flush()
         row = self.conn.execute(select(papers).where(papers.c.id == old_id)).mappings().one()
         self.conn.execute(papers.insert(), [{**row, "id": new_id}])
-        for table in (paper_keys, paper_sources, upvotes):
+        for table in (paper_keys, paper_sources, upvotes, library, seen):
             self.conn.execute(
                 update(table).where(table.c.paper_id == old_id).values(paper_id=new_id)
             )

@@ -1,0 +1,76 @@
+"""What every `papertide` command shares: consoles, exit codes, the database, JSON output."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from typing import Any
+
+import typer
+from rich.console import Console
+from sqlalchemy.engine import Engine
+
+from papertide.ingest.runner import ImportSummary
+from papertide.search.location import index_dir
+from papertide.search.refresh import Indexes
+from papertide.store.engine import StoreError, default_url, normalize_url, open_engine
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+EXIT_USER_ERROR = 2
+EXIT_NOTHING_READ = 1
+EXIT_UNREACHABLE = 3
+
+
+class _State:
+    db_url: str | None = None
+
+
+state = _State()
+
+
+def fail(message: str, code: int = EXIT_USER_ERROR) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def engine() -> Engine:
+    try:
+        return open_engine(state.db_url)
+    except StoreError as exc:
+        fail(str(exc))
+        raise  # unreachable: fail() exits
+
+
+def emit_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, default=_json_default, ensure_ascii=False, indent=2) + "\n")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+def print_summary(summary: ImportSummary, as_json: bool) -> None:
+    if as_json:
+        emit_json(summary.as_json())
+        return
+    out.print(
+        f"[green]{summary.new} new[/], {summary.updated} updated, "
+        f"{summary.duplicates} duplicates, [yellow]{summary.rejected_count} rejected[/]"
+        + (f" (resumed {summary.resumed_jobs} interrupted job(s))" if summary.resumed_jobs else ""),
+        highlight=False,
+    )
+    for reject in summary.rejected[:20]:
+        out.print(f"  rejected {reject.where}: {reject.reason}", highlight=False, markup=False)
+    if summary.rejected_count > 20:
+        out.print(f"  ... and {summary.rejected_count - 20} more (use --json for all)")
+    for warning in summary.warnings[:20]:
+        out.print(f"  warning {warning.where}: {warning.reason}", highlight=False, markup=False)
+
+
+def indexes() -> Indexes:
+    return Indexes.at(index_dir(normalize_url(state.db_url or default_url())))

@@ -1,0 +1,170 @@
+"""`papertide library`, `follow`, `recommend`: a user's signals and their personal feed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from sqlalchemy.engine import Engine
+
+from papertide.cli_common import (
+    EXIT_NOTHING_READ,
+    emit_json,
+    engine,
+    fail,
+    indexes,
+    out,
+    print_summary,
+)
+from papertide.ingest.seed import seed_library
+from papertide.rank.recommend import Recommender
+from papertide.store import accounts, library, queries
+
+library_app = typer.Typer(help="A user's library: saved and rated papers.", no_args_is_help=True)
+follow_app = typer.Typer(help="Follow authors and saved searches.", no_args_is_help=True)
+USER = typer.Option(..., "--user", "-u", help="User name.")
+
+
+def _user_id(eng: Engine, username: str) -> int:
+    with eng.connect() as conn:
+        user = accounts.user_by_name(conn, username)
+    if user is None:
+        fail(f"no user {username!r}", EXIT_NOTHING_READ)
+    return user["id"]  # type: ignore[index]
+
+
+def _paper_ids(eng: Engine, refs: list[str]) -> list[str]:
+    with eng.connect() as conn:
+        found = {ref: queries.resolve_id(conn, ref) for ref in refs}
+    missing = [ref for ref, pid in found.items() if pid is None]
+    if missing:
+        fail(f"no paper with id {', '.join(map(repr, missing))}", EXIT_NOTHING_READ)
+    return [pid for pid in found.values() if pid]
+
+
+@library_app.command("add")
+def library_add(
+    papers: list[str] = typer.Argument(..., help="Paper ids (arXiv ids, DOIs, papertide ids)."),
+    user: str = USER,
+    rating: str = typer.Option("none", help="Also rate them: up, down or none."),
+) -> None:
+    """Save papers to a user's library (thumbs up/down with --rating)."""
+    eng = engine()
+    user_id = _user_id(eng, user)
+    ids = _paper_ids(eng, papers)
+    with eng.begin() as conn:
+        for paper_id in ids:
+            if rating != "down":
+                library.set_saved(conn, user_id, paper_id, True)
+            try:
+                library.set_rating(conn, user_id, paper_id, rating)
+            except ValueError as exc:
+                fail(str(exc))
+    out.print(f"{len(ids)} paper(s) in {user}'s library", highlight=False)
+
+
+@library_app.command("remove")
+def library_remove(papers: list[str] = typer.Argument(...), user: str = USER) -> None:
+    """Take papers out of a user's library (and clear their rating)."""
+    eng = engine()
+    user_id = _user_id(eng, user)
+    with eng.begin() as conn:
+        for paper_id in _paper_ids(eng, papers):
+            library.set_saved(conn, user_id, paper_id, False)
+            library.set_rating(conn, user_id, paper_id, "none")
+
+
+@library_app.command("list")
+def library_list(user: str = USER, as_json: bool = typer.Option(False, "--json")) -> None:
+    """A user's library, newest first."""
+    eng = engine()
+    with eng.connect() as conn:
+        rows = library.entries(conn, _user_id(eng, user))
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        mark = {1: "+", -1: "-"}.get(row["rating"], " ")
+        out.print(f"{mark} {row['paper_id']:<24} {row['title']}", highlight=False, markup=False)
+
+
+@library_app.command("import")
+def library_import(
+    file: Path = typer.Argument(..., help="A BibTeX or Zotero export (any format `import` reads)."),
+    user: str = USER,
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Seed a user's library from a file; papers not in the database are added from it."""
+    eng = engine()
+    summary, saved = seed_library(eng, _user_id(eng, user), file)
+    if as_json:
+        emit_json({**summary.as_json(), "saved": saved})
+        return
+    print_summary(summary, False)
+    out.print(f"{saved} paper(s) newly saved to {user}'s library", highlight=False)
+
+
+@follow_app.command("author")
+def follow_author(
+    name: str = typer.Argument(...),
+    user: str = USER,
+    undo: bool = typer.Option(False, "--undo", help="Stop following."),
+) -> None:
+    """Follow an author: their new papers come first in the feed and digest."""
+    _follow(user, "author", name, undo)
+
+
+@follow_app.command("query")
+def follow_query(
+    query: str = typer.Argument(...),
+    user: str = USER,
+    undo: bool = typer.Option(False, "--undo", help="Stop following."),
+) -> None:
+    """Follow a saved search: new papers matching it come into the feed and digest."""
+    _follow(user, "query", query, undo)
+
+
+def _follow(username: str, kind: str, value: str, undo: bool) -> None:
+    eng = engine()
+    user_id = _user_id(eng, username)
+    with eng.begin() as conn:
+        if undo:
+            library.unfollow(conn, user_id, kind, value)
+        else:
+            try:
+                library.follow(conn, user_id, kind, value)
+            except ValueError as exc:
+                fail(str(exc))
+    out.print(f"{username} {'no longer follows' if undo else 'follows'} {kind} {value!r}")
+
+
+def recommend(
+    user: str = USER,
+    k: int = typer.Option(20, "--k", min=1, max=500),
+    days: int = typer.Option(30, min=1, help="Only papers published in the last DAYS days."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """A user's personal picks, each with the reason it was picked."""
+    from datetime import datetime, timedelta
+
+    eng = engine()
+    user_id = _user_id(eng, user)
+    now = datetime.now()
+    picks = Recommender(eng, indexes()).recommend(user_id, k, now - timedelta(days=days), now)
+    if as_json:
+        emit_json([p.as_json() for p in picks])
+        return
+    if not picks:
+        out.print("no picks yet: save or rate papers, or follow an author or a search")
+    for rank, pick in enumerate(picks, 1):
+        out.print(
+            f"{rank:>2}. {pick.paper.get('title')}  [{pick.id}]", highlight=False, markup=False
+        )
+        out.print(f"    {pick.reason}", style="dim", highlight=False, markup=False)
+
+
+def register(app: Any) -> None:
+    app.add_typer(library_app, name="library")
+    app.add_typer(follow_app, name="follow")
+    app.command()(recommend)

@@ -1,0 +1,33 @@
+"""Seeding a user's library from a reference-manager export (BibTeX, Zotero CSV, any format
+papertide reads): papers missing from the database are imported from the file first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from papertide.ingest.base import looks_binary
+from papertide.ingest.formats import READERS, detect
+from papertide.ingest.runner import ImportSummary, import_file
+from papertide.records import PaperRecord
+from papertide.store import library
+
+
+def seed_library(
+    engine: Engine, user_id: int, path: Path, fmt: str = "auto"
+) -> tuple[ImportSummary, int]:
+    """Import PATH, then save every paper it names to the user's library. Returns the import
+    summary (rejects included) and how many papers were newly saved."""
+    summary = import_file(engine, path, fmt)
+    refs: list[tuple[str, str]] = []
+    with path.open("rb") as handle:
+        if path.stat().st_size == 0 or looks_binary(handle.peek(8192)[:8192]):
+            return summary, 0
+        reader = READERS[detect(handle, path.name) if fmt == "auto" else fmt]
+        for item in reader(handle, str(path)):
+            if isinstance(item, PaperRecord):
+                refs.append((item.source, item.source_id))
+    with engine.begin() as conn:
+        paper_ids = library.papers_for_sources(conn, refs)
+        return summary, library.save_many(conn, user_id, paper_ids)
