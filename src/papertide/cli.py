@@ -23,7 +23,7 @@ from rich.progress import (
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from papertide import __version__, cli_feed
+from papertide import __version__, cli_digest, cli_feed
 from papertide.cli_common import (
     EXIT_NOTHING_READ,
     EXIT_UNREACHABLE,
@@ -566,6 +566,7 @@ def model_info(as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 cli_feed.register(app)
+cli_digest.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

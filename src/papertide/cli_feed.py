@@ -146,12 +146,8 @@ def recommend(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """A user's personal picks, each with the reason it was picked."""
-    from datetime import datetime, timedelta
-
     eng = engine()
-    user_id = _user_id(eng, user)
-    now = datetime.now()
-    picks = Recommender(eng, indexes()).recommend(user_id, k, now - timedelta(days=days), now)
+    picks = Recommender(eng, indexes()).recommend(_user_id(eng, user), k, days)
     if as_json:
         emit_json([p.as_json() for p in picks])
         return

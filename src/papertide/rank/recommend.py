@@ -9,6 +9,7 @@ reason.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,7 +27,6 @@ FOLLOW_BOOST = 1.0
 RECENCY_WEIGHT = 0.1
 BACKGROUND_SAMPLE = 2000
 CANDIDATE_LIMIT = 20_000
-DEFAULT_WINDOW = timedelta(days=30)
 
 
 @dataclass
@@ -64,13 +64,19 @@ class CandidatePool:
 
 
 class Recommender:
+    """Scores users against candidate pools it keeps per window start (to the hour) and vector
+    index state, so a server or a digest batch builds each pool once."""
+
     def __init__(self, engine: Engine, indexes: Indexes) -> None:
         self.engine = engine
         self.indexes = indexes
-        self._pools: dict[datetime, CandidatePool] = {}
+        self._pools: dict[tuple[datetime, str], CandidatePool] = {}
 
     def pool(self, since: datetime, now: datetime) -> CandidatePool:
-        if since not in self._pools:
+        since = since.replace(minute=0, second=0, microsecond=0)
+        key = (since, json.dumps((self.indexes.vectors.meta() or {}).get("identity")))
+        if key not in self._pools:
+            self._pools.clear()  # an older window or index state is not asked for again
             with self.engine.connect() as conn:
                 papers = queries.recent_papers(conn, since, CANDIDATE_LIMIT)
             vectors = self.indexes.vectors
@@ -84,20 +90,17 @@ class Recommender:
                     )
                 )
                 background = Background.of(np.asarray(matrix[picked]))
-            self._pools[since] = CandidatePool(
+            self._pools[key] = CandidatePool(
                 papers, rows, background, set(picked.tolist()), now, since
             )
-        return self._pools[since]
+        return self._pools[key]
 
     def recommend(
-        self,
-        user_id: int,
-        k: int = 20,
-        since: datetime | None = None,
-        now: datetime | None = None,
+        self, user_id: int, k: int = 20, days: float = 30, now: datetime | None = None
     ) -> list[Pick]:
+        """The user's K best papers published (or first seen) in the last DAYS days."""
         now = now or datetime.now()
-        pool = self.pool(since or now - DEFAULT_WINDOW, now)
+        pool = self.pool(now - timedelta(days=days), now)
         with self.engine.connect() as conn:
             signals = library.signals(conn, user_id)
             titles = {
@@ -210,7 +213,7 @@ def _name_key(name: str) -> str:
 
 
 def rank(
-    recommender: Recommender, user_id: int, k: int = 20, since: datetime | None = None
+    recommender: Recommender, user_id: int, k: int = 20, days: float = 30
 ) -> tuple[list[str], list[float]]:
-    picks = recommender.recommend(user_id, k, since)
+    picks = recommender.recommend(user_id, k, days)
     return [p.id for p in picks], [p.score for p in picks]

@@ -27,7 +27,7 @@ api_router = APIRouter(prefix="/api", tags=["votes"])
 USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,40}$")
 
 
-def _back(request: Request, fallback: str = "/") -> str:
+def back(request: Request, fallback: str = "/") -> str:
     """Where a form post returns to: the page it came from, if it is ours."""
     referer = request.headers.get("referer", "")
     base = str(request.base_url)
@@ -128,7 +128,7 @@ def vote(request: Request, paper_id: str, csrf_token: str = Form("")) -> Respons
     result = _toggle(request, user, paper_id)
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(result)
-    return RedirectResponse(_back(request, f"/papers/{result['id']}"), status_code=303)
+    return RedirectResponse(back(request, f"/papers/{result['id']}"), status_code=303)
 
 
 @router.get("/account")
@@ -172,10 +172,10 @@ def hide_votes(
             accounts.set_votes_hidden(conn, username, hidden)
     except accounts.AccountError as exc:
         raise HTTPException(404, str(exc)) from exc
-    return RedirectResponse(_back(request), status_code=303)
+    return RedirectResponse(back(request), status_code=303)
 
 
-def _api_user(request: Request) -> dict[str, Any]:
+def api_user(request: Request) -> dict[str, Any]:
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):
         raise HTTPException(401, "send an API token: Authorization: Bearer <token>")
@@ -189,11 +189,11 @@ def _api_user(request: Request) -> dict[str, Any]:
 @api_router.post("/papers/{paper_id:path}/vote")
 def api_vote(request: Request, paper_id: str) -> dict[str, Any]:
     """Toggle your vote on a paper (API token in `Authorization: Bearer`)."""
-    return _toggle(request, _api_user(request), paper_id)
+    return _toggle(request, api_user(request), paper_id)
 
 
 @api_router.get("/me")
 def me(request: Request) -> dict[str, Any]:
     """Who an API token belongs to."""
-    user = _api_user(request)
+    user = api_user(request)
     return {"username": user["username"], "role": user["role"]}

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from threadpoolctl import threadpool_limits
 
 from papertide import __version__
+from papertide.rank.recommend import Recommender
 from papertide.search.embedder import Embedder, EmbedderUnavailable, default_embedder
 from papertide.search.location import index_dir
 from papertide.search.refresh import Indexes, refresh_all
@@ -47,6 +48,7 @@ class Services:
     # something (a paper page computes them on every view otherwise).
     _similar: OrderedDict[tuple[str, int], list[Any]] = field(default_factory=OrderedDict)
     _index_version: int = 0
+    _recommender: Recommender | None = None
     _cache_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def cached_similar(self, key: str, compute: Callable[[], list[Any]]) -> list[Any]:
@@ -76,6 +78,11 @@ class Services:
             self._refreshed_at = time.monotonic()
         finally:
             self._refresh_lock.release()
+
+    def recommender(self) -> Recommender:
+        if self._recommender is None:
+            self._recommender = Recommender(self.engine, self.indexes)
+        return self._recommender
 
     def embedder(self) -> Embedder | None:
         """The embedding model, or None (keyword search only) when it is not prepared."""
@@ -127,12 +134,15 @@ def create_app(db_url: str | None = None) -> FastAPI:
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    from papertide.web import accounts, api, feeds, pages
+    from papertide.web import accounts, api, feeds, library, pages, subscriptions
 
     app.include_router(accounts.api_router)  # before api.router: its /papers/{id} is greedy
+    app.include_router(library.api_router)
     app.include_router(api.router)
     app.include_router(feeds.router)
     app.include_router(accounts.router)
+    app.include_router(library.router)  # before pages.router, for the same reason
+    app.include_router(subscriptions.router)
     app.include_router(pages.router)
     return app
 

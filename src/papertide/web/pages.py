@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from papertide import __version__
-from papertide.store import accounts, queries
+from papertide.store import accounts, library, queries
 from papertide.web.auth import csrf_token, current_user, set_csrf_cookie
 from papertide.web.views import period, period_papers, run_search, services, similar_papers
 
@@ -148,8 +148,18 @@ def paper_page(request: Request, paper_id: str) -> HTMLResponse:
     if paper is None:
         raise HTTPException(404, f"no paper with id {paper_id!r}")
     related = similar_papers(svc, paper["id"], 8)
+    user = current_user(request)
+    states = {}
+    if user is not None:
+        with svc.engine.connect() as conn:
+            states = library.states(conn, user["id"], [paper["id"]])
     return render(
-        request, "paper.html", paper=paper, similar=related, voted=_voted(request, [paper])
+        request,
+        "paper.html",
+        paper=paper,
+        similar=related,
+        voted=_voted(request, [paper]),
+        states=states,
     )
 
 

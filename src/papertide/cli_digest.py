@@ -1,0 +1,185 @@
+"""`papertide digest ...` and `papertide scheduler`: email digests and scheduled jobs."""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from papertide.cli_common import (
+    EXIT_NOTHING_READ,
+    EXIT_UNREACHABLE,
+    emit_json,
+    engine,
+    err,
+    fail,
+    indexes,
+    out,
+)
+from papertide.digest import compose, subscribe
+from papertide.digest.deliver import deliver
+from papertide.digest.settings import MailSettings
+from papertide.rank.recommend import Recommender
+from papertide.store import accounts, digests
+from papertide.store.writer import utcnow
+
+digest_app = typer.Typer(
+    help="Email digests: subscribers, sending, previews.", no_args_is_help=True
+)
+PERIOD = typer.Option("daily", "--period", help="daily or weekly.")
+
+
+def _mail() -> MailSettings:
+    try:
+        return MailSettings.from_env()
+    except ValueError as exc:
+        fail(str(exc))
+        raise
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
+        transient=True,
+    )  # fmt: skip
+
+
+def send_digests(
+    period: str, dry_run: bool = False, to: str | None = None, now: datetime | None = None
+) -> dict[str, Any]:
+    """Compose what is due into the outbox, then send everything pending."""
+    if period not in compose.WINDOW_DAYS:
+        fail("period is daily or weekly")
+    eng, mail = engine(), _mail()
+    now = now or utcnow()
+    with _progress() as progress:
+        task = progress.add_task(f"composing {period} digests", total=None)
+        messages = compose.compose(
+            eng,
+            Recommender(eng, indexes()),
+            period,
+            mail,
+            now,
+            email=to,
+            dry_run=dry_run,
+            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )
+        if dry_run:
+            return {"composed": len(messages), "to": [m["To"] for m in messages], "sent": 0}
+        sending = progress.add_task("sending", total=None)
+        report = deliver(eng, mail, on_progress=lambda n: progress.update(sending, completed=n))
+    return {"composed": len(messages), **report.as_json()}
+
+
+@digest_app.command("send")
+def digest_send(
+    period: str = PERIOD,
+    dry_run: bool = typer.Option(False, "--dry-run", help="Compose and list; send nothing."),
+    to: str | None = typer.Option(None, "--to", help="Only this subscriber's digest."),
+    day: str | None = typer.Option(
+        None, "--date", help="The digest of this day (YYYY-MM-DD), e.g. to catch up a missed one."
+    ),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Send this period's digest to every subscriber who has not had it (safe to rerun)."""
+    now = None
+    if day:
+        try:
+            now = datetime.fromisoformat(day).replace(hour=12)
+        except ValueError:
+            fail(f"not a day (YYYY-MM-DD): {day!r}")
+    result = send_digests(period, dry_run, to, now)
+    if as_json:
+        emit_json(result)
+    else:
+        out.print(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in result.items() if k != "to"))
+    if result.get("server_error"):
+        err.print(f"mail server trouble, the rest stays queued: {result['server_error']}")
+        raise typer.Exit(EXIT_UNREACHABLE)
+
+
+@digest_app.command("preview")
+def digest_preview(
+    user: str = typer.Option(..., "--user", "-u"),
+    out_file: Path = typer.Option(..., "--out", help="HTML file to write."),
+    period: str = PERIOD,
+) -> None:
+    """Write the digest a user would get now as HTML (nothing is queued or marked seen)."""
+    eng = engine()
+    with eng.connect() as conn:
+        found = accounts.user_by_name(conn, user)
+    if found is None:
+        fail(f"no user {user!r}", EXIT_NOTHING_READ)
+        return
+    message = compose.preview(eng, Recommender(eng, indexes()), found, period, _mail(), utcnow())
+    html = message.get_body(("html",))
+    out_file.write_text(html.get_content() if html else "", encoding="utf-8")
+    out.print(f"wrote {out_file}: {message['Subject']}", highlight=False)
+
+
+@digest_app.command("subscribe")
+def digest_subscribe(
+    email: str = typer.Argument(...),
+    period: str = PERIOD,
+    user: str | None = typer.Option(None, "--user", "-u", help="Personal picks of this user."),
+    confirmed: bool = typer.Option(
+        False, "--confirmed", help="The reader already agreed: skip the confirmation email."
+    ),
+) -> None:
+    """Subscribe an address (double opt-in: a confirmation link is mailed unless --confirmed)."""
+    eng = engine()
+    user_id = None
+    if user:
+        with eng.connect() as conn:
+            found = accounts.user_by_name(conn, user)
+        if found is None:
+            fail(f"no user {user!r}", EXIT_NOTHING_READ)
+            return
+        user_id = found["id"]
+    try:
+        if confirmed:
+            if not subscribe.looks_like_email(email):
+                raise ValueError(f"not an email address: {email!r}")
+            with eng.begin() as conn:
+                subscriber = digests.subscribe(conn, email, period, user_id)
+                digests.confirm(conn, subscriber["id"])
+        else:
+            subscribe.request(eng, _mail(), email, period, user_id)
+    except ValueError as exc:
+        fail(str(exc))
+    except (smtplib.SMTPException, OSError) as exc:
+        fail(f"could not send the confirmation email: {exc}", EXIT_UNREACHABLE)
+    state = "subscribed" if confirmed else "confirmation sent to"
+    out.print(f"{state} {email} ({period})", highlight=False)
+
+
+@digest_app.command("unsubscribe")
+def digest_unsubscribe(email: str = typer.Argument(...)) -> None:
+    """Stop sending digests to an address."""
+    eng = engine()
+    with eng.begin() as conn:
+        subscriber = digests.by_email(conn, email)
+        if subscriber is None:
+            fail(f"no subscriber {email!r}", EXIT_NOTHING_READ)
+            return
+        digests.unsubscribe(conn, subscriber["id"])
+    out.print(f"unsubscribed {email}", highlight=False)
+
+
+@digest_app.command("status")
+def digest_status(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Outbox messages by status (pending, sent, failed, dropped)."""
+    with engine().connect() as conn:
+        counts = digests.counts(conn)
+    if as_json:
+        emit_json(counts)
+    else:
+        out.print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "outbox empty")
+
+
+def register(app: Any) -> None:
+    app.add_typer(digest_app, name="digest")

@@ -1,0 +1,1 @@
+"""Email digests: composing, the outbox, SMTP delivery, subscription links."""

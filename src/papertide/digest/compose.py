@@ -1,0 +1,183 @@
+"""Composing digests: trending papers plus each reader's picks, as multipart email, into the
+outbox. Composition is idempotent (one outbox row per subscriber and period) and marks the
+picked papers as seen in the same transaction, so a rerun neither duplicates nor skips."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.engine import Engine
+
+from papertide.digest import tokens
+from papertide.digest.settings import MailSettings
+from papertide.rank import trending
+from papertide.rank.recommend import Recommender
+from papertide.store import digests, library, queries
+
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+WINDOW_DAYS = {"daily": 2, "weekly": 7}  # daily reaches back two days: arXiv announces late
+TRENDING_COUNT = 5
+PICK_COUNT = 10
+BATCH = 200
+
+
+@dataclass
+class Item:
+    id: str
+    title: str
+    authors: str
+    reason: str
+    url: str
+    links: list[tuple[str, str]]
+
+
+def period_key(period: str, now: datetime) -> str:
+    return f"daily:{now:%Y-%m-%d}" if period == "daily" else f"weekly:{now:%G-W%V}"
+
+
+def _item(paper: dict[str, Any], reason: str, mail: MailSettings) -> Item:
+    authors = paper.get("authors") or []
+    shown = ", ".join(authors[:4]) + (" et al." if len(authors) > 4 else "")
+    links = [("arXiv", paper["abs_url"])] if paper.get("abs_url") else []
+    links += [("code", url) for url in (paper.get("code_urls") or [])[:1]]
+    return Item(
+        paper["id"], paper["title"], shown, reason, f"{mail.base_url}/papers/{paper['id']}", links
+    )
+
+
+def trending_items(engine: Engine, period: str, now: datetime, mail: MailSettings) -> list[Item]:
+    with engine.connect() as conn:
+        pool = queries.papers_in_period(
+            conn, now - timedelta(days=WINDOW_DAYS[period]), None, 0, 2000
+        )
+    ids, _ = trending.rank(pool, now)
+    by_id = {p["id"]: p for p in pool}
+    return [_item(by_id[i], "trending", mail) for i in ids[:TRENDING_COUNT]]
+
+
+def render(
+    subscriber: dict[str, Any],
+    period: str,
+    key: str,
+    top: list[Item],
+    picks: list[Item],
+    mail: MailSettings,
+    secret: str,
+    now: datetime,
+) -> EmailMessage:
+    unsubscribe = (
+        f"{mail.base_url}/unsubscribe?token={tokens.make(secret, 'unsubscribe', subscriber['id'])}"
+    )
+    shown_top = [item for item in top if item.id not in {p.id for p in picks}]
+    context = {
+        "period": period,
+        "date": now.strftime("%d %B %Y"),
+        "trending": shown_top,
+        "picks": picks,
+        "unsubscribe": unsubscribe,
+        "base_url": mail.base_url,
+    }
+    message = EmailMessage()
+    message["Subject"] = (
+        f"papertide {period} digest, {now:%d %b %Y}: {len(picks) + len(shown_top)} papers"
+    )
+    message["From"] = mail.sender
+    message["To"] = subscriber["email"]
+    message["Date"] = format_datetime(now.astimezone())
+    # Deterministic: a digest re-sent after an ambiguous failure carries the same id, which
+    # lets mail systems and readers recognise it.
+    message["Message-ID"] = f"<{key.replace(':', '.')}.{subscriber['id']}@{mail.domain}>"
+    message["List-Id"] = f"papertide {period} digest <{period}.digest.{mail.domain}>"
+    message["List-Unsubscribe"] = f"<{unsubscribe}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"  # RFC 8058
+    message.set_content(TEMPLATES.get_template("digest.txt").render(context))
+    message.add_alternative(TEMPLATES.get_template("digest.html").render(context), subtype="html")
+    return message
+
+
+def _picks_for(
+    recommender: Recommender, user_id: int, period: str, now: datetime, mail: MailSettings
+) -> list[Item]:
+    found = recommender.recommend(user_id, PICK_COUNT, WINDOW_DAYS[period], now)
+    return [_item(p.paper, p.reason, mail) for p in found]
+
+
+def preview(
+    engine: Engine,
+    recommender: Recommender,
+    user: dict[str, Any],
+    period: str,
+    mail: MailSettings,
+    now: datetime,
+) -> EmailMessage:
+    """The digest USER would get now, composed but neither queued nor marked seen."""
+    with engine.begin() as conn:
+        secret = digests.signing_secret(conn)
+        subscriber = digests.subscription_of(conn, user["id"]) or {
+            "id": 0,
+            "email": user.get("email") or f"{user['username']}@preview.invalid",
+        }
+    top = trending_items(engine, period, now, mail)
+    picks = _picks_for(recommender, user["id"], period, now, mail)
+    return render(subscriber, period, period_key(period, now), top, picks, mail, secret, now)
+
+
+def compose(
+    engine: Engine,
+    recommender: Recommender,
+    period: str,
+    mail: MailSettings,
+    now: datetime,
+    email: str | None = None,
+    dry_run: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> list[EmailMessage]:
+    """Digests of PERIOD for every active subscriber (or EMAIL's) who has none yet for this
+    period. Saved to the outbox unless DRY_RUN; returns the messages composed."""
+    if period not in WINDOW_DAYS:
+        raise ValueError(f"period is one of {', '.join(WINDOW_DAYS)}")
+    key = period_key(period, now)
+    with engine.begin() as conn:
+        secret = digests.signing_secret(conn)
+        done = digests.queued(conn, key)
+        readers = [s for s in digests.active(conn, period, email) if s["id"] not in done]
+    top = trending_items(engine, period, now, mail)
+    composed: list[EmailMessage] = []
+    for start in range(0, len(readers), BATCH):
+        rows, seen = [], []
+        for subscriber in readers[start : start + BATCH]:
+            picks = []
+            if subscriber["user_id"] is not None:
+                picks = _picks_for(recommender, subscriber["user_id"], period, now, mail)
+                seen.append((subscriber["user_id"], [p.id for p in picks]))
+            message = render(subscriber, period, key, top, picks, mail, secret, now)
+            composed.append(message)
+            rows.append(
+                {
+                    "subscriber_id": subscriber["id"],
+                    "period_key": key,
+                    "message_id": message["Message-ID"],
+                    "message": message.as_bytes(),
+                    "paper_ids": [p.id for p in picks] + [t.id for t in top],
+                }
+            )
+        if not dry_run:
+            with engine.begin() as conn:
+                digests.enqueue(conn, rows)
+                for user_id, ids in seen:
+                    library.mark_seen(conn, user_id, ids)
+        if on_progress:
+            on_progress(min(start + BATCH, len(readers)), len(readers))
+    return composed

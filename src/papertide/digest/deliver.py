@@ -1,0 +1,128 @@
+"""Sending the outbox over SMTP: each message is marked sent in its own transaction right after
+the server accepts it, so a crash, a refusal or a dropped connection leaves the rest pending for
+the next run (with backoff) and never re-sends what was acknowledged. One window is inherent to
+SMTP: a crash between the server's acceptance and that commit (well under a millisecond here)
+re-sends that one message, under the same Message-ID."""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+
+from sqlalchemy.engine import Engine
+
+from papertide.digest.settings import MailSettings
+from papertide.store import digests
+from papertide.store.writer import utcnow
+
+RETRY_SECONDS = float(os.environ.get("PAPERTIDE_SMTP_RETRY_SECONDS", "60"))
+MAX_RETRY = timedelta(hours=6)
+MAX_ATTEMPTS = 12
+BATCH = 500
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    retry_later: int = 0
+    failed: int = 0
+    dropped: int = 0
+    server_error: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+class _ServerTrouble(Exception):
+    """The server is down or misbehaving: stop this run, everything left stays pending."""
+
+
+def connect(mail: MailSettings) -> smtplib.SMTP:
+    context = ssl.create_default_context()
+    if mail.security == "ssl":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(
+            mail.host, mail.port, timeout=mail.timeout, context=context
+        )
+    else:
+        client = smtplib.SMTP(mail.host, mail.port, timeout=mail.timeout)
+        if mail.security == "starttls":
+            client.starttls(context=context)
+    if mail.user:
+        client.login(mail.user, mail.password or "")
+    return client
+
+
+def retry_time(attempts: int, now: datetime) -> datetime | None:
+    """When to try a message again after ATTEMPTS failures (doubling), or None: give up."""
+    if attempts >= MAX_ATTEMPTS:
+        return None
+    return now + min(timedelta(seconds=RETRY_SECONDS * 2 ** (attempts - 1)), MAX_RETRY)
+
+
+def deliver(
+    engine: Engine,
+    mail: MailSettings,
+    now: datetime | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> DeliveryReport:
+    """Send every due message in the outbox."""
+    now = now or utcnow()
+    report = DeliveryReport()
+    sender = parseaddr(mail.sender)[1] or mail.sender
+    client: smtplib.SMTP | None = None
+    try:
+        while True:
+            with engine.connect() as conn:
+                batch = digests.due(conn, now, BATCH)
+            if not batch:
+                break
+            for row in batch:
+                if row["unsubscribed_at"] is not None:
+                    with engine.begin() as conn:
+                        digests.mark_dropped(conn, row["id"], "unsubscribed before sending")
+                    report.dropped += 1
+                    continue
+                try:
+                    client = client or connect(mail)
+                    client.sendmail(sender, [row["email"]], row["message"])
+                except smtplib.SMTPRecipientsRefused as exc:
+                    _failed(engine, row, f"recipient refused: {exc.recipients}", now, report)
+                except smtplib.SMTPResponseException as exc:
+                    if 500 <= exc.smtp_code < 600 and exc.smtp_code != 554:
+                        _failed(engine, row, f"{exc.smtp_code} {exc.smtp_error!r}", now, report)
+                        continue
+                    _failed(engine, row, f"{exc.smtp_code} {exc.smtp_error!r}", now, report)
+                    raise _ServerTrouble(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+                except (smtplib.SMTPException, OSError) as exc:
+                    _failed(engine, row, repr(exc), now, report)
+                    raise _ServerTrouble(repr(exc)) from exc
+                else:
+                    with engine.begin() as conn:
+                        digests.mark_sent(conn, row["id"])
+                    report.sent += 1
+                    if on_progress:
+                        on_progress(report.sent)
+    except _ServerTrouble as exc:
+        report.server_error = str(exc)
+    finally:
+        if client is not None:
+            try:
+                client.quit()
+            except (smtplib.SMTPException, OSError):
+                client.close()
+    return report
+
+
+def _failed(engine: Engine, row: dict, error: str, now: datetime, report: DeliveryReport) -> None:
+    retry_at = retry_time(row["attempts"] + 1, now)
+    with engine.begin() as conn:
+        digests.mark_failed(conn, row["id"], error, retry_at)
+    if retry_at is None:
+        report.failed += 1
+    else:
+        report.retry_later += 1

@@ -1,0 +1,188 @@
+"""A reader's library, follows and "For you" page, in HTML forms and the JSON API."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Body, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import RedirectResponse, Response
+
+from papertide.ingest.seed import seed_library
+from papertide.store import digests, library, queries
+from papertide.web.accounts import api_user, back
+from papertide.web.auth import check_csrf, require_user
+from papertide.web.pages import render
+from papertide.web.views import services
+
+router = APIRouter(include_in_schema=False)
+api_router = APIRouter(prefix="/api/me", tags=["library"])
+ACTIONS = {"save": ("saved", True), "unsave": ("saved", False), "up": ("rating", "up"),
+           "down": ("rating", "down"), "clear": ("rating", "none")}  # fmt: skip
+
+
+def _resolve(request: Request, paper_ref: str) -> str:
+    with services(request).engine.connect() as conn:
+        paper_id = queries.resolve_id(conn, paper_ref)
+    if paper_id is None:
+        raise HTTPException(404, f"no paper with id {paper_ref!r}")
+    return paper_id
+
+
+def _apply(request: Request, user_id: int, paper_id: str, action: str) -> dict[str, Any]:
+    if action not in ACTIONS:
+        raise HTTPException(400, f"action is one of {', '.join(ACTIONS)}")
+    field, value = ACTIONS[action]
+    with services(request).engine.begin() as conn:
+        if field == "saved":
+            library.set_saved(conn, user_id, paper_id, value)  # type: ignore[arg-type]
+        else:
+            library.set_rating(conn, user_id, paper_id, value)  # type: ignore[arg-type]
+        state = library.states(conn, user_id, [paper_id]).get(paper_id, {})
+    return {"id": paper_id, "saved": bool(state.get("saved")), "rating": state.get("rating", 0)}
+
+
+def _follow(request: Request, user_id: int, kind: str, value: str, undo: bool) -> None:
+    with services(request).engine.begin() as conn:
+        if undo:
+            library.unfollow(conn, user_id, kind, value)
+            return
+        try:
+            library.follow(conn, user_id, kind, value)
+        except ValueError as exc:
+            raise HTTPException(400, str(exc)) from exc
+
+
+def _import(request: Request, user_id: int, upload: UploadFile) -> dict[str, Any]:
+    # The readers sniff formats from a file's bytes and name, so the upload is spooled to one.
+    suffix = Path(upload.filename or "library.bib").suffix or ".bib"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"upload{suffix}"
+        path.write_bytes(upload.file.read())
+        summary, saved = seed_library(services(request).engine, user_id, path)
+    return {**summary.as_json(), "saved": saved}
+
+
+def _picks(request: Request, user_id: int, k: int, days: int) -> list[Any]:
+    svc = services(request)
+    svc.refresh_indexes()
+    return svc.recommender().recommend(user_id, k, days=days)
+
+
+# -- HTML ------------------------------------------------------------------------------------
+
+
+@router.post("/papers/{paper_id:path}/library")
+def library_action(
+    request: Request, paper_id: str, action: str = Form(""), csrf_token: str = Form("")
+) -> Response:
+    check_csrf(request, csrf_token)
+    user = require_user(request)
+    result = _apply(request, user["id"], _resolve(request, paper_id), action)
+    return RedirectResponse(back(request, f"/papers/{result['id']}"), status_code=303)
+
+
+@router.post("/follow")
+def follow_form(
+    request: Request,
+    kind: str = Form(""),
+    value: str = Form(""),
+    undo: bool = Form(False),
+    csrf_token: str = Form(""),
+) -> Response:
+    check_csrf(request, csrf_token)
+    user = require_user(request)
+    _follow(request, user["id"], kind, value, undo)
+    return RedirectResponse(back(request, "/for-you"), status_code=303)
+
+
+@router.get("/for-you")
+def for_you(request: Request, days: int = 30) -> Response:
+    user = require_user(request)
+    return _for_you_page(request, user, days, None)
+
+
+def _for_you_page(
+    request: Request, user: dict[str, Any], days: int, imported: dict[str, Any] | None
+) -> Response:
+    picks = _picks(request, user["id"], 30, days)
+    with services(request).engine.connect() as conn:
+        entries = library.entries(conn, user["id"])
+        follows = library.followed(conn, user["id"])
+        subscription = digests.subscription_of(conn, user["id"])
+    return render(
+        request,
+        "for_you.html",
+        picks=picks,
+        entries=entries,
+        follows=follows,
+        days=days,
+        imported=imported,
+        subscription=subscription,
+    )
+
+
+@router.post("/library/import")
+def import_form(
+    request: Request, file: UploadFile = File(...), csrf_token: str = Form("")
+) -> Response:
+    check_csrf(request, csrf_token)
+    user = require_user(request)
+    return _for_you_page(request, user, 30, _import(request, user["id"], file))
+
+
+# -- JSON API (API token) --------------------------------------------------------------------
+
+
+@api_router.get("/library")
+def api_library(request: Request) -> list[dict[str, Any]]:
+    """Your library: saved and rated papers, newest change first."""
+    user = api_user(request)
+    with services(request).engine.connect() as conn:
+        return library.entries(conn, user["id"])
+
+
+@api_router.post("/library/{paper_id:path}")
+def api_library_action(
+    request: Request, paper_id: str, action: str = Body(..., embed=True)
+) -> dict[str, Any]:
+    """Save / unsave a paper or rate it: action = save, unsave, up, down or clear."""
+    user = api_user(request)
+    return _apply(request, user["id"], _resolve(request, paper_id), action)
+
+
+@api_router.post("/library-import")
+def api_library_import(request: Request, file: UploadFile = File(...)) -> dict[str, Any]:
+    """Seed your library from a BibTeX / Zotero export; unknown papers are added from it."""
+    return _import(request, api_user(request)["id"], file)
+
+
+@api_router.get("/follows")
+def api_follows(request: Request) -> list[dict[str, Any]]:
+    """Authors and searches you follow."""
+    user = api_user(request)
+    with services(request).engine.connect() as conn:
+        return library.followed(conn, user["id"])
+
+
+@api_router.post("/follows")
+def api_follow(
+    request: Request,
+    kind: str = Body(...),
+    value: str = Body(...),
+    undo: bool = Body(False),
+) -> list[dict[str, Any]]:
+    """Follow (or with undo, stop following) an author or a search query."""
+    user = api_user(request)
+    _follow(request, user["id"], kind, value, undo)
+    with services(request).engine.connect() as conn:
+        return library.followed(conn, user["id"])
+
+
+@api_router.get("/recommendations")
+def api_recommendations(request: Request, k: int = 20, days: int = 30) -> list[dict[str, Any]]:
+    """Your personal picks from the last DAYS days, each with the reason it was picked."""
+    if not 1 <= k <= 500 or not 1 <= days <= 3650:
+        raise HTTPException(400, "k is 1-500 and days 1-3650")
+    return [p.as_json() for p in _picks(request, api_user(request)["id"], k, days)]
