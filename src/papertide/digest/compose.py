@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -169,7 +170,7 @@ def compose(
                     "subscriber_id": subscriber["id"],
                     "period_key": key,
                     "message_id": message["Message-ID"],
-                    "message": message.as_bytes(),
+                    "message": message.as_bytes(policy=SMTP),  # CRLF, as the wire wants
                     "paper_ids": [p.id for p in picks] + [t.id for t in top],
                 }
             )

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from papertide.ingest.seed import seed_library
 from papertide.store import digests, library, queries
 from papertide.web.accounts import api_user, back
-from papertide.web.auth import check_csrf, require_user
+from papertide.web.auth import check_csrf, current_user, require_user
 from papertide.web.pages import render
 from papertide.web.views import services
 
@@ -99,8 +99,10 @@ def follow_form(
 
 @router.get("/for-you")
 def for_you(request: Request, days: int = 30) -> Response:
-    user = require_user(request)
-    return _for_you_page(request, user, days, None)
+    user = current_user(request)
+    if user is None:  # a digest's link, opened signed out
+        return RedirectResponse("/login", status_code=303)
+    return _for_you_page(request, user, min(max(days, 1), 3650), None)
 
 
 def _for_you_page(

@@ -1,0 +1,232 @@
+"""Email digests against a real SMTP server (aiosmtpd on 127.0.0.1) started by the tests."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import re
+import shutil
+import socket
+import threading
+from collections import Counter
+from email import policy
+
+import pytest
+from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
+
+from conftest import FIXTURES, Cli
+from papertide.store import accounts, digests, library
+from papertide.store.engine import open_engine
+from papertide.web.app import create_app
+
+BASE = "http://testserver"
+
+
+class Sink:
+    """Records every accepted message. `refuse_after` answers 421 to MAIL once that many were
+    accepted; `hold_after` keeps the next MAIL waiting until `release()` (the sender is then
+    stuck in the middle of a transaction, before any DATA)."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.refuse_after: int | None = None
+        self.hold_after: int | None = None
+        self.holding = threading.Event()
+        self.controller: Controller | None = None
+        self._released = threading.Event()
+
+    def release(self) -> None:
+        self._released.set()
+
+    def start(self) -> None:
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    async def handle_MAIL(self, server, session, envelope, address, options):
+        if self.refuse_after is not None and len(self.messages) >= self.refuse_after:
+            return "421 4.3.2 Service not available, closing channel"
+        if self.hold_after is not None and len(self.messages) >= self.hold_after:
+            self.holding.set()
+            while not self._released.is_set():
+                await asyncio.sleep(0.05)
+            return "421 4.3.2 Try again later"
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+    def per_recipient(self) -> Counter:
+        return Counter(m["To"] for m in self.messages)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def sink():
+    handler = Sink()
+    handler.port = free_port()
+    handler.start()
+    yield handler
+    handler.release()
+    handler.stop()
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory, embedder):
+    folder = tmp_path_factory.mktemp("digest")
+    cli = Cli(f"sqlite:///{folder / 'papertide.db'}", folder)
+    for name in ("arxiv_atom.xml", "hf_daily.json", "oai_page1.xml", "zotero.bib"):
+        cli.run("import", str(FIXTURES / name))
+    cli.run("index")
+    cli.run("users", "create", "ada", "--password-stdin", stdin="correct horse battery\n")
+    cli.run("library", "add", "2407.05528", "--user", "ada")
+    return folder
+
+
+@pytest.fixture
+def mail_cli(indexed, tmp_path, sink, monkeypatch):
+    for part in indexed.glob("papertide.db*"):
+        shutil.copy(part, tmp_path / part.name)
+    shutil.copytree(indexed / "papertide.index", tmp_path / "papertide.index")
+    cli = Cli(f"sqlite:///{tmp_path / 'papertide.db'}", tmp_path)
+    cli.env.update(
+        PAPERTIDE_SMTP_HOST="127.0.0.1",
+        PAPERTIDE_SMTP_PORT=str(sink.port),
+        PAPERTIDE_BASE_URL=BASE,
+        PAPERTIDE_MAIL_FROM="papertide <digest@papertide.test>",
+        PAPERTIDE_SMTP_RETRY_SECONDS="0",
+    )
+    for name, value in cli.env.items():  # the web app in this process mails too
+        if name.startswith(("PAPERTIDE_SMTP", "PAPERTIDE_BASE", "PAPERTIDE_MAIL")):
+            monkeypatch.setenv(name, value)
+    cli.url = cli.env["PAPERTIDE_DB"]
+    return cli
+
+
+def add_subscribers(url: str, count: int) -> list[str]:
+    engine = open_engine(url)
+    addresses = [f"reader{i}@example.org" for i in range(count)]
+    with engine.begin() as conn:
+        for address in addresses:
+            digests.confirm(conn, digests.subscribe(conn, address, "daily")["id"])
+    engine.dispose()
+    return addresses
+
+
+def links(message) -> list[str]:
+    html = message.get_body(("html",)).get_content()
+    return re.findall(r'href="([^"]+)"', html)
+
+
+def test_digest_arrives_well_formed_and_one_click_unsubscribe_stops_the_next(mail_cli, sink):
+    mail_cli.run("digest", "subscribe", "ada@example.org", "--user", "ada", "--confirmed")
+    report = mail_cli.json("digest", "send", "--date", "2026-11-22")
+    assert report["composed"] == 1 and report["sent"] == 1
+    (message,) = sink.messages
+    assert message["To"] == "ada@example.org" and message.is_multipart()
+    assert message.get_content_type() == "multipart/alternative"
+    text = message.get_body(("plain",)).get_content()
+    assert "For you" in text and "Why: close to “" in text  # a pick with its reason
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe = message["List-Unsubscribe"].strip().strip("<>")
+    assert unsubscribe.startswith(f"{BASE}/unsubscribe?token=")
+    with TestClient(create_app(mail_cli.url)) as client:
+        for link in links(message):
+            if link.startswith(BASE):
+                assert client.get(link.removeprefix(BASE)).status_code == 200, link
+        # the same digest is never sent twice, however often `send` runs
+        assert mail_cli.json("digest", "send", "--date", "2026-11-22")["composed"] == 0
+        forged = client.post("/unsubscribe?token=" + unsubscribe[-10:] + "x")
+        assert forged.status_code == 400
+        # RFC 8058: a mail client POSTs the body below to the header's URL, no session
+        one_click = client.post(
+            unsubscribe.removeprefix(BASE),
+            content=b"List-Unsubscribe=One-Click",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert one_click.status_code == 200 and "Unsubscribed" in one_click.text
+    assert mail_cli.json("digest", "send", "--date", "2026-11-23")["composed"] == 0
+    assert len(sink.messages) == 1
+
+
+def test_picks_are_not_sent_again_the_next_day(mail_cli, sink):
+    mail_cli.run("digest", "subscribe", "ada@example.org", "--user", "ada", "--confirmed")
+    mail_cli.run("digest", "send", "--date", "2026-11-22")
+    mail_cli.run("digest", "send", "--date", "2026-11-23")
+    first, second = (m.get_body(("plain",)).get_content() for m in sink.messages)
+    picked = re.findall(r"^\* (.+)\n.*\n  Why:", first, re.MULTILINE)
+    assert picked and not any(f"* {title}\n" in second.split("Trending")[0] for title in picked)
+
+
+def test_double_opt_in_through_the_web(mail_cli, sink):
+    with TestClient(create_app(mail_cli.url)) as client:
+        page = client.get("/about")
+        token = page.cookies.get("pt_csrf") or client.cookies.get("pt_csrf")
+        answer = client.post(
+            "/subscribe", data={"email": "new@example.org", "period": "daily", "csrf_token": token}
+        )
+        assert answer.status_code == 200 and "Check your inbox" in answer.text
+        (confirmation,) = sink.messages
+        assert mail_cli.json("digest", "send", "--date", "2026-11-22")["composed"] == 0
+        link = re.search(r"(http://testserver/confirm\?token=\S+)", confirmation.get_content())
+        assert client.get(link.group(1).removeprefix(BASE)).status_code == 200
+    assert mail_cli.json("digest", "send", "--date", "2026-11-22")["sent"] == 1
+    assert sink.per_recipient()["new@example.org"] == 2  # the confirmation, then the digest
+    digest = sink.messages[-1].get_body(("plain",)).get_content()
+    assert "Trending" in digest and "For you" not in digest  # anonymous: no personal picks
+
+
+def test_smtp_down_then_refusing_mid_batch_delivers_everything_once(mail_cli, sink):
+    addresses = add_subscribers(mail_cli.url, 12)
+    sink.stop()  # the server is down
+    down = mail_cli.run("digest", "send", "--date", "2026-11-22", "--json", check=False)
+    assert down.returncode == 3 and sink.messages == []
+    assert mail_cli.json("digest", "status") == {"pending": 12}
+    sink.start()
+    sink.refuse_after = 5  # up again, but it gives out after five messages
+    partial = mail_cli.run("digest", "send", "--date", "2026-11-22", "--json", check=False)
+    assert partial.returncode == 3 and len(sink.messages) == 5
+    sink.refuse_after = None
+    mail_cli.run("digest", "send", "--date", "2026-11-22")
+    assert sink.per_recipient() == dict.fromkeys(addresses, 1)
+    assert mail_cli.json("digest", "status") == {"sent": 12}
+
+
+def test_kill_9_mid_batch_then_resume_sends_nothing_twice(mail_cli, sink):
+    addresses = add_subscribers(mail_cli.url, 30)
+    sink.hold_after = 10
+    mail_cli.kill_9_when(sink.holding.is_set, "digest", "send", "--date", "2026-11-22")
+    sink.release()
+    sink.hold_after = None
+    assert len(sink.messages) == 10
+    mail_cli.run("digest", "send", "--date", "2026-11-22")
+    assert sink.per_recipient() == dict.fromkeys(addresses, 1)
+    engine = open_engine(mail_cli.url)
+    with engine.connect() as conn:
+        assert digests.counts(conn) == {"sent": 30}
+    engine.dispose()
+
+
+def test_preview_writes_the_html_without_queueing(mail_cli, tmp_path):
+    out = tmp_path / "preview.html"
+    mail_cli.run("digest", "preview", "--user", "ada", "--out", str(out))
+    html = out.read_text()
+    assert "<h2" in html and "Why: close to" in html
+    assert mail_cli.json("digest", "status") == {}
+    engine = open_engine(mail_cli.url)
+    with engine.connect() as conn:
+        user = accounts.user_by_name(conn, "ada")
+        assert library.signals(conn, user["id"]).seen == set()
+    engine.dispose()
