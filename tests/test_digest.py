@@ -230,3 +230,35 @@ def test_preview_writes_the_html_without_queueing(mail_cli, tmp_path):
         user = accounts.user_by_name(conn, "ada")
         assert library.signals(conn, user["id"]).seen == set()
     engine.dispose()
+
+
+def test_scheduler_once_survives_offline_sources_and_sends(mail_cli, sink):
+    dead = f"http://127.0.0.1:{free_port()}"
+    mail_cli.env.update(
+        PAPERTIDE_ARXIV_API_URL=dead + "/api/query",
+        PAPERTIDE_HF_API_URL=dead + "/api/daily_papers",
+        PAPERTIDE_HTTP_BACKOFF="0",
+        PAPERTIDE_HTTP_MIN_INTERVAL="0",
+    )
+    mail_cli.run("digest", "subscribe", "ada@example.org", "--user", "ada", "--confirmed")
+    result = mail_cli.json("scheduler", "--once")
+    fetched = result["fetch_and_index"]
+    assert fetched["arxiv cs.LG"].startswith("failed") and fetched["hf"].startswith("failed")
+    assert fetched["index"]["keyword_updated"] == 0  # nothing new, and no crash
+    assert result["daily_digest"]["sent"] == 1 and result["weekly_digest"]["sent"] == 0
+    assert sink.per_recipient() == {"ada@example.org": 1}
+
+
+def test_scheduler_plans_its_jobs(mail_cli):
+    from papertide.scheduler import Plan, build
+    from papertide.search.refresh import Indexes
+
+    engine = open_engine(mail_cli.url)
+    jobs = build(engine, Indexes.at(mail_cli.cwd / "idx"), Plan(digest_time="06:30"))
+    planned = {job.id: job.trigger for job in jobs.get_jobs()}
+    assert set(planned) == {"fetch_and_index", "daily_digest", "weekly_digest"}
+    assert "hour='6'" in str(planned["daily_digest"]) and "minute='30'" in str(
+        planned["daily_digest"]
+    )
+    assert "day_of_week='mon'" in str(planned["weekly_digest"])
+    engine.dispose()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
 import smtplib
 from datetime import datetime
 from pathlib import Path
@@ -20,8 +22,7 @@ from papertide.cli_common import (
     indexes,
     out,
 )
-from papertide.digest import compose, subscribe
-from papertide.digest.deliver import deliver
+from papertide.digest import compose, run, subscribe
 from papertide.digest.settings import MailSettings
 from papertide.rank.recommend import Recommender
 from papertide.store import accounts, digests
@@ -51,28 +52,20 @@ def _progress() -> Progress:
 def send_digests(
     period: str, dry_run: bool = False, to: str | None = None, now: datetime | None = None
 ) -> dict[str, Any]:
-    """Compose what is due into the outbox, then send everything pending."""
     if period not in compose.WINDOW_DAYS:
         fail("period is daily or weekly")
-    eng, mail = engine(), _mail()
-    now = now or utcnow()
+    eng = engine()
     with _progress() as progress:
-        task = progress.add_task(f"composing {period} digests", total=None)
-        messages = compose.compose(
-            eng,
-            Recommender(eng, indexes()),
-            period,
-            mail,
-            now,
-            email=to,
-            dry_run=dry_run,
-            on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+        tasks: dict[str, Any] = {}
+
+        def show(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        return run.send_digests(
+            eng, Recommender(eng, indexes()), period, _mail(), now or utcnow(), to, dry_run, show
         )
-        if dry_run:
-            return {"composed": len(messages), "to": [m["To"] for m in messages], "sent": 0}
-        sending = progress.add_task("sending", total=None)
-        report = deliver(eng, mail, on_progress=lambda n: progress.update(sending, completed=n))
-    return {"composed": len(messages), **report.as_json()}
 
 
 @digest_app.command("send")
@@ -181,5 +174,35 @@ def digest_status(as_json: bool = typer.Option(False, "--json")) -> None:
         out.print(", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "outbox empty")
 
 
+def scheduler(
+    category: list[str] = typer.Option(["cs.LG"], "--category", "-c", help="arXiv categories."),
+    sync_minutes: int = typer.Option(180, min=5, help="Fetch and index every N minutes."),
+    digest_time: str = typer.Option("07:00", help="Local time of the digests (HH:MM)."),
+    weekly_day: str = typer.Option("mon", help="Day of the weekly digest (mon..sun)."),
+    once: bool = typer.Option(False, "--once", help="Run every job once now, then exit."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Fetch, index and send digests on a schedule (runs until stopped)."""
+    import logging
+
+    from papertide import scheduler as schedule
+
+    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", digest_time):
+        fail("--digest-time is HH:MM")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    plan = schedule.Plan(category, sync_minutes, digest_time, weekly_day)
+    eng = engine()
+    if once:
+        result = schedule.run_once(eng, indexes(), plan)
+        if as_json:
+            emit_json(result)
+        return
+    jobs = schedule.build(eng, indexes(), plan)
+    err.print(f"scheduler running: fetch every {sync_minutes} min, digests at {digest_time}")
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it is stopped
+        jobs.start()
+
+
 def register(app: Any) -> None:
     app.add_typer(digest_app, name="digest")
+    app.command()(scheduler)

@@ -1,0 +1,114 @@
+"""The daily routine on a schedule (APScheduler): fetch new papers, index them, send digests.
+
+Each job logs and swallows its own failure (a source offline, a mail server down) so the
+scheduler keeps running; every job is idempotent and resumable, so a missed or repeated run is
+harmless. The cron alternative runs the same commands (README, "Scheduling").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.engine import Engine
+
+from papertide.digest.run import send_digests
+from papertide.digest.settings import MailSettings
+from papertide.ingest import sync
+from papertide.ingest.http import FetchError, SourceUnreachable
+from papertide.rank.recommend import Recommender
+from papertide.search.embedder import EmbedderUnavailable, default_embedder
+from papertide.search.refresh import Indexes, refresh_all
+from papertide.store.writer import utcnow
+
+log = logging.getLogger("papertide.scheduler")
+
+
+@dataclass
+class Plan:
+    categories: list[str] = field(default_factory=lambda: ["cs.LG"])
+    sync_minutes: int = 180
+    digest_time: str = "07:00"  # local time of the daily digest
+    weekly_day: str = "mon"
+
+
+def fetch_and_index(engine: Engine, indexes: Indexes, categories: list[str]) -> dict[str, Any]:
+    """Sync every category and today's Hugging Face papers, then bring the indexes up to date."""
+    report: dict[str, Any] = {}
+    today = datetime.now(UTC).date()
+    syncs: list[tuple[str, Callable[[], Any]]] = [
+        (
+            f"arxiv {category}",
+            lambda c=category: sync.sync_arxiv(
+                engine, c, sync.default_since(engine, c, today), today
+            ),
+        )
+        for category in categories
+    ]
+    syncs.append(("hf", lambda: sync.sync_hf(engine, {"date": today.isoformat()})))
+    for name, job in syncs:
+        try:
+            report[name] = job().as_json()["new"]
+        except (SourceUnreachable, FetchError) as exc:
+            log.warning("sync %s failed, next run retries: %s", name, exc)
+            report[name] = f"failed: {exc}"
+    try:
+        embedder = default_embedder()
+    except EmbedderUnavailable:
+        embedder = None
+    report["index"] = refresh_all(engine, indexes, embedder)
+    log.info("fetched and indexed: %s", report)
+    return report
+
+
+def digest(engine: Engine, indexes: Indexes, period: str) -> dict[str, Any]:
+    try:
+        mail = MailSettings.from_env()
+        result = send_digests(engine, Recommender(engine, indexes), period, mail, utcnow())
+    except Exception:  # one bad run must not stop the scheduler; the outbox resumes it
+        log.exception("%s digest failed", period)
+        return {"error": True}
+    log.info("%s digest: %s", period, result)
+    return result
+
+
+def build(engine: Engine, indexes: Indexes, plan: Plan) -> BlockingScheduler:
+    hour, minute = (int(part) for part in plan.digest_time.split(":"))
+    scheduler = BlockingScheduler(
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
+    )
+    scheduler.add_job(
+        fetch_and_index,
+        IntervalTrigger(minutes=plan.sync_minutes),
+        args=[engine, indexes, plan.categories],
+        id="fetch_and_index",
+        next_run_time=datetime.now(),  # once at start, then on the interval
+    )
+    scheduler.add_job(
+        digest,
+        CronTrigger(hour=hour, minute=minute),
+        args=[engine, indexes, "daily"],
+        id="daily_digest",
+    )
+    scheduler.add_job(
+        digest,
+        CronTrigger(day_of_week=plan.weekly_day, hour=hour, minute=minute),
+        args=[engine, indexes, "weekly"],
+        id="weekly_digest",
+    )
+    return scheduler
+
+
+def run_once(engine: Engine, indexes: Indexes, plan: Plan) -> dict[str, Any]:
+    """Every job once, now, in order (for cron, or to check the set-up)."""
+    return {
+        "fetch_and_index": fetch_and_index(engine, indexes, plan.categories),
+        "daily_digest": digest(engine, indexes, "daily"),
+        "weekly_digest": digest(engine, indexes, "weekly"),
+    }
