@@ -245,6 +245,7 @@ def test_scheduler_once_survives_offline_sources_and_sends(mail_cli, sink):
     fetched = result["fetch_and_index"]
     assert fetched["arxiv cs.LG"].startswith("failed") and fetched["hf"].startswith("failed")
     assert fetched["index"]["keyword_updated"] == 0  # nothing new, and no crash
+    assert result["topics"] >= 2
     assert result["daily_digest"]["sent"] == 1 and result["weekly_digest"]["sent"] == 0
     assert sink.per_recipient() == {"ada@example.org": 1}
 
@@ -256,7 +257,7 @@ def test_scheduler_plans_its_jobs(mail_cli):
     engine = open_engine(mail_cli.url)
     jobs = build(engine, Indexes.at(mail_cli.cwd / "idx"), Plan(digest_time="06:30"))
     planned = {job.id: job.trigger for job in jobs.get_jobs()}
-    assert set(planned) == {"fetch_and_index", "daily_digest", "weekly_digest"}
+    assert set(planned) == {"fetch_and_index", "topics", "daily_digest", "weekly_digest"}
     assert "hour='6'" in str(planned["daily_digest"]) and "minute='30'" in str(
         planned["daily_digest"]
     )

@@ -12,6 +12,7 @@ from papertide.cli_common import (
     EXIT_NOTHING_READ,
     emit_json,
     engine,
+    err,
     fail,
     indexes,
     out,
@@ -160,7 +161,82 @@ def recommend(
         out.print(f"    {pick.reason}", style="dim", highlight=False, markup=False)
 
 
+topics_app = typer.Typer(
+    help="Topics: clusters of papers with readable labels.", no_args_is_help=True
+)
+
+
+@topics_app.command("build")
+def topics_build(
+    count: int | None = typer.Option(None, "--k", min=2, max=1000, help="Number of topics."),
+) -> None:
+    """Cluster all indexed papers into topics (run after `index`; the scheduler does it)."""
+    from papertide.rank import topics
+
+    made = topics.build(engine(), indexes(), count, lambda step: err.print(step))
+    if not made:
+        fail("too few indexed papers for topics: run `papertide index` first", EXIT_NOTHING_READ)
+    out.print(f"{made} topics", highlight=False)
+
+
+@topics_app.command("list")
+def topics_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Topics, largest first."""
+    from papertide.store import topics as stored
+
+    with engine().connect() as conn:
+        rows = stored.all_topics(conn)
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        out.print(
+            f"{row['id']:>4}  {row['size']:>6}  {row['label']}", highlight=False, markup=False
+        )
+
+
+@topics_app.command("show")
+def topics_show(
+    topic_id: int = typer.Argument(...),
+    limit: int = typer.Option(20, "--limit", "-n", min=1),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """One topic: its terms and newest papers."""
+    from papertide.store import topics as stored
+
+    with engine().connect() as conn:
+        topic = stored.get(conn, topic_id)
+        if topic is None:
+            fail(f"no topic {topic_id}", EXIT_NOTHING_READ)
+            return
+        ids = stored.papers_of(conn, topic_id, limit)
+        found = queries.summaries(conn, ids)
+    papers = [found[i] for i in ids if i in found]
+    if as_json:
+        emit_json({**topic, "papers": papers})
+        return
+    out.print(f"{topic['label']}  ({topic['size']} papers)", highlight=False, markup=False)
+    out.print("terms: " + ", ".join(topic["terms"]), highlight=False, markup=False)
+    for paper in papers:
+        out.print(f"  {paper['id']:<24} {paper['title']}", highlight=False, markup=False)
+
+
+@topics_app.command("map")
+def topics_map(
+    out_file: Path = typer.Option(..., "--out", help="An .svg or .png file."),
+) -> None:
+    """Draw the 2-D topic map."""
+    from papertide.rank import topics
+
+    fmt = out_file.suffix.lower().lstrip(".")
+    if fmt not in ("svg", "png"):
+        fail("--out must end in .svg or .png")
+    drawn = topics.draw_map(engine(), out_file, fmt)
+    out.print(f"wrote {out_file} ({drawn} topics)", highlight=False)
+
+
 def register(app: Any) -> None:
     app.add_typer(library_app, name="library")
     app.add_typer(follow_app, name="follow")
+    app.add_typer(topics_app, name="topics")
     app.command()(recommend)

@@ -22,6 +22,7 @@ from papertide.digest.run import send_digests
 from papertide.digest.settings import MailSettings
 from papertide.ingest import sync
 from papertide.ingest.http import FetchError, SourceUnreachable
+from papertide.rank import topics
 from papertide.rank.recommend import Recommender
 from papertide.search.embedder import EmbedderUnavailable, default_embedder
 from papertide.search.refresh import Indexes, refresh_all
@@ -63,8 +64,15 @@ def fetch_and_index(engine: Engine, indexes: Indexes, categories: list[str]) -> 
     except EmbedderUnavailable:
         embedder = None
     report["index"] = refresh_all(engine, indexes, embedder)
+    report["topics_assigned"] = topics.assign_new(engine, indexes)
     log.info("fetched and indexed: %s", report)
     return report
+
+
+def rebuild_topics(engine: Engine, indexes: Indexes) -> int:
+    made = topics.build(engine, indexes)
+    log.info("topics rebuilt: %d", made)
+    return made
 
 
 def digest(engine: Engine, indexes: Indexes, period: str) -> dict[str, Any]:
@@ -91,6 +99,9 @@ def build(engine: Engine, indexes: Indexes, plan: Plan) -> BlockingScheduler:
         next_run_time=datetime.now(),  # once at start, then on the interval
     )
     scheduler.add_job(
+        rebuild_topics, CronTrigger(hour=3), args=[engine, indexes], id="topics"
+    )  # nightly: new papers join their nearest topic between rebuilds
+    scheduler.add_job(
         digest,
         CronTrigger(hour=hour, minute=minute),
         args=[engine, indexes, "daily"],
@@ -109,6 +120,7 @@ def run_once(engine: Engine, indexes: Indexes, plan: Plan) -> dict[str, Any]:
     """Every job once, now, in order (for cron, or to check the set-up)."""
     return {
         "fetch_and_index": fetch_and_index(engine, indexes, plan.categories),
+        "topics": rebuild_topics(engine, indexes),
         "daily_digest": digest(engine, indexes, "daily"),
         "weekly_digest": digest(engine, indexes, "weekly"),
     }

@@ -275,3 +275,14 @@ def recent_papers(conn: Connection, since: datetime, limit: int) -> list[dict[st
         .limit(limit)
     )
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def summaries_with_abstracts(conn: Connection, ids: list[str]) -> dict[str, tuple[str, str]]:
+    """(title, abstract) of visible papers among IDS."""
+    found: dict[str, tuple[str, str]] = {}
+    for start in range(0, len(ids), 900):
+        query = select(papers.c.id, papers.c.title, papers.c.abstract).where(
+            papers.c.id.in_(ids[start : start + 900]), papers.c.hidden.is_(False)
+        )
+        found.update({pid: (title, abstract or "") for pid, title, abstract in conn.execute(query)})
+    return found

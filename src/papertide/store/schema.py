@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -235,4 +236,28 @@ settings = Table(
     metadata,
     Column("key", String(100), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# Topics: clusters of paper embeddings with c-TF-IDF labels, recomputed by `topics build`;
+# papers added later are assigned to the nearest centroid. x, y place a topic on the map.
+topics = Table(
+    "topics",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("label", String(300), nullable=False),
+    Column("terms", JSON, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("x", Float, nullable=False),
+    Column("y", Float, nullable=False),
+    Column("centroid", LargeBinary, nullable=False),  # float32, little-endian
+    Column("computed_at", DateTime, nullable=False),
+)
+
+paper_topics = Table(
+    "paper_topics",
+    metadata,
+    Column("paper_id", String(200), ForeignKey("papers.id"), primary_key=True),
+    Column("topic_id", Integer, ForeignKey("topics.id"), nullable=False, index=True),
+    Column("x", Float, nullable=False),
+    Column("y", Float, nullable=False),
 )

@@ -21,6 +21,7 @@ from papertide.store.schema import (
     library,
     paper_keys,
     paper_sources,
+    paper_topics,
     papers,
     seen,
     upvotes,
@@ -298,7 +299,7 @@ class _Writes:
         self.flush()
         row = self.conn.execute(select(papers).where(papers.c.id == old_id)).mappings().one()
         self.conn.execute(papers.insert(), [{**row, "id": new_id}])
-        for table in (paper_keys, paper_sources, upvotes, library, seen):
+        for table in (paper_keys, paper_sources, upvotes, library, seen, paper_topics):
             self.conn.execute(
                 update(table).where(table.c.paper_id == old_id).values(paper_id=new_id)
             )

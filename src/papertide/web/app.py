@@ -134,15 +134,17 @@ def create_app(db_url: str | None = None) -> FastAPI:
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    from papertide.web import accounts, api, feeds, library, pages, subscriptions
+    from papertide.web import accounts, api, feeds, library, pages, subscriptions, topics
 
     app.include_router(accounts.api_router)  # before api.router: its /papers/{id} is greedy
     app.include_router(library.api_router)
+    app.include_router(topics.api_router)
     app.include_router(api.router)
     app.include_router(feeds.router)
     app.include_router(accounts.router)
     app.include_router(library.router)  # before pages.router, for the same reason
     app.include_router(subscriptions.router)
+    app.include_router(topics.router)
     app.include_router(pages.router)
     return app
 

@@ -1,0 +1,79 @@
+"""Topic pages: the list with its map, and each topic's papers."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+
+from papertide.rank.topics import draw_map
+from papertide.store import queries
+from papertide.store import topics as stored
+from papertide.web.pages import render
+from papertide.web.views import services
+
+router = APIRouter(include_in_schema=False)
+api_router = APIRouter(prefix="/api", tags=["topics"])
+_map_cache: dict[str, bytes] = {}
+_map_lock = threading.Lock()
+
+
+def _version(request: Request) -> str:
+    """Changes whenever topics are rebuilt or gain papers: the map is redrawn only then."""
+    with services(request).engine.connect() as conn:
+        listed = stored.all_topics(conn)
+    stamp = max((t["computed_at"] for t in listed), default=None)
+    return f"{stamp}|{sum(t['size'] for t in listed)}"
+
+
+@router.get("/topics")
+def topics_page(request: Request) -> HTMLResponse:
+    with services(request).engine.connect() as conn:
+        listed = stored.all_topics(conn)
+    return render(request, "topics.html", topics=listed, version=_version(request))
+
+
+@router.get("/topics/map.svg")
+def topics_map(request: Request) -> Response:
+    version = _version(request)
+    with _map_lock:  # matplotlib's pyplot is not thread-safe
+        if version not in _map_cache:
+            buffer = io.BytesIO()
+            draw_map(services(request).engine, buffer, "svg")
+            _map_cache.clear()
+            _map_cache[version] = buffer.getvalue()
+        picture = _map_cache[version]
+    return Response(picture, media_type="image/svg+xml", headers={"Cache-Control": "max-age=300"})
+
+
+@router.get("/topics/{topic_id}")
+def topic_page(request: Request, topic_id: int) -> HTMLResponse:
+    with services(request).engine.connect() as conn:
+        topic = stored.get(conn, topic_id)
+        if topic is None:
+            raise HTTPException(404, f"no topic {topic_id}")
+        ids = stored.papers_of(conn, topic_id, 100)
+        by_id = {p["id"]: p for p in queries.papers_by_ids(conn, ids)}
+    papers = [by_id[i] for i in ids if i in by_id]
+    return render(request, "topic.html", topic=topic, papers=papers, voted=set())
+
+
+@api_router.get("/topics")
+def api_topics(request: Request) -> list[dict]:
+    """Topics, largest first: id, label, terms, size, map position."""
+    with services(request).engine.connect() as conn:
+        return stored.all_topics(conn)
+
+
+@api_router.get("/topics/{topic_id}")
+def api_topic(request: Request, topic_id: int, limit: int = 50) -> dict:
+    """One topic with its newest papers."""
+    with services(request).engine.connect() as conn:
+        topic = stored.get(conn, topic_id)
+        if topic is None:
+            raise HTTPException(404, f"no topic {topic_id}")
+        ids = stored.papers_of(conn, topic_id, max(1, min(limit, 500)))
+        found = queries.summaries(conn, ids)
+    return {**topic, "papers": [found[i] for i in ids if i in found]}
