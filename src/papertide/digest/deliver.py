@@ -69,16 +69,20 @@ def deliver(
     mail: MailSettings,
     now: datetime | None = None,
     on_progress: Callable[[int], None] | None = None,
+    limit: int | None = None,
 ) -> DeliveryReport:
-    """Send every due message in the outbox."""
+    """Send every due message in the outbox (at most LIMIT, to pace a large batch)."""
     now = now or utcnow()
     report = DeliveryReport()
     sender = parseaddr(mail.sender)[1] or mail.sender
     client: smtplib.SMTP | None = None
     try:
         while True:
+            wanted = BATCH if limit is None else min(BATCH, limit - report.sent)
+            if wanted <= 0:
+                break
             with engine.connect() as conn:
-                batch = digests.due(conn, now, BATCH)
+                batch = digests.due(conn, now, wanted)
             if not batch:
                 break
             for row in batch:
