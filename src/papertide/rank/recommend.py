@@ -52,14 +52,17 @@ class Pick:
 
 @dataclass
 class CandidatePool:
-    """Recent papers, their vectors and the background sample: shared by every user scored
-    in one run (a digest batch scores thousands of users against the same pool)."""
+    """Recent papers with what every user's scoring needs from them, computed once: a digest
+    batch scores thousands of users against the same pool."""
 
     papers: list[dict[str, Any]]
-    rows: np.ndarray  # vector-index row of each paper, -1 when it has no vector yet
+    position: dict[str, int]  # paper id -> index in papers
+    with_vector: np.ndarray  # indexes of papers that have a vector
+    matrix: np.ndarray  # their vectors, one row each
+    recency: np.ndarray  # RECENCY_WEIGHT x 0.5 ** (age_days / 7), per paper
+    author_keys: list[set[str]]
     background: Background | None
     background_rows: set[int]
-    now: datetime
     since: datetime
 
 
@@ -77,23 +80,38 @@ class Recommender:
         key = (since, json.dumps((self.indexes.vectors.meta() or {}).get("identity")))
         if key not in self._pools:
             self._pools.clear()  # an older window or index state is not asked for again
-            with self.engine.connect() as conn:
-                papers = queries.recent_papers(conn, since, CANDIDATE_LIMIT)
-            vectors = self.indexes.vectors
-            rows = np.array([_row(vectors.row_of(p["id"])) for p in papers], dtype=np.int64)
-            matrix = vectors.matrix()
-            background, picked = None, np.zeros(0, dtype=np.int64)
-            if len(matrix):
-                picked = np.sort(
-                    np.random.default_rng(0).choice(
-                        len(matrix), min(len(matrix), BACKGROUND_SAMPLE), replace=False
-                    )
-                )
-                background = Background.of(np.asarray(matrix[picked]))
-            self._pools[key] = CandidatePool(
-                papers, rows, background, set(picked.tolist()), now, since
-            )
+            self._pools[key] = self._build_pool(since, now)
         return self._pools[key]
+
+    def _build_pool(self, since: datetime, now: datetime) -> CandidatePool:
+        with self.engine.connect() as conn:
+            papers = queries.recent_papers(conn, since, CANDIDATE_LIMIT)
+        vectors = self.indexes.vectors
+        rows = np.array([_row(vectors.row_of(p["id"])) for p in papers], dtype=np.int64)
+        with_vector = np.nonzero(rows >= 0)[0]
+        matrix = vectors.matrix()
+        background, picked = None, np.zeros(0, dtype=np.int64)
+        if len(matrix):
+            picked = np.sort(
+                np.random.default_rng(0).choice(
+                    len(matrix), min(len(matrix), BACKGROUND_SAMPLE), replace=False
+                )
+            )
+            background = Background.of(np.asarray(matrix[picked]))
+        ages = np.array(
+            [(now - (p["published_at"] or p["first_seen_at"])).days for p in papers], dtype=float
+        )
+        return CandidatePool(
+            papers=papers,
+            position={p["id"]: i for i, p in enumerate(papers)},
+            with_vector=with_vector,
+            matrix=np.asarray(matrix[rows[with_vector]]) if len(with_vector) else matrix[:0],
+            recency=RECENCY_WEIGHT * 0.5 ** (np.maximum(ages, 0) / 7),
+            author_keys=[{_name_key(a) for a in p["authors"] or []} for p in papers],
+            background=background,
+            background_rows=set(picked.tolist()),
+            since=since,
+        )
 
     def recommend(
         self, user_id: int, k: int = 20, days: float = 30, now: datetime | None = None
@@ -121,79 +139,73 @@ def pick(
     k: int,
 ) -> list[Pick]:
     """The K best papers of POOL for a user with SIGNALS (TITLES: their library's titles)."""
-    excluded = set(signals.positive) | set(signals.negative) | signals.seen
-    keep = [i for i, p in enumerate(pool.papers) if p["id"] not in excluded]
-    if not keep or not (signals.positive or signals.authors or signals.queries):
+    if not pool.papers or not (signals.positive or signals.authors or signals.queries):
         return []
-    scores = np.zeros(len(keep))
-    reasons: list[str | None] = [None] * len(keep)
-    has_vector = pool.rows[keep] >= 0
-    _score_by_library(indexes, pool, signals, titles, keep, has_vector, scores, reasons)
-    _score_by_follows(indexes, pool, signals, keep, scores, reasons)
-    for j, i in enumerate(keep):
-        published = pool.papers[i]["published_at"] or pool.papers[i]["first_seen_at"]
-        scores[j] += RECENCY_WEIGHT * 0.5 ** ((pool.now - published).days / 7)
-    order = [j for j in np.argsort(-scores, kind="stable") if reasons[j] is not None][:k]
-    return [
-        Pick(pool.papers[keep[j]]["id"], float(scores[j]), reasons[j] or "", pool.papers[keep[j]])
-        for j in order
-    ]
+    scores = np.full(len(pool.papers), -np.inf)
+    follow_reasons: dict[int, str] = {}
+    liked = _score_by_library(indexes, pool, signals, scores)
+    _score_by_follows(indexes, pool, signals, scores, follow_reasons)
+    scores += pool.recency
+    for paper_id in {*signals.positive, *signals.negative, *signals.seen}:
+        index = pool.position.get(paper_id)
+        if index is not None:
+            scores[index] = -np.inf
+    picked = []
+    for index in np.argsort(-scores, kind="stable"):
+        if len(picked) == k or not np.isfinite(scores[index]):
+            break
+        reason = follow_reasons.get(int(index))
+        if reason is None:
+            title = titles.get(liked[index], liked[index])
+            reason = f"close to “{title}” in your library"
+        paper = pool.papers[index]
+        picked.append(Pick(paper["id"], float(scores[index]), reason, paper))
+    return picked
 
 
 def _score_by_library(
-    indexes: Indexes,
-    pool: CandidatePool,
-    signals: library.Signals,
-    titles: dict[str, str],
-    keep: list[int],
-    has_vector: np.ndarray,
-    scores: np.ndarray,
-    reasons: list[str | None],
-) -> None:
+    indexes: Indexes, pool: CandidatePool, signals: library.Signals, scores: np.ndarray
+) -> list[str]:
+    """Affinity scores into SCORES; returns, per pool paper, the id of its nearest library
+    paper (the reason named with it), "" where there is none."""
     vectors = indexes.vectors
     positives = [pid for pid in signals.positive if vectors.row_of(pid) is not None]
-    if not positives or not has_vector.any():
-        return
+    liked = [""] * len(pool.papers)
+    if not positives or not len(pool.with_vector):
+        return liked
     matrix = vectors.matrix()
-    negatives = [r for r in map(vectors.row_of, signals.negative) if r is not None]
-    scored = np.nonzero(has_vector)[0]
     positive_rows = [vectors.row_of(pid) for pid in positives]
+    negatives = [r for r in map(vectors.row_of, signals.negative) if r is not None]
     background = pool.background
     if background is not None:
         drawn = [r for r in positive_rows if r in pool.background_rows]
         background = background.without(np.asarray(matrix[drawn]))
     result = affinity(
-        np.asarray(matrix[pool.rows[keep][scored]]),
+        pool.matrix,
         np.asarray(matrix[positive_rows]),
         np.asarray(matrix[negatives]) if negatives else np.zeros((0, matrix.shape[1]), "f4"),
         background,
     )
-    # papers with no vector yet can only be picked through a follow
-    scores[~has_vector] = -np.inf
-    scores[scored] = result.scores
-    for j, nearest in zip(scored, result.nearest, strict=True):
-        reasons[j] = (
-            f"close to “{titles.get(positives[nearest], positives[nearest])}” in your library"
-        )
+    scores[pool.with_vector] = result.scores
+    for index, nearest in zip(pool.with_vector.tolist(), result.nearest.tolist(), strict=True):
+        liked[index] = positives[nearest]
+    return liked
 
 
 def _score_by_follows(
     indexes: Indexes,
     pool: CandidatePool,
     signals: library.Signals,
-    keep: list[int],
     scores: np.ndarray,
-    reasons: list[str | None],
+    reasons: dict[int, str],
 ) -> None:
-    position = {pool.papers[i]["id"]: j for j, i in enumerate(keep)}
     followed = {_name_key(a): a for a in signals.authors}
-    for j, i in enumerate(keep):
-        for author in pool.papers[i]["authors"] or []:
-            name = followed.get(_name_key(author))
-            if name:
-                scores[j] = max(scores[j], 0.0) + FOLLOW_BOOST
-                reasons[j] = f"by {name}, an author you follow"
-                break
+    if followed:
+        for index, keys in enumerate(pool.author_keys):
+            matched = keys & followed.keys()
+            if matched:
+                scores[index] = max(scores[index], 0.0) + FOLLOW_BOOST
+                reasons[index] = f"by {followed[min(matched)]}, an author you follow"
     for query in signals.queries:
         # dated papers through the date filter; undated ones (new by first sighting) need the
         # unfiltered search, as the keyword index only knows publication dates
@@ -201,11 +213,11 @@ def _score_by_follows(
             *indexes.keyword.search(query, 200, Filters(since=pool.since), snippets=False),
             *indexes.keyword.search(query, 200, snippets=False),
         ]
-        for hit in hits:
-            j = position.get(hit.id)
-            if j is not None:
-                scores[j] = max(scores[j], 0.0) + FOLLOW_BOOST
-                reasons[j] = f"matches your saved search “{query}”"
+        for hit in dict.fromkeys(h.id for h in hits):
+            index = pool.position.get(hit)
+            if index is not None:
+                scores[index] = max(scores[index], 0.0) + FOLLOW_BOOST
+                reasons[index] = f"matches your saved search “{query}”"
 
 
 def _name_key(name: str) -> str:
