@@ -176,15 +176,13 @@ def _score_by_library(
     matrix = vectors.matrix()
     positive_rows = [vectors.row_of(pid) for pid in positives]
     negatives = [r for r in map(vectors.row_of, signals.negative) if r is not None]
-    background = pool.background
-    if background is not None:
-        drawn = [r for r in positive_rows if r in pool.background_rows]
-        background = background.without(np.asarray(matrix[drawn]))
+    drawn = [r for r in positive_rows if r in pool.background_rows]
     result = affinity(
         pool.matrix,
         np.asarray(matrix[positive_rows]),
         np.asarray(matrix[negatives]) if negatives else np.zeros((0, matrix.shape[1]), "f4"),
-        background,
+        pool.background,
+        np.asarray(matrix[drawn]) if drawn else None,
     )
     scores[pool.with_vector] = result.scores
     for index, nearest in zip(pool.with_vector.tolist(), result.nearest.tolist(), strict=True):
