@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from aiosmtpd.controller import Controller
 
-from papertide.digest.compose import compose
+from papertide.digest.compose import compose, part_of
 from papertide.digest.deliver import deliver
 from papertide.digest.settings import MailSettings
 from papertide.rank.recommend import Recommender
@@ -115,7 +115,7 @@ def main() -> None:
         took = time.perf_counter() - start
         with engine.connect() as conn:
             queued = digests.counts(conn).get("pending", 0)
-        picks = np.mean([m.get_body(("plain",)).get_content().count("Why:") for m in messages])
+        picks = np.mean([part_of(m, "plain").count("Why:") for m in messages])
         print(
             f"composed {len(messages):,} personalized daily digests in {took:.1f} s "
             f"({took / len(messages) * 1000:.2f} ms each, {queued:,} queued, "

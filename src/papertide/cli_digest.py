@@ -109,8 +109,7 @@ def digest_preview(
         fail(f"no user {user!r}", EXIT_NOTHING_READ)
         return
     message = compose.preview(eng, Recommender(eng, indexes()), found, period, _mail(), utcnow())
-    html = message.get_body(("html",))
-    out_file.write_text(html.get_content() if html else "", encoding="utf-8")
+    out_file.write_text(compose.part_of(message, "html"), encoding="utf-8")
     out.print(f"wrote {out_file}: {message['Subject']}", highlight=False)
 
 

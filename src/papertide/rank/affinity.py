@@ -112,7 +112,7 @@ def affinity(
     used = background is not None and len(positives) >= MIN_POSITIVES
     if used:
         weights = user_model(positives, negatives, background, drawn).astype(candidates.dtype)
-        scores = scores + _augment(candidates) @ weights
+        scores = scores + candidates @ weights[:-1] + weights[-1]
     if len(negatives):  # a paper close to a thumbs-down one is pushed down, whatever the model
         scores = scores - 0.5 * np.clip((candidates @ negatives.T).max(axis=1) - 0.5, 0, None)
     return Affinity(scores, nearest, nearest_similarity, used)

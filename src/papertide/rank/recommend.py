@@ -10,6 +10,7 @@ reason.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,6 +59,7 @@ class CandidatePool:
     papers: list[dict[str, Any]]
     position: dict[str, int]  # paper id -> index in papers
     with_vector: np.ndarray  # indexes of papers that have a vector
+    vector_slot: np.ndarray  # per paper, its row in matrix (-1: no vector)
     matrix: np.ndarray  # their vectors, one row each
     recency: np.ndarray  # RECENCY_WEIGHT x 0.5 ** (age_days / 7), per paper
     author_keys: list[set[str]]
@@ -101,10 +103,13 @@ class Recommender:
         ages = np.array(
             [(now - (p["published_at"] or p["first_seen_at"])).days for p in papers], dtype=float
         )
+        vector_slot = np.full(len(papers), -1, dtype=np.int64)
+        vector_slot[with_vector] = np.arange(len(with_vector))
         return CandidatePool(
             papers=papers,
             position={p["id"]: i for i, p in enumerate(papers)},
             with_vector=with_vector,
+            vector_slot=vector_slot,
             matrix=np.asarray(matrix[rows[with_vector]]) if len(with_vector) else matrix[:0],
             recency=RECENCY_WEIGHT * 0.5 ** (np.maximum(ages, 0) / 7),
             author_keys=[{_name_key(a) for a in p["authors"] or []} for p in papers],
@@ -156,8 +161,8 @@ def pick(
             break
         reason = follow_reasons.get(int(index))
         if reason is None:
-            title = titles.get(liked[index], liked[index])
-            reason = f"close to “{title}” in your library"
+            nearest = liked(int(index))
+            reason = f"close to “{titles.get(nearest, nearest)}” in your library"
         paper = pool.papers[index]
         picked.append(Pick(paper["id"], float(scores[index]), reason, paper))
     return picked
@@ -165,14 +170,13 @@ def pick(
 
 def _score_by_library(
     indexes: Indexes, pool: CandidatePool, signals: library.Signals, scores: np.ndarray
-) -> list[str]:
-    """Affinity scores into SCORES; returns, per pool paper, the id of its nearest library
-    paper (the reason named with it), "" where there is none."""
+) -> Callable[[int], str]:
+    """Affinity scores into SCORES; returns a function giving, for a pool paper with a
+    score, the id of its nearest library paper (the reason named with it)."""
     vectors = indexes.vectors
     positives = [pid for pid in signals.positive if vectors.row_of(pid) is not None]
-    liked = [""] * len(pool.papers)
     if not positives or not len(pool.with_vector):
-        return liked
+        return lambda index: ""
     matrix = vectors.matrix()
     positive_rows = [vectors.row_of(pid) for pid in positives]
     negatives = [r for r in map(vectors.row_of, signals.negative) if r is not None]
@@ -185,9 +189,7 @@ def _score_by_library(
         np.asarray(matrix[drawn]) if drawn else None,
     )
     scores[pool.with_vector] = result.scores
-    for index, nearest in zip(pool.with_vector.tolist(), result.nearest.tolist(), strict=True):
-        liked[index] = positives[nearest]
-    return liked
+    return lambda index: positives[result.nearest[pool.vector_slot[index]]]
 
 
 def _score_by_follows(
