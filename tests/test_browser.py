@@ -216,3 +216,23 @@ def test_keyboard_alone_reaches_everything_with_visible_focus(page, server):
         page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     page.wait_for_url("**/papers/2407.05528")
+
+
+def test_save_a_paper_follow_a_search_and_see_picks_for_you(page, server):
+    page.goto(server + "/signup")
+    page.fill("input[name=username]", "reader2")
+    page.fill("input[name=password]", "password123")
+    page.click("form.auth button")
+    page.goto(server + "/papers/2611.00005")
+    page.get_by_role("button", name="Save", exact=True).click()
+    assert page.get_by_role("button", name="Saved").get_attribute("aria-pressed") == "true"
+    page.get_by_role("link", name="For you").click()
+    assert "Your library (1)" in page.content()
+    picks = page.locator("article.pick")
+    assert picks.count() > 0 and "in your library" in picks.first.locator(".reason").inner_text()
+    page.fill("input[name=value]", "radiance fields")
+    page.get_by_role("button", name="Follow", exact=True).click()
+    assert page.get_by_text("query: radiance fields").is_visible()
+    shot(page, "for-you")
+    page.goto(server + "/topics")
+    assert page.get_by_role("heading", name="Topics").is_visible()
