@@ -7,8 +7,11 @@ import email
 import re
 import shutil
 import socket
+import subprocess
 import threading
+import time
 from collections import Counter
+from datetime import datetime
 from email import policy
 
 import pytest
@@ -107,6 +110,7 @@ def mail_cli(indexed, tmp_path, sink, monkeypatch):
         PAPERTIDE_BASE_URL=BASE,
         PAPERTIDE_MAIL_FROM="papertide <digest@papertide.test>",
         PAPERTIDE_SMTP_RETRY_SECONDS="0",
+        PAPERTIDE_SMTP_LEASE_SECONDS="1",
     )
     for name, value in cli.env.items():  # the web app in this process mails too
         if name.startswith(("PAPERTIDE_SMTP", "PAPERTIDE_BASE", "PAPERTIDE_MAIL")):
@@ -212,11 +216,39 @@ def test_kill_9_mid_batch_then_resume_sends_nothing_twice(mail_cli, sink):
     sink.hold_after = None
     assert len(sink.messages) == 10
     mail_cli.run("digest", "send", "--date", "2026-11-22")
+    assert len(sink.messages) == 29  # the one in flight is still held by the dead sender
+    time.sleep(1.2)  # its lease (PAPERTIDE_SMTP_LEASE_SECONDS) runs out
+    mail_cli.run("digest", "send", "--date", "2026-11-22")
     assert sink.per_recipient() == dict.fromkeys(addresses, 1)
     engine = open_engine(mail_cli.url)
     with engine.connect() as conn:
         assert digests.counts(conn) == {"sent": 30}
     engine.dispose()
+
+
+def test_two_senders_at_once_send_each_message_once(mail_cli, sink):
+    addresses = add_subscribers(mail_cli.url, 40)
+    mail_cli.env["PAPERTIDE_SMTP_LEASE_SECONDS"] = "300"
+    engine = open_engine(mail_cli.url)  # composed first, so both runs only send
+    from papertide.digest.compose import compose
+    from papertide.digest.settings import MailSettings
+    from papertide.rank.recommend import Recommender
+    from papertide.search.refresh import Indexes
+
+    indexes = Indexes.at(mail_cli.cwd / "papertide.index")
+    mail = MailSettings(host="127.0.0.1", port=sink.port, base_url=BASE)
+    compose(engine, Recommender(engine, indexes), "daily", mail, datetime(2026, 11, 22, 12))
+    engine.dispose()
+    senders = [
+        subprocess.Popen(
+            mail_cli.command("digest", "send", "--date", "2026-11-22"),
+            env=mail_cli.env,
+            cwd=mail_cli.cwd,
+        )
+        for _ in range(2)
+    ]
+    assert [s.wait(120) for s in senders] == [0, 0]
+    assert sink.per_recipient() == dict.fromkeys(addresses, 1)
 
 
 def test_preview_writes_the_html_without_queueing(mail_cli, tmp_path):

@@ -2,7 +2,8 @@
 the server accepts it, so a crash, a refusal or a dropped connection leaves the rest pending for
 the next run (with backoff) and never re-sends what was acknowledged. One window is inherent to
 SMTP: a crash between the server's acceptance and that commit (well under a millisecond here)
-re-sends that one message, under the same Message-ID."""
+re-sends that one message, under the same Message-ID. A message is claimed (leased) before it
+is sent, so concurrent senders never send the same one."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ from papertide.store import digests
 from papertide.store.writer import utcnow
 
 RETRY_SECONDS = float(os.environ.get("PAPERTIDE_SMTP_RETRY_SECONDS", "60"))
+# How long a sender holds a message it is sending: two `digest send` runs at once (the
+# scheduler and a manual run) never send the same message; one killed mid-send leaves it due
+# again after this.
+LEASE_SECONDS = float(os.environ.get("PAPERTIDE_SMTP_LEASE_SECONDS", "120"))
 MAX_RETRY = timedelta(hours=6)
 MAX_ATTEMPTS = 12
 BATCH = 500
@@ -86,6 +91,10 @@ def deliver(
             if not batch:
                 break
             for row in batch:
+                with engine.begin() as conn:
+                    lease = utcnow() + timedelta(seconds=LEASE_SECONDS)
+                    if not digests.claim(conn, row["id"], now, lease):
+                        continue
                 if row["unsubscribed_at"] is not None:
                     with engine.begin() as conn:
                         digests.mark_dropped(conn, row["id"], "unsubscribed before sending")

@@ -136,6 +136,19 @@ def due(conn: Connection, now: datetime, limit: int) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
+def claim(conn: Connection, message_id: int, now: datetime, until: datetime) -> bool:
+    """Take a due message for sending until UNTIL; False when another sender has it. A sender
+    that dies holding a claim leaves the message due again once UNTIL passes."""
+    result = conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.id == message_id, outbox.c.status == "pending", outbox.c.next_try_at <= now
+        )
+        .values(next_try_at=until)
+    )
+    return result.rowcount == 1
+
+
 def mark_sent(conn: Connection, message_id: int) -> None:
     conn.execute(
         update(outbox)
