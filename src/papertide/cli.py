@@ -34,6 +34,7 @@ from papertide.cli_common import (
     indexes,
     out,
     print_summary,
+    staged_progress,
     state,
 )
 from papertide.ingest import sync
@@ -318,22 +319,7 @@ def _embedder_or_none(required: bool) -> Embedder | None:
 
 
 def _refresh(eng: Engine, indexes: Indexes, embedder: Embedder | None, rebuild: bool) -> dict:
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as progress:
-        tasks: dict[str, Any] = {}
-
-        def show(stage: str, done: int, total: int | None) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total)
-            progress.update(tasks[stage], completed=done, total=total)
-
+    with staged_progress() as show:
         return refresh_all(eng, indexes, embedder, rebuild, show)
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from sqlalchemy.engine import Engine
 
 from papertide.ingest.runner import ImportSummary
@@ -74,3 +77,25 @@ def print_summary(summary: ImportSummary, as_json: bool) -> None:
 
 def indexes() -> Indexes:
     return Indexes.at(index_dir(normalize_url(state.db_url or default_url())))
+
+
+@contextmanager
+def staged_progress() -> Iterator[Callable[[str, int, int | None], None]]:
+    """A Rich progress display with one bar per stage; yields show(stage, done, total)."""
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        tasks: dict[str, Any] = {}
+
+        def show(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(stage, total=total)
+            progress.update(tasks[stage], completed=done, total=total)
+
+        yield show

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from papertide.cli_common import (
     EXIT_NOTHING_READ,
@@ -21,6 +20,7 @@ from papertide.cli_common import (
     fail,
     indexes,
     out,
+    staged_progress,
 )
 from papertide.digest import compose, run, subscribe
 from papertide.digest.settings import MailSettings
@@ -42,27 +42,13 @@ def _mail() -> MailSettings:
         raise
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
-        transient=True,
-    )  # fmt: skip
-
-
 def send_digests(
     period: str, dry_run: bool = False, to: str | None = None, now: datetime | None = None
 ) -> dict[str, Any]:
     if period not in compose.WINDOW_DAYS:
         fail("period is daily or weekly")
     eng = engine()
-    with _progress() as progress:
-        tasks: dict[str, Any] = {}
-
-        def show(stage: str, done: int, total: int | None) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total)
-            progress.update(tasks[stage], completed=done, total=total)
-
+    with staged_progress() as show:
         return run.send_digests(
             eng, Recommender(eng, indexes()), period, _mail(), now or utcnow(), to, dry_run, show
         )

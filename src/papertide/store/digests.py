@@ -141,9 +141,7 @@ def claim(conn: Connection, message_id: int, now: datetime, until: datetime) -> 
     that dies holding a claim leaves the message due again once UNTIL passes."""
     result = conn.execute(
         update(outbox)
-        .where(
-            outbox.c.id == message_id, outbox.c.status == "pending", outbox.c.next_try_at <= now
-        )
+        .where(outbox.c.id == message_id, outbox.c.status == "pending", outbox.c.next_try_at <= now)
         .values(next_try_at=until)
     )
     return result.rowcount == 1
