@@ -80,3 +80,17 @@ def test_topic_pages_and_api(topical):
     assert topic.status_code == 200 and first["label"] in topic.text
     assert client.get("/topics/99999").status_code == 404
     assert len(client.get(f"/api/topics/{first['id']}?limit=3").json()["papers"]) == 3
+
+
+def test_following_a_topic_follows_its_terms(topical):
+    from test_web_accounts import sign_up
+
+    client = TestClient(create_app(topical.env["PAPERTIDE_DB"]))
+    sign_up(client, "topical")
+    first = client.get("/api/topics").json()[0]
+    page = client.get(f"/topics/{first['id']}").text
+    assert "Follow this topic" in page
+    token = client.cookies.get("pt_csrf")
+    value = " ".join(first["terms"][:3])
+    client.post("/follow", data={"kind": "query", "value": value, "csrf_token": token})
+    assert f"query: {value}" in client.get("/for-you").text
