@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install papertide and run the main job on the embedded default (one SQLite file):
-# sync recent papers from arXiv and Hugging Face, list them, index them, run a search, and
-# serve the web app (PAPERTIDE_NO_SERVE=1 stops before serving).
+# sync recent papers from arXiv and Hugging Face, list them, index them, find their topics, run
+# a search, and serve the web app (PAPERTIDE_NO_SERVE=1 stops before serving).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install.sh
@@ -24,9 +24,13 @@ fi
 papertide stats
 papertide list --limit 20
 papertide index
+papertide topics build || echo "  (too few papers for topics yet)"
 echo
 echo 'Hybrid search for "attention transformers language models":'
 papertide search "attention transformers language models" --k 5
+echo
+echo "Topics:"
+papertide topics list | head -10
 if [ "${PAPERTIDE_NO_SERVE:-0}" != 1 ]; then
     echo
     echo "Serving on http://127.0.0.1:${PAPERTIDE_PORT:-8000}/ (Ctrl-C to stop)."

@@ -11,6 +11,7 @@ added since into their nearest topic, cheaply, after each index run.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from papertide.store import queries
 from papertide.store import topics as stored
 from papertide.store.writer import utcnow
 
+URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
 TERMS_PER_TOPIC = 8
 LABEL_TERMS = 3
 MAP_SAMPLE = 4000
@@ -42,8 +44,8 @@ def c_tf_idf(texts_per_topic: list[str], top: int = TERMS_PER_TOPIC) -> list[lis
     vectorizer = CountVectorizer(
         stop_words="english", ngram_range=(1, 2), token_pattern=r"(?u)\b[a-zA-Z][\w-]+\b"
     )
-    try:
-        counts = vectorizer.fit_transform(texts_per_topic)
+    try:  # links are not themes ("github", "com")
+        counts = vectorizer.fit_transform(URL.sub(" ", text) for text in texts_per_topic)
     except ValueError:  # no words at all
         return [[] for _ in texts_per_topic]
     terms = vectorizer.get_feature_names_out()
