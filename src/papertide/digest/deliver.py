@@ -48,7 +48,7 @@ class _ServerTrouble(Exception):
 
 
 def connect(mail: MailSettings) -> smtplib.SMTP:
-    context = ssl.create_default_context()
+    context = ssl.create_default_context(cafile=mail.ca_file)
     if mail.security == "ssl":
         client: smtplib.SMTP = smtplib.SMTP_SSL(
             mail.host, mail.port, timeout=mail.timeout, context=context

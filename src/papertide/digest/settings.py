@@ -17,6 +17,7 @@ class MailSettings:
     sender: str = "papertide <papertide@localhost>"
     base_url: str = "http://127.0.0.1:8000"  # where links in messages point
     timeout: float = 30.0
+    ca_file: str | None = None  # a private CA's certificate, for a lab's own mail server
 
     @classmethod
     def from_env(cls) -> MailSettings:
@@ -34,6 +35,7 @@ class MailSettings:
             sender=env.get("PAPERTIDE_MAIL_FROM", cls.sender),
             base_url=env.get("PAPERTIDE_BASE_URL", cls.base_url).rstrip("/"),
             timeout=float(env.get("PAPERTIDE_SMTP_TIMEOUT", cls.timeout)),
+            ca_file=env.get("PAPERTIDE_SMTP_CA_FILE") or None,
         )
 
     @property
