@@ -90,3 +90,11 @@ def test_library_api_with_a_token(app, db_url):
         report = client.post("/api/me/library-import", files={"file": ("lib.bib", handle)}).json()
     assert report["saved"] >= 1
     assert TestClient(app).get("/api/me/library").status_code == 401  # no token
+    from papertide.web import library as web_library
+
+    web_library.MAX_UPLOAD, limit = 1000, web_library.MAX_UPLOAD
+    try:
+        big = client.post("/api/me/library-import", files={"file": ("x.bib", b"@" * 1001)})
+    finally:
+        web_library.MAX_UPLOAD = limit
+    assert big.status_code == 413

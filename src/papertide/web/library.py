@@ -18,6 +18,7 @@ from papertide.web.views import services
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api/me", tags=["library"])
+MAX_UPLOAD = 50 << 20  # a 100,000-entry BibTeX export is ~40 MB
 ACTIONS = {"save": ("saved", True), "unsave": ("saved", False), "up": ("rating", "up"),
            "down": ("rating", "down"), "clear": ("rating", "none")}  # fmt: skip
 
@@ -57,9 +58,12 @@ def _follow(request: Request, user_id: int, kind: str, value: str, undo: bool) -
 def _import(request: Request, user_id: int, upload: UploadFile) -> dict[str, Any]:
     # The readers sniff formats from a file's bytes and name, so the upload is spooled to one.
     suffix = Path(upload.filename or "library.bib").suffix or ".bib"
+    content = upload.file.read(MAX_UPLOAD + 1)
+    if len(content) > MAX_UPLOAD:
+        raise HTTPException(413, f"a library file may be at most {MAX_UPLOAD >> 20} MB")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"upload{suffix}"
-        path.write_bytes(upload.file.read())
+        path.write_bytes(content)
         summary, saved = seed_library(services(request).engine, user_id, path)
     return {**summary.as_json(), "saved": saved}
 
