@@ -136,6 +136,7 @@ def links(message) -> list[str]:
 
 def test_digest_arrives_well_formed_and_one_click_unsubscribe_stops_the_next(mail_cli, sink):
     mail_cli.run("digest", "subscribe", "ada@example.org", "--user", "ada", "--confirmed")
+    mail_cli.run("follow", "query", "Radiant Fields", "--user", "ada")
     report = mail_cli.json("digest", "send", "--date", "2026-11-22")
     assert report["composed"] == 1 and report["sent"] == 1
     (message,) = sink.messages
@@ -143,6 +144,8 @@ def test_digest_arrives_well_formed_and_one_click_unsubscribe_stops_the_next(mai
     assert message.get_content_type() == "multipart/alternative"
     text = message.get_body(("plain",)).get_content()
     assert "For you" in text and "Why: close to “" in text  # a pick with its reason
+    followed = text.split("New from what you follow")[1].split("For you")[0]
+    assert "Radiant Fields" in followed and "Why: matches your saved search “Radiant" in followed
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     unsubscribe = message["List-Unsubscribe"].strip().strip("<>")
     assert unsubscribe.startswith(f"{BASE}/unsubscribe?token=")

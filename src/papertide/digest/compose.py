@@ -5,7 +5,7 @@ picked papers as seen in the same transaction, so a rerun neither duplicates nor
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.charset import QP, Charset
 from email.message import Message
@@ -48,6 +48,7 @@ class Item:
     reason: str
     url: str
     links: list[tuple[str, str]]
+    followed: bool = False
 
 
 def period_key(period: str, now: datetime) -> str:
@@ -92,7 +93,8 @@ def render(
         "period": period,
         "date": now.strftime("%d %B %Y"),
         "trending": shown_top,
-        "picks": picks,
+        "picks": [item for item in picks if not item.followed],
+        "followed": [item for item in picks if item.followed],
         "unsubscribe": unsubscribe,
         "base_url": mail.base_url,
     }
@@ -129,7 +131,7 @@ def _picks_for(
     recommender: Recommender, user_id: int, period: str, now: datetime, mail: MailSettings
 ) -> list[Item]:
     found = recommender.recommend(user_id, PICK_COUNT, WINDOW_DAYS[period], now)
-    return [_item(p.paper, p.reason, mail) for p in found]
+    return [replace(_item(p.paper, p.reason, mail), followed=p.followed) for p in found]
 
 
 def preview(

@@ -36,6 +36,7 @@ class Pick:
     score: float
     reason: str
     paper: dict[str, Any] = field(default_factory=dict)
+    followed: bool = False  # picked through a followed author or search, not the library
 
     def as_json(self) -> dict[str, Any]:
         paper = self.paper
@@ -43,6 +44,7 @@ class Pick:
             "id": self.id,
             "score": round(self.score, 4),
             "reason": self.reason,
+            "followed": self.followed,
             "title": paper.get("title"),
             "authors": paper.get("authors") or [],
             "published_at": paper["published_at"].isoformat()
@@ -160,11 +162,12 @@ def pick(
         if len(picked) == k or not np.isfinite(scores[index]):
             break
         reason = follow_reasons.get(int(index))
+        followed = reason is not None
         if reason is None:
             nearest = liked(int(index))
             reason = f"close to “{titles.get(nearest, nearest)}” in your library"
         paper = pool.papers[index]
-        picked.append(Pick(paper["id"], float(scores[index]), reason, paper))
+        picked.append(Pick(paper["id"], float(scores[index]), reason, paper, followed))
     return picked
 
 
