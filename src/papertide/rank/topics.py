@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sqlalchemy.engine import Engine
 
 from papertide.search.embedder import document_text
@@ -26,6 +27,14 @@ from papertide.store import topics as stored
 from papertide.store.writer import utcnow
 
 URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
+# How abstracts talk, not what they are about.
+ABSTRACT_WORDS = {
+    "paper", "propose", "proposed", "proposes", "method", "methods", "approach", "approaches",
+    "results", "result", "show", "shows", "based", "using", "novel", "existing", "demonstrate",
+    "experiments", "experimental", "significantly", "achieve", "achieves", "state-of-the-art",
+    "outperforms", "performance", "work", "new", "extensive", "introduce", "present", "effective",
+}  # fmt: skip
+STOP_WORDS = sorted(ENGLISH_STOP_WORDS | ABSTRACT_WORDS)
 TERMS_PER_TOPIC = 8
 LABEL_TERMS = 3
 MAP_SAMPLE = 4000
@@ -42,7 +51,7 @@ def c_tf_idf(texts_per_topic: list[str], top: int = TERMS_PER_TOPIC) -> list[lis
     from sklearn.feature_extraction.text import CountVectorizer
 
     vectorizer = CountVectorizer(
-        stop_words="english", ngram_range=(1, 2), token_pattern=r"(?u)\b[a-zA-Z][\w-]+\b"
+        stop_words=STOP_WORDS, ngram_range=(1, 2), token_pattern=r"(?u)\b[a-zA-Z][\w-]+\b"
     )
     try:  # links are not themes ("github", "com")
         counts = vectorizer.fit_transform(URL.sub(" ", text) for text in texts_per_topic)
@@ -51,6 +60,7 @@ def c_tf_idf(texts_per_topic: list[str], top: int = TERMS_PER_TOPIC) -> list[lis
     terms = vectorizer.get_feature_names_out()
     tf = counts.toarray().astype(np.float64)
     tf[tf < 2] = 0  # a term said once in a whole topic is noise (names, typos), not its theme
+    tf = np.sqrt(tf)  # BERTopic's reduce_frequent_words: words every abstract repeats weigh less
     words_per_topic = tf.sum(axis=1).mean()
     idf = np.log(1 + words_per_topic / np.maximum(tf.sum(axis=0), 1))
     weights = tf / np.maximum(tf.sum(axis=1, keepdims=True), 1) * idf
