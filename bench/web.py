@@ -81,7 +81,9 @@ def build(folder: Path, n: int) -> tuple[str, list[str], list[str], list[str]]:
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def wrk(base: str, paths: list[str], seconds: float, folder: Path) -> dict[str, float]:
+def wrk(
+    base: str, paths: list[str], seconds: float, folder: Path, connections: int = CLIENTS
+) -> dict[str, float]:
     """Requests/s, p50 and p99 (ms) and non-2xx count from one wrk run over PATHS."""
     listing = folder / "paths.txt"
     listing.write_text("\n".join(paths) + "\n")
@@ -89,7 +91,7 @@ def wrk(base: str, paths: list[str], seconds: float, folder: Path) -> dict[str, 
         [
             "wrk",
             "-t2",
-            f"-c{CLIENTS}",
+            f"-c{connections}",
             f"-d{seconds:.0f}s",
             "--latency",
             "-s",
@@ -169,6 +171,7 @@ def main() -> None:
     parser.add_argument("--papers", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=CLIENTS, help="wrk connections")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url, ids, days, tokens = build(Path(tmp), args.papers)
@@ -212,11 +215,11 @@ def main() -> None:
             for paths in pages.values():  # warm up every worker
                 asyncio.run(load(base, paths, 2))
             print(
-                f"{CLIENTS} concurrent connections (wrk), {args.seconds:.0f} s each, "
+                f"{args.connections} concurrent connections (wrk), {args.seconds:.0f} s each, "
                 f"{args.workers} server workers, client and server on this machine:"
             )
             for name, paths in pages.items():
-                f = wrk(base, paths, args.seconds, Path(tmp))
+                f = wrk(base, paths, args.seconds, Path(tmp), args.connections)
                 print(
                     f"  {name:<18} {f['rps']:7.0f} req/s  p50 {f['50%']:6.1f} ms  "
                     f"p99 {f['99%']:6.1f} ms  non-2xx {f['errors']:.0f}"
