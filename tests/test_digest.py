@@ -62,6 +62,12 @@ class Sink:
         envelope.mail_from = address
         return "250 OK"
 
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        if address.startswith("bounce@"):
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server, session, envelope):
         self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted for delivery"
@@ -209,6 +215,21 @@ def test_smtp_down_then_refusing_mid_batch_delivers_everything_once(mail_cli, si
     mail_cli.run("digest", "send", "--date", "2026-11-22")
     assert sink.per_recipient() == dict.fromkeys(addresses, 1)
     assert mail_cli.json("digest", "status") == {"sent": 12}
+
+
+def test_a_refused_recipient_is_retried_later_not_in_the_same_run(mail_cli, sink):
+    addresses = add_subscribers(mail_cli.url, 3)
+    engine = open_engine(mail_cli.url)
+    with engine.begin() as conn:
+        digests.confirm(conn, digests.subscribe(conn, "bounce@example.org", "daily")["id"])
+    report = mail_cli.json("digest", "send", "--date", "2026-11-22")
+    assert report["sent"] == 3 and report["retry_later"] == 1 and report["server_error"] is None
+    assert sink.per_recipient() == dict.fromkeys(addresses, 1)
+    with engine.connect() as conn:
+        assert digests.counts(conn) == {"sent": 3, "pending": 1}
+        (row,) = digests.due(conn, datetime(2100, 1, 1), 10)
+    assert row["attempts"] == 1 and "refused" in row["last_error"]  # once, not 12 times
+    engine.dispose()
 
 
 def test_kill_9_mid_batch_then_resume_sends_nothing_twice(mail_cli, sink):

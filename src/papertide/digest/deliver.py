@@ -55,10 +55,14 @@ def connect(mail: MailSettings) -> smtplib.SMTP:
         )
     else:
         client = smtplib.SMTP(mail.host, mail.port, timeout=mail.timeout)
+    try:
         if mail.security == "starttls":
             client.starttls(context=context)
-    if mail.user:
-        client.login(mail.user, mail.password or "")
+        if mail.user:
+            client.login(mail.user, mail.password or "")
+    except BaseException:
+        client.close()
+        raise
     return client
 
 
@@ -102,15 +106,20 @@ def deliver(
                     continue
                 try:
                     client = client or connect(mail)
+                except (smtplib.SMTPException, OSError) as exc:  # the server, not this message
+                    _failed(engine, row, repr(exc), now, report)
+                    raise _ServerTrouble(repr(exc)) from exc
+                try:
                     client.sendmail(sender, [row["email"]], row["message"])
                 except smtplib.SMTPRecipientsRefused as exc:
                     _failed(engine, row, f"recipient refused: {exc.recipients}", now, report)
                 except smtplib.SMTPResponseException as exc:
-                    if 500 <= exc.smtp_code < 600 and exc.smtp_code != 554:
-                        _failed(engine, row, f"{exc.smtp_code} {exc.smtp_error!r}", now, report)
-                        continue
-                    _failed(engine, row, f"{exc.smtp_code} {exc.smtp_error!r}", now, report)
-                    raise _ServerTrouble(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+                    error = f"{exc.smtp_code} {exc.smtp_error!r}"
+                    _failed(engine, row, error, now, report)
+                    # 5xx refuses this message; 4xx (and 554, often a block on the sender)
+                    # says the server cannot take mail now
+                    if not 500 <= exc.smtp_code < 600 or exc.smtp_code == 554:
+                        raise _ServerTrouble(error) from exc
                 except (smtplib.SMTPException, OSError) as exc:
                     _failed(engine, row, repr(exc), now, report)
                     raise _ServerTrouble(repr(exc)) from exc
@@ -132,7 +141,8 @@ def deliver(
 
 
 def _failed(engine: Engine, row: dict, error: str, now: datetime, report: DeliveryReport) -> None:
-    retry_at = retry_time(row["attempts"] + 1, now)
+    # From the clock, not the run's start: a retry is never due within the run that failed.
+    retry_at = retry_time(row["attempts"] + 1, max(now, utcnow()) + timedelta(microseconds=1))
     with engine.begin() as conn:
         digests.mark_failed(conn, row["id"], error, retry_at)
     if retry_at is None:
