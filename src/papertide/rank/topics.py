@@ -103,7 +103,7 @@ def build(
     points = PCA(n_components=2, random_state=0).fit(matrix[sample]).transform(matrix)
     if progress:
         progress("labelling topics")
-    texts = ["" for _ in range(k)]
+    texts: list[list[str]] = [[] for _ in range(k)]
     with engine.connect() as conn:
         for start in range(0, len(ids), 5000):
             chunk = ids[start : start + 5000]
@@ -111,8 +111,8 @@ def build(
             for offset, paper_id in enumerate(chunk):
                 if paper_id in found:
                     title, abstract = found[paper_id]
-                    texts[assignment[start + offset]] += " " + document_text(title, abstract)
-    terms = c_tf_idf(texts)
+                    texts[assignment[start + offset]].append(document_text(title, abstract))
+    terms = c_tf_idf([" ".join(parts) for parts in texts])
     now = utcnow()
     centroids = kmeans.cluster_centers_.astype("<f4")
     rows = []
