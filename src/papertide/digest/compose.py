@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.charset import QP, Charset
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
@@ -107,7 +107,7 @@ def render(
     )
     message["From"] = formataddr(parseaddr(mail.sender))
     message["To"] = subscriber["email"]
-    message["Date"] = format_datetime(now.astimezone())
+    message["Date"] = format_datetime(now.replace(tzinfo=UTC))  # the store's times are UTC
     # Deterministic: a digest re-sent after an ambiguous failure carries the same id, which
     # lets mail systems and readers recognise it.
     message["Message-ID"] = f"<{key.replace(':', '.')}.{subscriber['id']}@{mail.domain}>"
