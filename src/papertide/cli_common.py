@@ -99,3 +99,14 @@ def staged_progress() -> Iterator[Callable[[str, int, int | None], None]]:
             progress.update(tasks[stage], completed=done, total=total)
 
         yield show
+
+
+def user_named(eng: Engine, username: str) -> dict[str, Any]:
+    """The user called USERNAME; a clear error (exit 1) when there is none."""
+    from papertide.store.accounts import user_by_name
+
+    with eng.connect() as conn:
+        user = user_by_name(conn, username)
+    if user is None:
+        fail(f"no user {username!r}", EXIT_NOTHING_READ)
+    return user  # type: ignore[return-value]

@@ -21,11 +21,12 @@ from papertide.cli_common import (
     indexes,
     out,
     staged_progress,
+    user_named,
 )
 from papertide.digest import compose, run, subscribe
 from papertide.digest.settings import MailSettings
 from papertide.rank.recommend import Recommender
-from papertide.store import accounts, digests
+from papertide.store import digests
 from papertide.store.writer import utcnow
 
 digest_app = typer.Typer(
@@ -89,11 +90,7 @@ def digest_preview(
 ) -> None:
     """Write the digest a user would get now as HTML (nothing is queued or marked seen)."""
     eng = engine()
-    with eng.connect() as conn:
-        found = accounts.user_by_name(conn, user)
-    if found is None:
-        fail(f"no user {user!r}", EXIT_NOTHING_READ)
-        return
+    found = user_named(eng, user)
     message = compose.preview(eng, Recommender(eng, indexes()), found, period, _mail(), utcnow())
     out_file.write_text(compose.part_of(message, "html"), encoding="utf-8")
     out.print(f"wrote {out_file}: {message['Subject']}", highlight=False)
@@ -110,14 +107,7 @@ def digest_subscribe(
 ) -> None:
     """Subscribe an address (double opt-in: a confirmation link is mailed unless --confirmed)."""
     eng = engine()
-    user_id = None
-    if user:
-        with eng.connect() as conn:
-            found = accounts.user_by_name(conn, user)
-        if found is None:
-            fail(f"no user {user!r}", EXIT_NOTHING_READ)
-            return
-        user_id = found["id"]
+    user_id = user_named(eng, user)["id"] if user else None
     try:
         if confirmed:
             if not subscribe.looks_like_email(email):

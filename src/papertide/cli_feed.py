@@ -17,10 +17,11 @@ from papertide.cli_common import (
     indexes,
     out,
     print_summary,
+    user_named,
 )
 from papertide.ingest.seed import seed_library
 from papertide.rank.recommend import Recommender
-from papertide.store import accounts, library, queries
+from papertide.store import library, queries
 
 library_app = typer.Typer(help="A user's library: saved and rated papers.", no_args_is_help=True)
 follow_app = typer.Typer(help="Follow authors and saved searches.", no_args_is_help=True)
@@ -28,11 +29,7 @@ USER = typer.Option(..., "--user", "-u", help="User name.")
 
 
 def _user_id(eng: Engine, username: str) -> int:
-    with eng.connect() as conn:
-        user = accounts.user_by_name(conn, username)
-    if user is None:
-        fail(f"no user {username!r}", EXIT_NOTHING_READ)
-    return user["id"]  # type: ignore[index]
+    return user_named(eng, username)["id"]
 
 
 def _paper_ids(eng: Engine, refs: list[str]) -> list[str]:
