@@ -28,7 +28,9 @@ from papertide.digest.deliver import deliver
 from papertide.digest.settings import MailSettings
 from papertide.rank.recommend import Recommender
 from papertide.search.embedder import default_embedder
-from papertide.search.refresh import Indexes, refresh_all
+from papertide.clock import SystemClock
+from papertide.search.generations import Indexes, IndexStore
+from papertide.search.refresh import update_indexes
 from papertide.store import digests, library
 from papertide.store import vectors as stored_vectors
 from papertide.store.engine import open_engine
@@ -70,9 +72,10 @@ def build(folder: Path, n: int, readers: int) -> tuple[str, Indexes]:
         ]
         with engine.begin() as conn:
             stored_vectors.save(conn, model.name, rows)
-    indexes = Indexes.at(folder / "digest.index")
+    store = IndexStore(folder / "digest.index")
     start = time.perf_counter()
-    refresh_all(engine, indexes, model)
+    update_indexes(engine, store, model)
+    indexes = store.current()
     print(f"built {n:,} papers and their indexes ({time.perf_counter() - start:.0f} s to index)")
     start = time.perf_counter()
     anchors = rng.integers(0, n, readers)
@@ -111,7 +114,7 @@ def main() -> None:
         mail = MailSettings(host="127.0.0.1", port=port, base_url="https://papers.example.org")
         now = utcnow()
         start = time.perf_counter()
-        messages = compose(engine, Recommender(engine, indexes), "daily", mail, now)
+        messages = compose(engine, Recommender(engine, lambda: indexes), "daily", mail, now)
         took = time.perf_counter() - start
         with engine.connect() as conn:
             queued = digests.counts(conn).get("pending", 0)
@@ -126,7 +129,7 @@ def main() -> None:
         controller.start()
         try:
             start = time.perf_counter()
-            report = deliver(engine, mail, limit=args.send)
+            report = deliver(engine, mail, SystemClock(), limit=args.send)
             took = time.perf_counter() - start
         finally:
             controller.stop()

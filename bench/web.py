@@ -29,7 +29,8 @@ import httpx
 import numpy as np
 
 from papertide.search.embedder import default_embedder
-from papertide.search.refresh import Indexes, refresh_all
+from papertide.search.generations import IndexStore
+from papertide.search.refresh import update_indexes
 from papertide.security import hash_password, new_token
 from papertide.store import accounts
 from papertide.store import vectors as stored_vectors
@@ -65,7 +66,7 @@ def build(folder: Path, n: int) -> tuple[str, list[str], list[str], list[str]]:
         with engine.begin() as conn:
             stored_vectors.save(conn, model.name, rows)
     start = time.perf_counter()
-    refresh_all(engine, Indexes.at(folder / "web.index"), model)
+    update_indexes(engine, IndexStore(folder / "web.index"), model)
     print(f"built {n:,} papers and indexes ({time.perf_counter() - start:.0f} s to index)")
     tokens = []
     with engine.begin() as conn:

@@ -5,15 +5,20 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 
+from papertide.application import Papertide
+from papertide.clock import FixedClock
+from papertide.config import Settings
 from papertide.store.engine import open_engine
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -40,27 +45,63 @@ def listing_truth() -> list[dict]:
 
 
 class Cli:
-    """Runs the installed `papertide` command in a subprocess against one database."""
+    """Runs `papertide` commands against one database: in this process through Typer's
+    CliRunner (fast; CLOCK, when set, pins the application's time), or as a real process where
+    that is the point (`command`, `kill_9_when`, `run_process`)."""
 
-    def __init__(self, db_url: str, cwd: Path) -> None:
-        self.env = {**os.environ, "PAPERTIDE_DB": db_url, "NO_COLOR": "1", "COLUMNS": "200"}
+    def __init__(self, db_url: str, cwd: Path, clock: FixedClock | None = None) -> None:
+        self.env = {"PAPERTIDE_DB": db_url, "NO_COLOR": "1", "COLUMNS": "200"}
         self.cwd = cwd
+        self.clock = clock
 
     def command(self, *args: str) -> list[str]:
         return [sys.executable, "-m", "papertide.cli", *args]
 
+    @property
+    def process_env(self) -> dict[str, str]:
+        return {**os.environ, **self.env}
+
     def run(
         self, *args: str, check: bool = True, stdin: str | None = None
     ) -> subprocess.CompletedProcess[str]:
+        from typer.testing import CliRunner
+
+        from papertide.cli import app
+
+        here = os.getcwd()
+        os.chdir(self.cwd)
+        try:
+            outcome = CliRunner().invoke(
+                app, list(args), env=self.env, input=stdin, obj={"clock": self.clock}
+            )
+        finally:
+            os.chdir(here)
+        stderr = outcome.stderr
+        if outcome.exception is not None and not isinstance(outcome.exception, SystemExit):
+            stderr += "".join(traceback.format_exception(outcome.exception))  # a crash
+        result = subprocess.CompletedProcess(list(args), outcome.exit_code, outcome.stdout, stderr)
+        return self._checked(args, result, check)
+
+    def run_process(
+        self, *args: str, check: bool = True, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """The command as a real process (for what only a process shows: exit on signals,
+        start-up, environment handling)."""
         result = subprocess.run(
             self.command(*args),
             cwd=self.cwd,
-            env=self.env,
+            env=self.process_env,
             capture_output=True,
             text=True,
             timeout=300,
             input=stdin,
         )
+        return self._checked(args, result, check)
+
+    @staticmethod
+    def _checked(
+        args: tuple[str, ...], result: subprocess.CompletedProcess[str], check: bool
+    ) -> subprocess.CompletedProcess[str]:
         if check and result.returncode != 0:
             raise AssertionError(
                 f"papertide {' '.join(args)} exited {result.returncode}\n"
@@ -75,7 +116,7 @@ class Cli:
         """Run a command and SIGKILL it as soon as READY() holds; fail if it ends first."""
         process = subprocess.Popen(
             self.command(*args),
-            env=self.env,
+            env=self.process_env,
             cwd=self.cwd,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -90,6 +131,26 @@ class Cli:
         assert process.returncode == -signal.SIGKILL, f"{args} finished before it was killed"
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def application(db_url: str, clock: FixedClock | None = None) -> Papertide:
+    """The application object over DB_URL, as the CLI and the web app build it."""
+    return Papertide(Settings.load(db=db_url), clock)
+
+
+def index_database(db_url: str) -> dict:
+    """Run the one index writer over DB_URL, as `papertide index` does."""
+    pt = application(db_url)
+    try:
+        return pt.update_indexes()
+    finally:
+        pt.close()
+
+
 @pytest.fixture
 def cli(db_url: str, tmp_path: Path) -> Cli:
     return Cli(db_url, tmp_path)
@@ -98,10 +159,9 @@ def cli(db_url: str, tmp_path: Path) -> Cli:
 @pytest.fixture(scope="session")
 def embedder():
     """The default embedding model, exported once if the install has not done it yet."""
-    from papertide.search import embedder as embedding
     from papertide.search import model_build
 
-    target = embedding.models_dir() / embedding.DEFAULT_MODEL
-    if not model_build.is_current(target):
-        model_build.prepare(model_build.bundled_source(), target, "all-MiniLM-L6-v2")
-    return embedding.default_embedder()
+    pt = Papertide()
+    if not model_build.is_current(pt.model_dir):
+        model_build.prepare(model_build.bundled_source(), pt.model_dir, "all-MiniLM-L6-v2")
+    return pt.require_embedder()

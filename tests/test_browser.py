@@ -62,7 +62,7 @@ def server(tmp_path_factory, embedder):
         port = sock.getsockname()[1]
     process = subprocess.Popen(
         cli.command("serve", "--port", str(port)),
-        env=cli.env,
+        env=cli.process_env,
         cwd=folder,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

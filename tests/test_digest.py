@@ -6,19 +6,18 @@ import asyncio
 import email
 import re
 import shutil
-import socket
 import subprocess
 import threading
-import time
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
-from conftest import FIXTURES, Cli
+from conftest import FIXTURES, Cli, application, free_port
+from papertide.clock import FixedClock
 from papertide.store import accounts, digests, library
 from papertide.store.engine import open_engine
 from papertide.web.app import create_app
@@ -76,12 +75,6 @@ class Sink:
         return Counter(m["To"] for m in self.messages)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def sink():
     handler = Sink()
@@ -116,7 +109,6 @@ def mail_cli(indexed, tmp_path, sink, monkeypatch):
         PAPERTIDE_BASE_URL=BASE,
         PAPERTIDE_MAIL_FROM="papertide <digest@papertide.test>",
         PAPERTIDE_SMTP_RETRY_SECONDS="0",
-        PAPERTIDE_SMTP_LEASE_SECONDS="1",
     )
     for name, value in cli.env.items():  # the web app in this process mails too
         if name.startswith(("PAPERTIDE_SMTP", "PAPERTIDE_BASE", "PAPERTIDE_MAIL")):
@@ -241,7 +233,8 @@ def test_kill_9_mid_batch_then_resume_sends_nothing_twice(mail_cli, sink):
     assert len(sink.messages) == 10
     mail_cli.run("digest", "send", "--date", "2026-11-22")
     assert len(sink.messages) == 29  # the one in flight is still held by the dead sender
-    time.sleep(1.2)  # its lease (PAPERTIDE_SMTP_LEASE_SECONDS) runs out
+    # its lease (PAPERTIDE_SMTP_LEASE_SECONDS, 120 s) runs out: the clock, not a sleep, says so
+    mail_cli.clock = FixedClock(datetime.now(UTC).replace(tzinfo=None) + timedelta(seconds=121))
     mail_cli.run("digest", "send", "--date", "2026-11-22")
     assert sink.per_recipient() == dict.fromkeys(addresses, 1)
     engine = open_engine(mail_cli.url)
@@ -252,21 +245,15 @@ def test_kill_9_mid_batch_then_resume_sends_nothing_twice(mail_cli, sink):
 
 def test_two_senders_at_once_send_each_message_once(mail_cli, sink):
     addresses = add_subscribers(mail_cli.url, 40)
-    mail_cli.env["PAPERTIDE_SMTP_LEASE_SECONDS"] = "300"
-    engine = open_engine(mail_cli.url)  # composed first, so both runs only send
     from papertide.digest.compose import compose
-    from papertide.digest.settings import MailSettings
-    from papertide.rank.recommend import Recommender
-    from papertide.search.refresh import Indexes
 
-    indexes = Indexes.at(mail_cli.cwd / "papertide.index")
-    mail = MailSettings(host="127.0.0.1", port=sink.port, base_url=BASE)
-    compose(engine, Recommender(engine, indexes), "daily", mail, datetime(2026, 11, 22, 12))
-    engine.dispose()
+    pt = application(mail_cli.url)  # composed first, so both runs only send
+    compose(pt.engine, pt.recommender, "daily", pt.mail, datetime(2026, 11, 22, 12))
+    pt.close()
     senders = [
         subprocess.Popen(
             mail_cli.command("digest", "send", "--date", "2026-11-22"),
-            env=mail_cli.env,
+            env=mail_cli.process_env,
             cwd=mail_cli.cwd,
         )
         for _ in range(2)
@@ -276,6 +263,7 @@ def test_two_senders_at_once_send_each_message_once(mail_cli, sink):
 
 
 def test_preview_writes_the_html_without_queueing(mail_cli, tmp_path):
+    mail_cli.clock = FixedClock(datetime(2026, 11, 22, 12))  # the fixtures' newest day
     out = tmp_path / "preview.html"
     mail_cli.run("digest", "preview", "--user", "ada", "--out", str(out))
     html = out.read_text()
@@ -308,14 +296,10 @@ def test_scheduler_once_survives_offline_sources_and_sends(mail_cli, sink):
 
 def test_scheduler_plans_its_jobs(mail_cli):
     from papertide.scheduler import Plan, build
-    from papertide.search.refresh import Indexes
-
-    engine = open_engine(mail_cli.url)
-    jobs = build(engine, Indexes.at(mail_cli.cwd / "idx"), Plan(digest_time="06:30"))
+    jobs = build(application(mail_cli.url), Plan(digest_time="06:30"))
     planned = {job.id: job.trigger for job in jobs.get_jobs()}
     assert set(planned) == {"fetch_and_index", "topics", "daily_digest", "weekly_digest"}
     assert "hour='6'" in str(planned["daily_digest"]) and "minute='30'" in str(
         planned["daily_digest"]
     )
     assert "day_of_week='mon'" in str(planned["weekly_digest"])
-    engine.dispose()

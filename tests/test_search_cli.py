@@ -81,6 +81,7 @@ def test_filters_apply_to_both_sides(loaded, tmp_path):
         + "\n"
     )
     loaded.run("import", str(jsonl))
+    loaded.run("index")
     for mode in ("keyword", "semantic", "hybrid"):
         hits = loaded.json("search", "label noise", "--mode", mode, "--since", "2026-11-01")
         assert [h["title"] for h in hits] == ["Label noise in web-crawled data, revisited"]
@@ -92,14 +93,23 @@ def test_filters_apply_to_both_sides(loaded, tmp_path):
 
 def test_missing_stale_and_corrupt_indexes_are_rebuilt(loaded, tmp_path):
     loaded.run("index")
-    index_dir = tmp_path / "papertide.index"
-    (index_dir / "keyword" / "meta.json").write_text("garbage")
-    (index_dir / "vectors" / "vectors.f32").write_bytes(b"\0" * 12)
-    hits = loaded.json("search", "PiSSA", "--k", "1")
-    assert "PiSSA" in hits[0]["title"]
+    root = tmp_path / "papertide.index"
+    published = root / (root / "CURRENT").read_text()
+    (published / "keyword" / "papertide-meta.json").write_text("garbage")
+    (published / "vectors" / "vectors.f32").write_bytes(b"\0" * 12)
+    # a reader never crashes on a damaged generation; the keyword side still answers
+    assert "PiSSA" in loaded.json("search", "PiSSA", "--k", "1")[0]["title"]
+    report = loaded.json("index")  # the writer sees the damage and rebuilds
+    assert report["keyword_updated"] > 0 and report["vector_index_rebuilt"] == 1
+    assert (root / "CURRENT").read_text() != published.name
+    semantic = loaded.json("search", "PiSSA", "--mode", "semantic", "--k", "1")
+    assert "PiSSA" in semantic[0]["title"]
     jsonl = tmp_path / "new.jsonl"
     jsonl.write_text(json.dumps({"title": "Zebrafish Quantum Tokenizers", "abstract": "x"}) + "\n")
     loaded.run("import", str(jsonl))
+    stale = loaded.run("search", "zebrafish", "--mode", "keyword", "--json")
+    assert json.loads(stale.stdout) == [] and "1 paper changed" in stale.stderr
+    loaded.run("index")
     assert loaded.json("search", "zebrafish", "--k", "1")[0]["title"].startswith("Zebrafish")
 
 

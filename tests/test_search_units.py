@@ -220,11 +220,12 @@ def test_ann_index_recall_filters_and_incremental_updates(tmp_path, monkeypatch)
 
 def test_recency_and_vote_boosts_reorder_matches_only(engine, tmp_path):
     from papertide.records import PaperRecord
+    from papertide.search.generations import Indexes
     from papertide.search.hybrid import Boosts, search
-    from papertide.search.refresh import Indexes, refresh_keyword
+    from papertide.search.refresh import refresh_keyword
     from papertide.store.writer import save_batch
 
-    today = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    today = datetime(2026, 11, 22)
     with engine.begin() as conn:
         save_batch(
             conn,
@@ -252,7 +253,7 @@ def test_recency_and_vote_boosts_reorder_matches_only(engine, tmp_path):
     refresh_keyword(engine, indexes.keyword)
 
     def titles(boosts=None):
-        hits = search(engine, indexes, "sparse", "keyword", 10, boosts=boosts)
+        hits = search(engine, indexes, "sparse", "keyword", 10, boosts=boosts, now=today)
         return [h.paper["title"] for h in hits]
 
     plain = titles()

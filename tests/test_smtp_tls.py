@@ -18,11 +18,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from papertide.clock import FixedClock
 from papertide.digest.compose import compose
 from papertide.digest.deliver import deliver
 from papertide.digest.settings import MailSettings
 from papertide.rank.recommend import Recommender
-from papertide.search.refresh import Indexes
+from papertide.search.generations import Indexes
 from papertide.store import digests
 from papertide.store.engine import open_engine
 
@@ -83,7 +84,7 @@ def queued(db_url, tmp_path):
     engine = open_engine(db_url)
     with engine.begin() as conn:
         digests.confirm(conn, digests.subscribe(conn, "tls@example.org", "daily")["id"])
-    recommender = Recommender(engine, Indexes.at(tmp_path / "idx"))
+    recommender = Recommender(engine, lambda: Indexes.at(tmp_path / "idx"))
     compose(engine, recommender, "daily", MailSettings(), dt.datetime(2026, 11, 22, 12))
     return engine
 
@@ -110,17 +111,17 @@ def test_tls_with_login_delivers_and_a_wrong_password_keeps_the_message(queued, 
             ca_file=str(cert),
             timeout=5,  # after a refused login aiosmtpd leaves smtplib's next try unanswered
         )
-        refused = deliver(queued, MailSettings(**{**mail.__dict__, "password": "wrong"}))
+        clock = FixedClock(dt.datetime.now())
+        wrong = MailSettings(**{**mail.__dict__, "password": "wrong"})
+        refused = deliver(queued, wrong, clock)
         assert refused.sent == 0 and refused.server_error and inbox.messages == []
+        clock.advance(hours=1)  # past the failed message's backoff
         untrusted = deliver(
-            queued, MailSettings(**{**mail.__dict__, "password": "s3cret", "ca_file": None}),
-            now=dt.datetime.now() + dt.timedelta(hours=1),
-        )  # fmt: skip
+            queued, MailSettings(**{**mail.__dict__, "password": "s3cret", "ca_file": None}), clock
+        )
         assert untrusted.sent == 0 and "CERTIFICATE_VERIFY_FAILED" in untrusted.server_error
-        report = deliver(
-            queued, MailSettings(**{**mail.__dict__, "password": "s3cret"}),
-            now=dt.datetime.now() + dt.timedelta(hours=2),
-        )  # fmt: skip
+        clock.advance(hours=1)
+        report = deliver(queued, MailSettings(**{**mail.__dict__, "password": "s3cret"}), clock)
         assert report.sent == 1 and [m["To"] for m in inbox.messages] == ["tls@example.org"]
     finally:
         controller.stop()

@@ -5,7 +5,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import LISTING_PAGES, Cli
+from conftest import LISTING_PAGES, Cli, free_port
 from papertide.rank.topics import c_tf_idf
 from papertide.web.app import create_app
 
@@ -64,7 +64,12 @@ def test_new_papers_join_their_nearest_topic(topical, tmp_path):
         + "\n"
     )
     topical.run("import", str(extra))
-    topical.run("scheduler", "--once", "--json", check=False)  # offline: only the local jobs
+    dead = f"http://127.0.0.1:{free_port()}"  # sources offline: only the local jobs do work
+    topical.env.update(
+        PAPERTIDE_ARXIV_API_URL=dead, PAPERTIDE_HF_API_URL=dead, PAPERTIDE_HTTP_BACKOFF="0"
+    )
+    ran = topical.json("scheduler", "--once")
+    assert ran["fetch_and_index"]["topics_assigned"] == 1  # the new paper, and only it
     after = {t["id"]: t["size"] for t in topical.json("topics", "list")}
     assert sum(after.values()) == sum(before.values()) + 1
 

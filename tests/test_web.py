@@ -5,7 +5,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import FIXTURES
+from conftest import FIXTURES, index_database
 from papertide.ingest.runner import import_file
 from papertide.store.engine import open_engine
 from papertide.web.app import create_app
@@ -29,6 +29,7 @@ def client(tmp_path, db_url, embedder):
     hostile.write_text(json.dumps(HOSTILE) + "\n")
     import_file(engine, hostile)
     engine.dispose()
+    index_database(db_url)
     with TestClient(create_app(db_url)) as test_client:
         yield test_client
 
@@ -144,15 +145,15 @@ def test_feeds_are_valid(client, fmt):
 
 
 def test_paper_pages_serve_lists_stored_at_index_time(tmp_path, db_url, embedder):
-    from papertide.search.location import index_dir
-    from papertide.search.refresh import Indexes, refresh_all
+    from conftest import application
     from papertide.store.accounts import set_paper_hidden
 
     engine = open_engine(db_url)
     for name in ("arxiv_atom.xml", "hf_daily.json", "oai_page1.xml", "zotero.bib"):
         import_file(engine, FIXTURES / name)
-    indexes = Indexes.at(index_dir(db_url))
-    report = refresh_all(engine, indexes, embedder)
+    pt = application(db_url)
+    report = pt.update_indexes()
+    indexes = pt.indexes()
     assert report["similar_lists"] == report["embedded"] > 5
     stored = [pid for pid, _ in indexes.neighbors.lookup(indexes.vectors, "2407.05528", 3)]
     with TestClient(create_app(db_url)) as client:

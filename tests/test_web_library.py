@@ -3,10 +3,8 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import FIXTURES
+from conftest import FIXTURES, index_database
 from papertide.ingest.runner import import_file
-from papertide.search.location import index_dir
-from papertide.search.refresh import Indexes, refresh_all
 from papertide.security import hash_password, new_token
 from papertide.store import accounts
 from papertide.store.engine import open_engine
@@ -19,7 +17,7 @@ def app(db_url, embedder):
     engine = open_engine(db_url)
     for name in ("arxiv_atom.xml", "hf_daily.json", "oai_page1.xml"):
         import_file(engine, FIXTURES / name)
-    refresh_all(engine, Indexes.at(index_dir(db_url)), embedder)
+    index_database(db_url)
     engine.dispose()
     return create_app(db_url)
 

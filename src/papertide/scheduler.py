@@ -10,23 +10,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy.engine import Engine
 
+from papertide.application import Papertide
 from papertide.digest.run import send_digests
-from papertide.digest.settings import MailSettings
 from papertide.ingest import sync
 from papertide.ingest.http import FetchError, SourceUnreachable
 from papertide.rank import topics
-from papertide.rank.recommend import Recommender
-from papertide.search.embedder import EmbedderUnavailable, default_embedder
-from papertide.search.refresh import Indexes, refresh_all
-from papertide.store.writer import utcnow
+from papertide.search.generations import IndexBusy
 
 log = logging.getLogger("papertide.scheduler")
 
@@ -39,20 +35,21 @@ class Plan:
     weekly_day: str = "mon"
 
 
-def fetch_and_index(engine: Engine, indexes: Indexes, categories: list[str]) -> dict[str, Any]:
+def fetch_and_index(pt: Papertide, categories: list[str]) -> dict[str, Any]:
     """Sync every category and today's Hugging Face papers, then bring the indexes up to date."""
     report: dict[str, Any] = {}
-    today = datetime.now(UTC).date()
+    engine, settings = pt.engine, pt.settings
+    today = pt.clock.now().date()
     syncs: list[tuple[str, Callable[[], Any]]] = [
         (
             f"arxiv {category}",
             lambda c=category: sync.sync_arxiv(
-                engine, c, sync.default_since(engine, c, today), today
+                engine, settings, c, sync.default_since(engine, c, today), today
             ),
         )
         for category in categories
     ]
-    syncs.append(("hf", lambda: sync.sync_hf(engine, {"date": today.isoformat()})))
+    syncs.append(("hf", lambda: sync.sync_hf(engine, settings, {"date": today.isoformat()})))
     for name, job in syncs:
         try:
             report[name] = job().as_json()["new"]
@@ -60,25 +57,24 @@ def fetch_and_index(engine: Engine, indexes: Indexes, categories: list[str]) -> 
             log.warning("sync %s failed, next run retries: %s", name, exc)
             report[name] = f"failed: {exc}"
     try:
-        embedder = default_embedder()
-    except EmbedderUnavailable:
-        embedder = None
-    report["index"] = refresh_all(engine, indexes, embedder)
-    report["topics_assigned"] = topics.assign_new(engine, indexes)
+        report["index"] = pt.update_indexes()
+    except IndexBusy as exc:  # a manual `papertide index` is doing it right now
+        log.warning("index skipped: %s", exc)
+        report["index"] = f"skipped: {exc}"
+    report["topics_assigned"] = topics.assign_new(engine, pt.indexes())
     log.info("fetched and indexed: %s", report)
     return report
 
 
-def rebuild_topics(engine: Engine, indexes: Indexes) -> int:
-    made = topics.build(engine, indexes)
+def rebuild_topics(pt: Papertide) -> int:
+    made = topics.build(pt.engine, pt.indexes())
     log.info("topics rebuilt: %d", made)
     return made
 
 
-def digest(engine: Engine, indexes: Indexes, period: str) -> dict[str, Any]:
+def digest(pt: Papertide, period: str) -> dict[str, Any]:
     try:
-        mail = MailSettings.from_env()
-        result = send_digests(engine, Recommender(engine, indexes), period, mail, utcnow())
+        result = send_digests(pt.engine, pt.recommender, period, pt.mail, pt.clock)
     except Exception:  # one bad run must not stop the scheduler; the outbox resumes it
         log.exception("%s digest failed", period)
         return {"error": True}
@@ -86,7 +82,7 @@ def digest(engine: Engine, indexes: Indexes, period: str) -> dict[str, Any]:
     return result
 
 
-def build(engine: Engine, indexes: Indexes, plan: Plan) -> BlockingScheduler:
+def build(pt: Papertide, plan: Plan) -> BlockingScheduler:
     hour, minute = (int(part) for part in plan.digest_time.split(":"))
     scheduler = BlockingScheduler(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
@@ -94,33 +90,33 @@ def build(engine: Engine, indexes: Indexes, plan: Plan) -> BlockingScheduler:
     scheduler.add_job(
         fetch_and_index,
         IntervalTrigger(minutes=plan.sync_minutes),
-        args=[engine, indexes, plan.categories],
+        args=[pt, plan.categories],
         id="fetch_and_index",
         next_run_time=datetime.now(),  # once at start, then on the interval
     )
     scheduler.add_job(
-        rebuild_topics, CronTrigger(hour=3), args=[engine, indexes], id="topics"
+        rebuild_topics, CronTrigger(hour=3), args=[pt], id="topics"
     )  # nightly: new papers join their nearest topic between rebuilds
     scheduler.add_job(
         digest,
         CronTrigger(hour=hour, minute=minute),
-        args=[engine, indexes, "daily"],
+        args=[pt, "daily"],
         id="daily_digest",
     )
     scheduler.add_job(
         digest,
         CronTrigger(day_of_week=plan.weekly_day, hour=hour, minute=minute),
-        args=[engine, indexes, "weekly"],
+        args=[pt, "weekly"],
         id="weekly_digest",
     )
     return scheduler
 
 
-def run_once(engine: Engine, indexes: Indexes, plan: Plan) -> dict[str, Any]:
+def run_once(pt: Papertide, plan: Plan) -> dict[str, Any]:
     """Every job once, now, in order (for cron, or to check the set-up)."""
     return {
-        "fetch_and_index": fetch_and_index(engine, indexes, plan.categories),
-        "topics": rebuild_topics(engine, indexes),
-        "daily_digest": digest(engine, indexes, "daily"),
-        "weekly_digest": digest(engine, indexes, "weekly"),
+        "fetch_and_index": fetch_and_index(pt, plan.categories),
+        "topics": rebuild_topics(pt),
+        "daily_digest": digest(pt, "daily"),
+        "weekly_digest": digest(pt, "weekly"),
     }

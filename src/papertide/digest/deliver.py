@@ -7,7 +7,6 @@ is sent, so concurrent senders never send the same one."""
 
 from __future__ import annotations
 
-import os
 import smtplib
 import ssl
 from collections.abc import Callable
@@ -17,15 +16,13 @@ from email.utils import parseaddr
 
 from sqlalchemy.engine import Engine
 
+from papertide.clock import Clock
 from papertide.digest.settings import MailSettings
 from papertide.store import digests
-from papertide.store.writer import utcnow
 
-RETRY_SECONDS = float(os.environ.get("PAPERTIDE_SMTP_RETRY_SECONDS", "60"))
-# How long a sender holds a message it is sending: two `digest send` runs at once (the
-# scheduler and a manual run) never send the same message; one killed mid-send leaves it due
-# again after this.
-LEASE_SECONDS = float(os.environ.get("PAPERTIDE_SMTP_LEASE_SECONDS", "120"))
+# A sender holds (leases) a message while sending it, for MailSettings.lease_seconds: two
+# `digest send` runs at once (the scheduler and a manual run) never send the same message; one
+# killed mid-send leaves it due again after the lease.
 MAX_RETRY = timedelta(hours=6)
 MAX_ATTEMPTS = 12
 BATCH = 500
@@ -66,22 +63,23 @@ def connect(mail: MailSettings) -> smtplib.SMTP:
     return client
 
 
-def retry_time(attempts: int, now: datetime) -> datetime | None:
-    """When to try a message again after ATTEMPTS failures (doubling), or None: give up."""
+def retry_time(attempts: int, now: datetime, first_backoff: float) -> datetime | None:
+    """When to try a message again after ATTEMPTS failures (doubling from FIRST_BACKOFF
+    seconds), or None: give up."""
     if attempts >= MAX_ATTEMPTS:
         return None
-    return now + min(timedelta(seconds=RETRY_SECONDS * 2 ** (attempts - 1)), MAX_RETRY)
+    return now + min(timedelta(seconds=first_backoff * 2 ** (attempts - 1)), MAX_RETRY)
 
 
 def deliver(
     engine: Engine,
     mail: MailSettings,
-    now: datetime | None = None,
+    clock: Clock,
     on_progress: Callable[[int], None] | None = None,
     limit: int | None = None,
 ) -> DeliveryReport:
     """Send every due message in the outbox (at most LIMIT, to pace a large batch)."""
-    now = now or utcnow()
+    now = clock.now()
     report = DeliveryReport()
     sender = parseaddr(mail.sender)[1] or mail.sender
     client: smtplib.SMTP | None = None
@@ -96,7 +94,7 @@ def deliver(
                 break
             for row in batch:
                 with engine.begin() as conn:
-                    lease = utcnow() + timedelta(seconds=LEASE_SECONDS)
+                    lease = clock.now() + timedelta(seconds=mail.lease_seconds)
                     if not digests.claim(conn, row["id"], now, lease):
                         continue
                 if row["unsubscribed_at"] is not None:
@@ -107,21 +105,29 @@ def deliver(
                 try:
                     client = client or connect(mail)
                 except (smtplib.SMTPException, OSError) as exc:  # the server, not this message
-                    _failed(engine, row, repr(exc), now, report)
+                    _failed(engine, mail, clock, row, repr(exc), now, report)
                     raise _ServerTrouble(repr(exc)) from exc
                 try:
                     client.sendmail(sender, [row["email"]], row["message"])
                 except smtplib.SMTPRecipientsRefused as exc:
-                    _failed(engine, row, f"recipient refused: {exc.recipients}", now, report)
+                    _failed(
+                        engine,
+                        mail,
+                        clock,
+                        row,
+                        f"recipient refused: {exc.recipients}",
+                        now,
+                        report,
+                    )
                 except smtplib.SMTPResponseException as exc:
                     error = f"{exc.smtp_code} {exc.smtp_error!r}"
-                    _failed(engine, row, error, now, report)
+                    _failed(engine, mail, clock, row, error, now, report)
                     # 5xx refuses this message; 4xx (and 554, often a block on the sender)
                     # says the server cannot take mail now
                     if not 500 <= exc.smtp_code < 600 or exc.smtp_code == 554:
                         raise _ServerTrouble(error) from exc
                 except (smtplib.SMTPException, OSError) as exc:
-                    _failed(engine, row, repr(exc), now, report)
+                    _failed(engine, mail, clock, row, repr(exc), now, report)
                     raise _ServerTrouble(repr(exc)) from exc
                 else:
                     with engine.begin() as conn:
@@ -140,9 +146,18 @@ def deliver(
     return report
 
 
-def _failed(engine: Engine, row: dict, error: str, now: datetime, report: DeliveryReport) -> None:
+def _failed(
+    engine: Engine,
+    mail: MailSettings,
+    clock: Clock,
+    row: dict,
+    error: str,
+    now: datetime,
+    report: DeliveryReport,
+) -> None:
     # From the clock, not the run's start: a retry is never due within the run that failed.
-    retry_at = retry_time(row["attempts"] + 1, max(now, utcnow()) + timedelta(microseconds=1))
+    later = max(now, clock.now()) + timedelta(microseconds=1)
+    retry_at = retry_time(row["attempts"] + 1, later, mail.retry_seconds)
     with engine.begin() as conn:
         digests.mark_failed(conn, row["id"], error, retry_at)
     if retry_at is None:

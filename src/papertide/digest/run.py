@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from papertide.clock import Clock
 from papertide.digest.compose import compose
 from papertide.digest.deliver import deliver
 from papertide.digest.settings import MailSettings
@@ -21,11 +22,15 @@ def send_digests(
     recommender: Recommender,
     period: str,
     mail: MailSettings,
-    now: datetime,
+    clock: Clock,
+    day: datetime | None = None,
     email: str | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
+    """DAY picks whose digest is composed (default: now); sending follows the clock."""
+    now = day or clock.now()
+
     def composing(done: int, total: int) -> None:
         if progress:
             progress(f"composing {period} digests", done, total)
@@ -33,5 +38,7 @@ def send_digests(
     messages = compose(engine, recommender, period, mail, now, email, dry_run, composing)
     if dry_run:
         return {"composed": len(messages), "to": [m["To"] for m in messages], "sent": 0}
-    report = deliver(engine, mail, on_progress=lambda n: progress and progress("sending", n, None))
+    report = deliver(
+        engine, mail, clock, on_progress=lambda n: progress and progress("sending", n, None)
+    )
     return {"composed": len(messages), **report.as_json()}

@@ -1,10 +1,13 @@
-"""Mail settings, from the environment (documented in README)."""
+"""Mail settings, taken from the application's Settings (config.py)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from papertide.config import Settings
 
 
 @dataclass(frozen=True)
@@ -19,23 +22,23 @@ class MailSettings:
     timeout: float = 30.0
     ca_file: str | None = None  # a private CA's certificate, for a lab's own mail server
 
+    retry_seconds: float = 60.0  # first backoff after a failed message
+    lease_seconds: float = 120.0  # how long a sender holds a message it is sending
+
     @classmethod
-    def from_env(cls) -> MailSettings:
-        env = os.environ
-        security = env.get("PAPERTIDE_SMTP_SECURITY", "none").lower()
-        if security not in ("none", "starttls", "ssl"):
-            raise ValueError("PAPERTIDE_SMTP_SECURITY is none, starttls or ssl")
-        default_port = {"none": 25, "starttls": 587, "ssl": 465}[security]
+    def from_settings(cls, settings: Settings) -> MailSettings:
         return cls(
-            host=env.get("PAPERTIDE_SMTP_HOST", cls.host),
-            port=int(env.get("PAPERTIDE_SMTP_PORT", default_port)),
-            security=security,
-            user=env.get("PAPERTIDE_SMTP_USER") or None,
-            password=env.get("PAPERTIDE_SMTP_PASSWORD") or None,
-            sender=env.get("PAPERTIDE_MAIL_FROM", cls.sender),
-            base_url=env.get("PAPERTIDE_BASE_URL", cls.base_url).rstrip("/"),
-            timeout=float(env.get("PAPERTIDE_SMTP_TIMEOUT", cls.timeout)),
-            ca_file=env.get("PAPERTIDE_SMTP_CA_FILE") or None,
+            host=settings.smtp_host,
+            port=settings.smtp_port_or_default,
+            security=settings.smtp_security,
+            user=settings.smtp_user or None,
+            password=settings.smtp_password or None,
+            sender=settings.mail_from,
+            base_url=settings.base_url,
+            timeout=settings.smtp_timeout,
+            ca_file=settings.smtp_ca_file or None,
+            retry_seconds=settings.smtp_retry_seconds,
+            lease_seconds=settings.smtp_lease_seconds,
         )
 
     @property

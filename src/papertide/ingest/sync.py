@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import date, timedelta
 
 from sqlalchemy.engine import Engine
 
+from papertide.config import Settings
 from papertide.ingest import arxiv_atom, hf, oai
 from papertide.ingest.http import PoliteClient
 from papertide.ingest.runner import ImportSummary, run_batches
@@ -16,18 +16,11 @@ from papertide.store import jobs
 Progress = Callable[[ImportSummary], None] | None
 
 
-def _endpoint(env: str, default: str) -> str:
-    """Endpoints can be pointed elsewhere (a mirror, or a local server in tests)."""
-    return os.environ.get(env, default)
-
-
-def _client(min_interval: float) -> PoliteClient:
+def _client(settings: Settings, min_interval: float) -> PoliteClient:
     # Mirrors and local test servers may allow a faster pace; live sources get what they ask for.
-    interval = os.environ.get("PAPERTIDE_HTTP_MIN_INTERVAL")
-    backoff = os.environ.get("PAPERTIDE_HTTP_BACKOFF")
+    interval = settings.http_min_interval
     return PoliteClient(
-        float(interval) if interval else min_interval,
-        backoff=float(backoff) if backoff else 2.0,
+        min_interval if interval is None else interval, backoff=settings.http_backoff
     )
 
 
@@ -48,7 +41,12 @@ def default_since(engine: Engine, category: str, today: date) -> date:
 
 
 def sync_arxiv(
-    engine: Engine, category: str, since: date, until: date, on_batch: Progress = None
+    engine: Engine,
+    settings: Settings,
+    category: str,
+    since: date,
+    until: date,
+    on_batch: Progress = None,
 ) -> ImportSummary:
     job = f"sync:arxiv:{category}:{since.isoformat()}"
     with engine.connect() as conn:
@@ -56,10 +54,10 @@ def sync_arxiv(
     until = date.fromisoformat(state.get("until", until.isoformat()))
     summary = ImportSummary(resumed_jobs=1 if state else 0)
     query = arxiv_atom.search_query(category, since, until)
-    with _client(arxiv_atom.MIN_INTERVAL) as client:
+    with _client(settings, arxiv_atom.MIN_INTERVAL) as client:
         pages = arxiv_atom.fetch_pages(
             client,
-            _endpoint("PAPERTIDE_ARXIV_API_URL", arxiv_atom.API_URL),
+            settings.arxiv_api_url or arxiv_atom.API_URL,
             query,
             start=int(state.get("start", 0)),
         )
@@ -78,6 +76,7 @@ def oai_set_for(category: str) -> str:
 
 def sync_oai(
     engine: Engine,
+    settings: Settings,
     category: str,
     since: date | None,
     until: date | None,
@@ -93,23 +92,22 @@ def sync_oai(
     with engine.connect() as conn:
         state = jobs.load_checkpoint(conn, job) or {}
     summary = ImportSummary(resumed_jobs=1 if state.get("token") else 0)
-    with _client(oai.MIN_INTERVAL) as client:
-        pages = oai.fetch_pages(
-            client, _endpoint("PAPERTIDE_OAI_URL", oai.API_URL), params, state.get("token")
-        )
+    with _client(settings, oai.MIN_INTERVAL) as client:
+        pages = oai.fetch_pages(client, settings.oai_url or oai.API_URL, params, state.get("token"))
         run_batches(engine, job, pages, summary, on_batch)
     return summary
 
 
-def sync_hf(engine: Engine, period: dict[str, str], on_batch: Progress = None) -> ImportSummary:
+def sync_hf(
+    engine: Engine, settings: Settings, period: dict[str, str], on_batch: Progress = None
+) -> ImportSummary:
     """PERIOD is one of {"date": D}, {"week": W} or {"month": M}, as the API takes it."""
     job = "sync:hf:" + "&".join(f"{k}={v}" for k, v in period.items())
     with engine.connect() as conn:
         state = jobs.load_checkpoint(conn, job) or {}
     summary = ImportSummary(resumed_jobs=1 if state else 0)
-    with _client(hf.MIN_INTERVAL) as client:
-        pages = hf.fetch_pages(
-            client, _endpoint("PAPERTIDE_HF_API_URL", hf.API_URL), period, int(state.get("page", 0))
-        )
+    with _client(settings, hf.MIN_INTERVAL) as client:
+        endpoint = settings.hf_api_url or hf.API_URL
+        pages = hf.fetch_pages(client, endpoint, period, int(state.get("page", 0)))
         run_batches(engine, job, pages, summary, on_batch)
     return summary

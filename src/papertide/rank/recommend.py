@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 from sqlalchemy.engine import Engine
 
+from papertide.clock import Clock, SystemClock
 from papertide.rank.affinity import Background, affinity
 from papertide.records import clean_text
+from papertide.search.generations import Indexes
 from papertide.search.keyword import Filters
-from papertide.search.refresh import Indexes
 from papertide.store import library, queries
 
 FOLLOW_BOOST = 1.0
@@ -72,25 +73,30 @@ class CandidatePool:
 
 class Recommender:
     """Scores users against candidate pools it keeps per window start (to the hour) and vector
-    index state, so a server or a digest batch builds each pool once."""
+    index state, so a server or a digest batch builds each pool once. INDEXES gives the index
+    generation to read (the application's, which switches when a newer one is published)."""
 
-    def __init__(self, engine: Engine, indexes: Indexes) -> None:
+    def __init__(
+        self, engine: Engine, indexes: Callable[[], Indexes], clock: Clock | None = None
+    ) -> None:
         self.engine = engine
         self.indexes = indexes
+        self.clock = clock or SystemClock()
         self._pools: dict[tuple[datetime, str], CandidatePool] = {}
 
-    def pool(self, since: datetime, now: datetime) -> CandidatePool:
+    def pool(self, since: datetime, now: datetime, indexes: Indexes) -> CandidatePool:
         since = since.replace(minute=0, second=0, microsecond=0)
-        key = (since, json.dumps((self.indexes.vectors.meta() or {}).get("identity")))
+        identity = (indexes.vectors.meta() or {}).get("identity")
+        key = (since, indexes.generation + json.dumps(identity))
         if key not in self._pools:
             self._pools.clear()  # an older window or index state is not asked for again
-            self._pools[key] = self._build_pool(since, now)
+            self._pools[key] = self._build_pool(since, now, indexes)
         return self._pools[key]
 
-    def _build_pool(self, since: datetime, now: datetime) -> CandidatePool:
+    def _build_pool(self, since: datetime, now: datetime, indexes: Indexes) -> CandidatePool:
         with self.engine.connect() as conn:
             papers = queries.recent_papers(conn, since, CANDIDATE_LIMIT)
-        vectors = self.indexes.vectors
+        vectors = indexes.vectors
         rows = np.array([_row(vectors.row_of(p["id"])) for p in papers], dtype=np.int64)
         with_vector = np.nonzero(rows >= 0)[0]
         matrix = vectors.matrix()
@@ -124,14 +130,15 @@ class Recommender:
         self, user_id: int, k: int = 20, days: float = 30, now: datetime | None = None
     ) -> list[Pick]:
         """The user's K best papers published (or first seen) in the last DAYS days."""
-        now = now or datetime.now()
-        pool = self.pool(now - timedelta(days=days), now)
+        now = now or self.clock.now()
+        indexes = self.indexes()  # one generation for the whole answer
+        pool = self.pool(now - timedelta(days=days), now, indexes)
         with self.engine.connect() as conn:
             signals = library.signals(conn, user_id)
             titles = {
                 pid: p["title"] for pid, p in queries.summaries(conn, signals.positive).items()
             }
-        return pick(self.indexes, pool, signals, titles, k)
+        return pick(indexes, pool, signals, titles, k)
 
 
 def _row(row: int | None) -> int:

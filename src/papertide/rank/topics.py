@@ -21,7 +21,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sqlalchemy.engine import Engine
 
 from papertide.search.embedder import document_text
-from papertide.search.refresh import Indexes
+from papertide.search.generations import Indexes
 from papertide.store import queries
 from papertide.store import topics as stored
 from papertide.store.writer import utcnow

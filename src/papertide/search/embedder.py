@@ -10,12 +10,10 @@ at 256, three abstracts in four are cut and related-paper quality drops measurab
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from platformdirs import user_cache_dir
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2-int8"
 MAX_TOKENS = 512
@@ -39,10 +37,6 @@ class Embedder(Protocol):
     def embed(self, texts: list[str], max_tokens: int = MAX_TOKENS) -> np.ndarray: ...
 
 
-def models_dir() -> Path:
-    return Path(os.environ.get("PAPERTIDE_MODELS") or Path(user_cache_dir("papertide")) / "models")
-
-
 def document_text(title: str, abstract: str) -> str:
     return f"{title}. {abstract}" if abstract else title
 
@@ -50,7 +44,7 @@ def document_text(title: str, abstract: str) -> str:
 class OnnxEmbedder:
     """A BERT-style sentence encoder exported to ONNX: mean pooling over tokens, then L2 norm."""
 
-    def __init__(self, directory: Path, threads: int | None = None) -> None:
+    def __init__(self, directory: Path, threads: int = 1) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -65,7 +59,7 @@ class OnnxEmbedder:
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
         self.tokenizer.no_padding()
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or int(os.environ.get("PAPERTIDE_THREADS", "1"))
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         self.session = onnxruntime.InferenceSession(
             str(directory / "model.onnx"), options, providers=["CPUExecutionProvider"]
@@ -100,13 +94,21 @@ class OnnxEmbedder:
         return out
 
 
-_cached: dict[str, OnnxEmbedder] = {}
+_cached: dict[tuple[str, int], OnnxEmbedder] = {}
+
+
+def load_embedder(directory: Path, threads: int = 1) -> OnnxEmbedder:
+    """The model prepared in DIRECTORY, loaded once per process (a session is read-only and
+    safe to share; loading one costs about half a second)."""
+    key = (str(directory), threads)
+    if key not in _cached:
+        _cached[key] = OnnxEmbedder(directory, threads)
+    return _cached[key]
 
 
 def default_embedder() -> OnnxEmbedder:
-    """The prepared default model, loaded once per process."""
-    directory = models_dir() / DEFAULT_MODEL
-    key = str(directory)
-    if key not in _cached:
-        _cached[key] = OnnxEmbedder(directory)
-    return _cached[key]
+    """The default model where the settings say it is prepared (for benchmarks and tests)."""
+    from papertide.config import Settings
+
+    settings = Settings.load()
+    return load_embedder(settings.models / DEFAULT_MODEL, settings.threads)

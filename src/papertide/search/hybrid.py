@@ -16,8 +16,8 @@ import numpy as np
 from sqlalchemy.engine import Engine
 
 from papertide.search.embedder import QUERY_MAX_TOKENS, Embedder, document_text
+from papertide.search.generations import Indexes
 from papertide.search.keyword import Filters
-from papertide.search.refresh import Indexes
 from papertide.search.vectors import VectorFilter
 from papertide.store import queries
 
@@ -121,6 +121,7 @@ def search(
     filters: Filters | None = None,
     embedder: Embedder | None = None,
     boosts: Boosts | None = None,
+    now: datetime | None = None,
 ) -> list[Hit]:
     """The K best papers for TEXT. Empty text with filters lists the filtered papers."""
     if mode not in MODES:
@@ -149,7 +150,7 @@ def search(
         rankings["semantic"] = ids
     hits = rrf(rankings) if len(rankings) > 1 else _single(rankings)
     if boosts is not None and boosts.active():
-        return _hydrate(engine, hits, snippets, len(hits), boosts)[:k]
+        return _hydrate(engine, hits, snippets, len(hits), boosts, now)[:k]
     return _hydrate(engine, hits, snippets, k)
 
 
@@ -209,6 +210,7 @@ def _hydrate(
     snippets: dict[str, str],
     k: int,
     boosts: Boosts | None = None,
+    now: datetime | None = None,
 ) -> list[Hit]:
     """Attach stored paper fields; drop ids the database no longer shows (hidden, renamed).
     With BOOSTS, rescore and reorder all of HITS."""
@@ -216,7 +218,7 @@ def _hydrate(
         papers = queries.summaries(conn, [h.id for h in hits[: k * 2 + 10]])
         votes = queries.vote_counts(conn, list(papers)) if boosts else {}
     if boosts:
-        today = datetime.now(UTC).replace(tzinfo=None)
+        today = now or datetime.now(UTC).replace(tzinfo=None)
         for hit in hits:
             if hit.id in papers:
                 hit.score *= boosts.factor(papers[hit.id], votes.get(hit.id, 0), today)

@@ -88,10 +88,11 @@ def parse_user_query(text: str) -> tuple[list[str], list[list[str]], list[str]]:
 class KeywordIndex:
     """A tantivy index in DIRECTORY plus a small JSON file with what it was built from."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, read_only: bool = False) -> None:
         self.directory = directory
         self.meta_path = directory / "papertide-meta.json"
         self.schema = _schema()
+        self.read_only = read_only  # readers open what a writer published; they create nothing
         self._index: tantivy.Index | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -121,8 +122,20 @@ class KeywordIndex:
 
     def _open(self) -> tantivy.Index:
         if self._index is None:
-            self._index = tantivy.Index(self.schema, path=str(self.directory), reuse=True)
+            if self.read_only:
+                self._index = tantivy.Index.open(str(self.directory))
+            else:
+                self._index = tantivy.Index(self.schema, path=str(self.directory), reuse=True)
         return self._index
+
+    def _searcher(self) -> tantivy.Searcher | None:
+        """A searcher, or None when no index has been published yet (a reader finds nothing)."""
+        try:
+            return self._open().searcher()
+        except ValueError:
+            if not self.read_only:
+                raise
+            return None
 
     def reset(self) -> None:
         """Delete everything on disk: the database can always rebuild it."""
@@ -235,14 +248,15 @@ class KeywordIndex:
         self, text: str, k: int = 10, filters: Filters | None = None, snippets: bool = True
     ) -> list[KeywordHit]:
         filters = filters or Filters()
+        searcher = self._searcher()
+        if searcher is None:
+            return []
         text_query = self._text_query(text)
         must = self.filter_query(filters)
         if text_query is None and not must:
             return []
         clauses = ([(tantivy.Occur.Must, text_query)] if text_query else []) + must
         query = tantivy.Query.boolean_query(clauses)
-        index = self._open()
-        searcher = index.searcher()
         hits = searcher.search(query, limit=k, count=False).hits
         generator = None
         if snippets and text_query is not None and hits:
@@ -260,9 +274,12 @@ class KeywordIndex:
         must = self.filter_query(filters)
         if not must:
             return set()
-        searcher = self._open().searcher()
+        searcher = self._searcher()
+        if searcher is None:
+            return set()
         hits = searcher.search(tantivy.Query.boolean_query(must), limit=limit, count=False).hits
         return {searcher.doc(address)["id"][0] for _score, address in hits}
 
     def num_docs(self) -> int:
-        return self._open().searcher().num_docs
+        searcher = self._searcher()
+        return searcher.num_docs if searcher is not None else 0

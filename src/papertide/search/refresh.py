@@ -1,39 +1,25 @@
-"""Keeping the indexes in step with the database: incremental updates, rebuilds when unsure."""
+"""Keeping the indexes in step with the database: incremental updates, rebuilds when unsure.
+
+`update_indexes` is the one writer of every index: it takes the writer lock, brings a new
+generation up to date (search/generations.py) and publishes it. Nothing else writes indexes."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import numpy as np
 from sqlalchemy.engine import Engine
 
 from papertide.search.embedder import Embedder, document_text
+from papertide.search.generations import Indexes, IndexStore
 from papertide.search.keyword import KeywordIndex
-from papertide.search.neighbors import NeighborLists
-from papertide.search.vectors import VectorIndex
+from papertide.search.vectors import ANN_THRESHOLD, VectorIndex
 from papertide.store import queries
 from papertide.store import vectors as stored_vectors
 
 EMBED_BATCH = 256
 Progress = Callable[[str, int, int | None], None]  # (stage, done, total)
-
-
-@dataclass
-class Indexes:
-    keyword: KeywordIndex
-    vectors: VectorIndex
-    neighbors: NeighborLists
-
-    @classmethod
-    def at(cls, directory: Path) -> Indexes:
-        return cls(
-            KeywordIndex(directory / "keyword"),
-            VectorIndex(directory / "vectors"),
-            NeighborLists(directory / "neighbors"),
-        )
 
 
 def _quiet(stage: str, done: int, total: int | None) -> None:
@@ -85,13 +71,9 @@ def refresh_vectors(
 ) -> list[int] | None:
     """Bring the vector files in step with the stored embeddings. Returns the rows an
     incremental update wrote ([] when nothing changed), or None after a full rebuild."""
+    identity = vector_identity(engine, embedder.name)
+    count = int(identity["count"])  # type: ignore[call-overload]
     with engine.connect() as conn:
-        count, newest = stored_vectors.state(conn, embedder.name)
-        identity = {
-            "model": embedder.name,
-            "count": count,
-            "newest": newest.isoformat() if newest else None,
-        }
         if index.matches(identity):
             return []
         meta = index.meta()
@@ -123,24 +105,82 @@ def refresh_neighbors(engine: Engine, indexes: Indexes, progress: Progress = _qu
     )
 
 
+def vector_identity(engine: Engine, model: str) -> dict[str, object]:
+    """What the vector files must have been built from to match the stored embeddings."""
+    with engine.connect() as conn:
+        count, newest = stored_vectors.state(conn, model)
+    return {"model": model, "count": count, "newest": newest.isoformat() if newest else None}
+
+
+def up_to_date(engine: Engine, indexes: Indexes, embedder: Embedder | None) -> bool:
+    """True when INDEXES already reflect the database (and the stored vectors): then an index
+    run has nothing to publish. Cheap: two queries and three small files."""
+    meta = indexes.keyword.meta()
+    if meta is None:
+        return False
+    with engine.connect() as conn:
+        newest = queries.latest_modification(conn)
+    if (meta["watermark"] or None) != (newest.isoformat() if newest else None):
+        return False
+    if embedder is None:
+        return True
+    vectors = indexes.vectors.meta()
+    if vectors is None or vectors.get("identity") != vector_identity(engine, embedder.name):
+        return False
+    if vectors["count"] == 0 or vectors["count"] >= ANN_THRESHOLD:
+        return True  # no neighbour lists are kept at these sizes
+    return (indexes.neighbors.meta() or {}).get("identity") == vectors["identity"]
+
+
+def papers_behind(engine: Engine, indexes: Indexes) -> int:
+    """How many papers changed after the keyword index of INDEXES was written (0: current)."""
+    meta = indexes.keyword.meta()
+    watermark = datetime.fromisoformat(meta["watermark"]) if meta and meta["watermark"] else None
+    with engine.connect() as conn:
+        if meta is not None and queries.latest_modification(conn) == watermark:
+            return 0
+        return queries.count_modified_since(conn, watermark)
+
+
 def refresh_all(
     engine: Engine,
     indexes: Indexes,
     embedder: Embedder | None,
     rebuild: bool = False,
     progress: Progress = _quiet,
-    embed: bool = True,
 ) -> dict[str, int]:
-    """Everything search needs, brought up to date. Without an embedder: keyword only.
-    embed=False takes in vectors already stored but computes none (for request paths)."""
+    """Bring INDEXES (a writer's draft generation) up to date with the stored papers and
+    vectors. Without an embedder: keyword only."""
     report = {"keyword_updated": refresh_keyword(engine, indexes.keyword, rebuild, progress)}
     if embedder is not None:
-        report["embedded"] = embed_pending(engine, embedder, progress) if embed else 0
-        if rebuild:
-            indexes.vectors.meta_path.unlink(missing_ok=True)
         changed = refresh_vectors(engine, indexes.vectors, embedder, progress)
         report["vector_index_rebuilt"] = int(changed is None)
         report["vectors_updated"] = len(changed or [])
-        if embed:  # lists cost a pass over the vectors: index runs do it, request paths never
-            report["similar_lists"] = refresh_neighbors(engine, indexes, progress)
+        report["similar_lists"] = refresh_neighbors(engine, indexes, progress)
     return report
+
+
+def update_indexes(
+    engine: Engine,
+    store: IndexStore,
+    embedder: Embedder | None,
+    rebuild: bool = False,
+    progress: Progress = _quiet,
+    embed: bool = True,
+    wait: bool = True,
+) -> dict[str, int]:
+    """The one index writer: embed what has no vector yet (unless EMBED is false), then
+    publish a new generation of every index (search/generations.py). Raises IndexBusy when
+    WAIT is false and another process is writing."""
+    with store.lock(wait):
+        embedded = embed_pending(engine, embedder, progress) if embedder and embed else 0
+        report: dict[str, int] = {"keyword_updated": 0}
+        if embedder is not None:
+            report.update(embedded=embedded, vector_index_rebuilt=0, vectors_updated=0)
+            report["similar_lists"] = 0
+        if not rebuild and up_to_date(engine, store.current(), embedder):
+            return report
+        with store.new_generation(rebuild) as draft:
+            report.update(refresh_all(engine, draft.indexes, embedder, rebuild, progress))
+            draft.changed = True
+        return report

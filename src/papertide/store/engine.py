@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import orjson
@@ -10,7 +9,6 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from platformdirs import user_data_dir
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,14 +22,6 @@ class StoreError(Exception):
     """The database cannot be opened or used; the message is meant for the user."""
 
 
-def default_url() -> str:
-    """PAPERTIDE_DB if set, else one SQLite file in the user's data directory."""
-    env = os.environ.get("PAPERTIDE_DB")
-    if env:
-        return env
-    return f"sqlite:///{Path(user_data_dir('papertide')) / 'papertide.db'}"
-
-
 def normalize_url(url: str) -> str:
     """Accept a bare file path as shorthand for an SQLite database."""
     if "://" not in url:
@@ -39,9 +29,9 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def open_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
-    """Engine for URL with the schema brought to the latest migration."""
-    url = normalize_url(url or default_url())
+def open_engine(url: str, *, migrate: bool = True) -> Engine:
+    """Engine for URL (as Settings resolves it) with the schema at the latest migration."""
+    url = normalize_url(url)
     try:
         parsed = make_url(url)
     except Exception as exc:

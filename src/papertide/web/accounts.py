@@ -19,8 +19,8 @@ from papertide.web.auth import (
     require_user,
     start_session,
 )
-from papertide.web.pages import render
-from papertide.web.views import services
+from papertide.web.deps import papertide
+from papertide.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api", tags=["votes"])
@@ -53,7 +53,7 @@ def signup(
         error = "a name has 2-40 letters, digits, dots, dashes or underscores"
     else:
         try:
-            with services(request).engine.begin() as conn:
+            with papertide(request).engine.begin() as conn:
                 user_id = accounts.create_user(conn, username, hash_password(password))
         except (WeakPassword, accounts.AccountError) as exc:
             error = str(exc)
@@ -80,7 +80,7 @@ def login(
 ) -> Response:
     check_csrf(request, csrf_token)
     check_login_rate(request, username)
-    engine = services(request).engine
+    engine = papertide(request).engine
     with engine.connect() as conn:
         user = accounts.user_by_name(conn, username.strip())
     if user is None or not verify_password(user["password_hash"], password):
@@ -110,7 +110,7 @@ def logout(request: Request, csrf_token: str = Form("")) -> Response:
 
 
 def _toggle(request: Request, user: dict[str, Any], paper_ref: str) -> dict[str, Any]:
-    engine = services(request).engine
+    engine = papertide(request).engine
     with engine.begin() as conn:
         paper_id = queries.resolve_id(conn, paper_ref)
         if paper_id is None:
@@ -142,7 +142,7 @@ def create_token(request: Request, name: str = Form("api"), csrf_token: str = Fo
     check_csrf(request, csrf_token)
     user = require_user(request)
     token, hashed = new_token()
-    with services(request).engine.begin() as conn:
+    with papertide(request).engine.begin() as conn:
         accounts.create_api_token(conn, hashed, user["id"], name or "api")
     return render(request, "account.html", new_token=token)
 
@@ -154,7 +154,7 @@ def hide_paper(
     check_csrf(request, csrf_token)
     require_admin(request)
     try:
-        with services(request).engine.begin() as conn:
+        with papertide(request).engine.begin() as conn:
             accounts.set_paper_hidden(conn, paper_id, hidden)
     except accounts.AccountError as exc:
         raise HTTPException(404, str(exc)) from exc
@@ -168,7 +168,7 @@ def hide_votes(
     check_csrf(request, csrf_token)
     require_admin(request)
     try:
-        with services(request).engine.begin() as conn:
+        with papertide(request).engine.begin() as conn:
             accounts.set_votes_hidden(conn, username, hidden)
     except accounts.AccountError as exc:
         raise HTTPException(404, str(exc)) from exc
@@ -179,7 +179,7 @@ def api_user(request: Request) -> dict[str, Any]:
     header = request.headers.get("authorization", "")
     if not header.lower().startswith("bearer "):
         raise HTTPException(401, "send an API token: Authorization: Bearer <token>")
-    with services(request).engine.begin() as conn:
+    with papertide(request).engine.begin() as conn:
         user = accounts.api_token_user(conn, token_hash(header[7:].strip()))
     if user is None:
         raise HTTPException(401, "unknown API token")

@@ -7,7 +7,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from papertide.store import queries
-from papertide.web.views import period, period_papers, run_search, services, similar_papers
+from papertide.web.deps import papertide
+from papertide.web.views import period, period_papers, run_search, similar_papers
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -44,22 +45,23 @@ def list_papers(
 ) -> list[dict[str, Any]]:
     """Papers of a day, week or month (all papers when none is given), newest first."""
     start, end = period(day, week, month)
-    rows = period_papers(services(request), start, end, sort, offset, limit)
+    rows = period_papers(papertide(request), start, end, sort, offset, limit)
     return [_paper_json(r) for r in rows]
 
 
 @router.get("/papers/{paper_id:path}/similar")
 def similar(request: Request, paper_id: str, k: int = Query(10, ge=1, le=100)) -> list[dict]:
-    svc = services(request)
+    svc = papertide(request)
     with svc.engine.connect() as conn:
         if queries.resolve_id(conn, paper_id) is None:
             raise HTTPException(404, f"no paper with id {paper_id!r}")
-    return [hit.as_json() for hit in similar_papers(svc, paper_id, k)]
+    cache = request.app.state.similar_cache
+    return [hit.as_json() for hit in similar_papers(svc, cache, paper_id, k)]
 
 
 @router.get("/papers/{paper_id:path}")
 def get_paper(request: Request, paper_id: str) -> dict[str, Any]:
-    with services(request).engine.connect() as conn:
+    with papertide(request).engine.connect() as conn:
         paper = queries.get_paper(conn, paper_id)
     if paper is None:
         raise HTTPException(404, f"no paper with id {paper_id!r}")
@@ -83,7 +85,7 @@ def search(
     category: str | None = None,
 ) -> list[dict[str, Any]]:
     """Keyword, semantic or hybrid search; the same shape as `papertide search --json`."""
-    hits, _mode = run_search(services(request), q, mode, k, since, category)
+    hits, _mode = run_search(papertide(request), q, mode, k, since, category)
     return [hit.as_json() for hit in hits]
 
 
@@ -99,7 +101,7 @@ def daily_papers(
 ) -> list[dict[str, Any]]:
     """Items shaped like Hugging Face's `/api/daily_papers`, so its clients work unchanged."""
     start, end = period(date, week, month)
-    rows = period_papers(services(request), start, end, sort, p * limit, limit)
+    rows = period_papers(papertide(request), start, end, sort, p * limit, limit)
     items = []
     for row in rows:
         published = _iso(row["published_at"])

@@ -8,7 +8,6 @@ forge a matching pair.
 
 from __future__ import annotations
 
-import os
 import secrets
 from datetime import timedelta
 from typing import Any
@@ -18,7 +17,7 @@ from fastapi import HTTPException, Request, Response
 from papertide.security import new_token, token_hash
 from papertide.store import accounts
 from papertide.store.writer import utcnow
-from papertide.web.views import services
+from papertide.web.deps import papertide
 
 SESSION_COOKIE = "pt_session"
 CSRF_COOKIE = "pt_csrf"
@@ -29,9 +28,9 @@ LOGIN_ATTEMPTS = 5
 
 def secure_cookies(request: Request) -> bool:
     """Secure when served over HTTPS (or told so); plain http on localhost must still work."""
-    forced = os.environ.get("PAPERTIDE_SECURE_COOKIES")
+    forced = papertide(request).settings.secure_cookies
     if forced is not None:
-        return forced == "1"
+        return forced
     return request.url.scheme == "https"
 
 
@@ -40,7 +39,7 @@ def current_user(request: Request) -> dict[str, Any] | None:
         token = request.cookies.get(SESSION_COOKIE)
         user = None
         if token:
-            with services(request).engine.connect() as conn:
+            with papertide(request).engine.connect() as conn:
                 user = accounts.session_user(conn, token_hash(token))
         request.state.user = user
     return request.state.user
@@ -62,7 +61,7 @@ def require_admin(request: Request) -> dict[str, Any]:
 
 def start_session(request: Request, response: Response, user_id: int) -> None:
     token, hashed = new_token()
-    with services(request).engine.begin() as conn:
+    with papertide(request).engine.begin() as conn:
         accounts.create_session(conn, hashed, user_id, utcnow() + timedelta(days=SESSION_DAYS))
     response.set_cookie(
         SESSION_COOKIE,
@@ -78,7 +77,7 @@ def start_session(request: Request, response: Response, user_id: int) -> None:
 def end_session(request: Request, response: Response) -> None:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        with services(request).engine.begin() as conn:
+        with papertide(request).engine.begin() as conn:
             accounts.delete_session(conn, token_hash(token))
     response.delete_cookie(SESSION_COOKIE, path="/")
 
@@ -115,7 +114,7 @@ def login_key(request: Request, username: str) -> str:
 
 
 def check_login_rate(request: Request, username: str) -> None:
-    with services(request).engine.connect() as conn:
+    with papertide(request).engine.connect() as conn:
         failures = accounts.login_failures_since(
             conn, login_key(request, username), utcnow() - LOGIN_WINDOW
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -11,7 +11,8 @@ from feedgen.feed import FeedGenerator
 
 from papertide.periods import day_range
 from papertide.store import queries
-from papertide.web.views import period_papers, run_search, services
+from papertide.web.deps import papertide
+from papertide.web.views import period_papers, run_search
 
 router = APIRouter(prefix="/feeds", tags=["feeds"])
 FORMATS = {"rss": "application/rss+xml", "atom": "application/atom+xml"}
@@ -48,20 +49,20 @@ def _feed(
             entry.published(stamp)
             entry.updated(stamp)
             newest = max(newest, stamp) if newest else stamp
-    feed.updated(newest or datetime.now(UTC))
+    feed.updated(newest or papertide(request).clock.now().replace(tzinfo=UTC))
     body = feed.rss_str(pretty=True) if fmt == "rss" else feed.atom_str(pretty=True)
     return Response(body, media_type=FORMATS[fmt])
 
 
 @router.get("/daily.{fmt}")
 def daily(request: Request, fmt: str, date: str | None = None) -> Response:
-    svc = services(request)
+    svc = papertide(request)
     if date is None:
         with svc.engine.connect() as conn:
             newest = queries.newest_day(conn)
-        date = newest.isoformat() if newest else datetime.now(UTC).date().isoformat()
+        date = newest.isoformat() if newest else svc.clock.now().date().isoformat()
     try:
-        start, end = day_range(date)
+        start, end = day_range(date, svc.clock.now().date())
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from exc
     papers = period_papers(svc, start, end, "publishedAt", 0, FEED_SIZE)
@@ -70,15 +71,15 @@ def daily(request: Request, fmt: str, date: str | None = None) -> Response:
 
 @router.get("/trending.{fmt}")
 def trending(request: Request, fmt: str) -> Response:
-    since = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=7)
-    papers = period_papers(services(request), since, None, "trending", 0, FEED_SIZE)
+    since = papertide(request).clock.now() - timedelta(days=7)
+    papers = period_papers(papertide(request), since, None, "trending", 0, FEED_SIZE)
     return _feed(request, "trending", "Trending papers", "/trending", papers, fmt)
 
 
 @router.get("/search.{fmt}")
 def search(request: Request, fmt: str, q: str, mode: str = "hybrid") -> Response:
-    hits, _ = run_search(services(request), q, mode, FEED_SIZE, None, None)
-    with services(request).engine.connect() as conn:
+    hits, _ = run_search(papertide(request), q, mode, FEED_SIZE, None, None)
+    with papertide(request).engine.connect() as conn:
         full = {p["id"]: p for p in queries.papers_by_ids(conn, [h.id for h in hits])}
     papers = [full[h.id] for h in hits if h.id in full]
     return _feed(request, f"search/{q}", f"papertide search: {q}", f"/search?q={q}", papers, fmt)

@@ -13,8 +13,8 @@ from papertide.ingest.seed import seed_library
 from papertide.store import digests, library, queries
 from papertide.web.accounts import api_user, back
 from papertide.web.auth import check_csrf, current_user, require_user
-from papertide.web.pages import render
-from papertide.web.views import services
+from papertide.web.deps import papertide
+from papertide.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api/me", tags=["library"])
@@ -24,7 +24,7 @@ ACTIONS = {"save": ("saved", True), "unsave": ("saved", False), "up": ("rating",
 
 
 def _resolve(request: Request, paper_ref: str) -> str:
-    with services(request).engine.connect() as conn:
+    with papertide(request).engine.connect() as conn:
         paper_id = queries.resolve_id(conn, paper_ref)
     if paper_id is None:
         raise HTTPException(404, f"no paper with id {paper_ref!r}")
@@ -35,7 +35,7 @@ def _apply(request: Request, user_id: int, paper_id: str, action: str) -> dict[s
     if action not in ACTIONS:
         raise HTTPException(400, f"action is one of {', '.join(ACTIONS)}")
     field, value = ACTIONS[action]
-    with services(request).engine.begin() as conn:
+    with papertide(request).engine.begin() as conn:
         if field == "saved":
             library.set_saved(conn, user_id, paper_id, value)  # type: ignore[arg-type]
         else:
@@ -45,7 +45,7 @@ def _apply(request: Request, user_id: int, paper_id: str, action: str) -> dict[s
 
 
 def _follow(request: Request, user_id: int, kind: str, value: str, undo: bool) -> None:
-    with services(request).engine.begin() as conn:
+    with papertide(request).engine.begin() as conn:
         if undo:
             library.unfollow(conn, user_id, kind, value)
             return
@@ -64,14 +64,12 @@ def _import(request: Request, user_id: int, upload: UploadFile) -> dict[str, Any
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(content)
-        summary, saved = seed_library(services(request).engine, user_id, path)
+        summary, saved = seed_library(papertide(request).engine, user_id, path)
     return {**summary.as_json(), "saved": saved}
 
 
 def _picks(request: Request, user_id: int, k: int, days: int) -> list[Any]:
-    svc = services(request)
-    svc.refresh_indexes()
-    return svc.recommender().recommend(user_id, k, days=days)
+    return papertide(request).recommender.recommend(user_id, k, days=days)
 
 
 # -- HTML ------------------------------------------------------------------------------------
@@ -113,7 +111,7 @@ def _for_you_page(
     request: Request, user: dict[str, Any], days: int, imported: dict[str, Any] | None
 ) -> Response:
     picks = _picks(request, user["id"], 30, days)
-    with services(request).engine.connect() as conn:
+    with papertide(request).engine.connect() as conn:
         entries = library.entries(conn, user["id"])
         follows = library.followed(conn, user["id"])
         subscription = digests.subscription_of(conn, user["id"])
@@ -145,7 +143,7 @@ def import_form(
 def api_library(request: Request) -> list[dict[str, Any]]:
     """Your library: saved and rated papers, newest change first."""
     user = api_user(request)
-    with services(request).engine.connect() as conn:
+    with papertide(request).engine.connect() as conn:
         return library.entries(conn, user["id"])
 
 
@@ -168,7 +166,7 @@ def api_library_import(request: Request, file: UploadFile = File(...)) -> dict[s
 def api_follows(request: Request) -> list[dict[str, Any]]:
     """Authors and searches you follow."""
     user = api_user(request)
-    with services(request).engine.connect() as conn:
+    with papertide(request).engine.connect() as conn:
         return library.followed(conn, user["id"])
 
 
@@ -182,7 +180,7 @@ def api_follow(
     """Follow (or with undo, stop following) an author or a search query."""
     user = api_user(request)
     _follow(request, user["id"], kind, value, undo)
-    with services(request).engine.connect() as conn:
+    with papertide(request).engine.connect() as conn:
         return library.followed(conn, user["id"])
 
 

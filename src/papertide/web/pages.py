@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -10,27 +10,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from papertide import __version__
 from papertide.store import accounts, library, queries
-from papertide.web.auth import csrf_token, current_user, set_csrf_cookie
-from papertide.web.views import period, period_papers, run_search, services, similar_papers
+from papertide.web.auth import current_user
+from papertide.web.deps import papertide
+from papertide.web.templating import render
+from papertide.web.views import period, period_papers, run_search, similar_papers
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 100
 TRENDING_WINDOW = timedelta(days=7)
 
 
-def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """A page with the signed-in user and the CSRF token its forms repeat."""
-    context.update(user=current_user(request), csrf=csrf_token(request))
-    response = request.app.state.templates.TemplateResponse(
-        request, template, context, status_code=status_code
-    )
-    set_csrf_cookie(request, response)
-    return response
-
-
 @router.get("/")
 def home(request: Request) -> Response:
-    with services(request).engine.connect() as conn:
+    with papertide(request).engine.connect() as conn:
         newest = queries.newest_day(conn)
     if newest is None:
         return render(
@@ -56,7 +48,7 @@ def _list_page(
     sort: str,
     neighbours: tuple[Any, Any] = (None, None),
 ) -> HTMLResponse:
-    rows = period_papers(services(request), start, end, sort, 0, PAGE_SIZE)
+    rows = period_papers(papertide(request), start, end, sort, 0, PAGE_SIZE)
     previous, following = neighbours
     return render(
         request,
@@ -75,14 +67,14 @@ def _voted(request: Request, rows: list[dict[str, Any]]) -> set[str]:
     user = current_user(request)
     if user is None:
         return set()
-    with services(request).engine.connect() as conn:
+    with papertide(request).engine.connect() as conn:
         return accounts.voted_papers(conn, user["id"], [r["id"] for r in rows])
 
 
 @router.get("/trending")
 def trending_page(request: Request) -> HTMLResponse:
-    now = datetime.now(UTC).replace(tzinfo=None)
-    rows = period_papers(services(request), now - TRENDING_WINDOW, None, "trending", 0, PAGE_SIZE)
+    pt = papertide(request)
+    rows = period_papers(pt, pt.clock.now() - TRENDING_WINDOW, None, "trending", 0, PAGE_SIZE)
     return render(
         request,
         "list.html",
@@ -99,7 +91,7 @@ def trending_page(request: Request) -> HTMLResponse:
 @router.get("/day/{day}")
 def day_page(request: Request, day: str, sort: str = "publishedAt") -> HTMLResponse:
     start, end = period(day, None, None)
-    with services(request).engine.connect() as conn:
+    with papertide(request).engine.connect() as conn:
         before, after = queries.neighbour_days(conn, start, end)
     neighbours = (
         f"/day/{before.isoformat()}" if before else None,
@@ -131,23 +123,23 @@ def month_page(request: Request, month: str, sort: str = "publishedAt") -> HTMLR
 
 
 @router.get("/week")
-def this_week() -> RedirectResponse:
-    return RedirectResponse(f"/week/{datetime.now(UTC):%G-W%V}", status_code=307)
+def this_week(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/week/{papertide(request).clock.now():%G-W%V}", status_code=307)
 
 
 @router.get("/month")
-def this_month() -> RedirectResponse:
-    return RedirectResponse(f"/month/{datetime.now(UTC):%Y-%m}", status_code=307)
+def this_month(request: Request) -> RedirectResponse:
+    return RedirectResponse(f"/month/{papertide(request).clock.now():%Y-%m}", status_code=307)
 
 
 @router.get("/papers/{paper_id:path}")
 def paper_page(request: Request, paper_id: str) -> HTMLResponse:
-    svc = services(request)
+    svc = papertide(request)
     with svc.engine.connect() as conn:
         paper = queries.get_paper(conn, paper_id)
     if paper is None:
         raise HTTPException(404, f"no paper with id {paper_id!r}")
-    related = similar_papers(svc, paper["id"], 8)
+    related = similar_papers(svc, request.app.state.similar_cache, paper["id"], 8)
     user = current_user(request)
     states = {}
     if user is not None:
@@ -175,7 +167,7 @@ def search_page(
     error = None
     if q.strip() or category or since:
         try:
-            hits, used_mode = run_search(services(request), q, mode, 20, since, category)
+            hits, used_mode = run_search(papertide(request), q, mode, 20, since, category)
         except HTTPException as exc:
             error = exc.detail
     return render(
@@ -193,9 +185,9 @@ def search_page(
 
 @router.get("/about")
 def about(request: Request) -> HTMLResponse:
-    with services(request).engine.connect() as conn:
+    with papertide(request).engine.connect() as conn:
         figures = queries.stats(conn)
-    svc = services(request)
+    svc = papertide(request)
     embedder = svc.embedder()
     return render(
         request,
@@ -203,5 +195,5 @@ def about(request: Request) -> HTMLResponse:
         stats=figures,
         version=__version__,
         model=embedder.name if embedder else None,
-        today=date.today(),
+        today=svc.clock.now().date(),
     )

@@ -9,17 +9,16 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from papertide.digest import subscribe, tokens
-from papertide.digest.settings import MailSettings
 from papertide.store import digests
 from papertide.web.auth import check_csrf, current_user
-from papertide.web.pages import render
-from papertide.web.views import services
+from papertide.web.deps import papertide
+from papertide.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 
 def _subscriber_id(request: Request, purpose: str, token: str) -> int:
-    with services(request).engine.begin() as conn:
+    with papertide(request).engine.begin() as conn:
         secret = digests.signing_secret(conn)
     subscriber_id = tokens.read(secret, purpose, token)
     if subscriber_id is None:
@@ -42,8 +41,8 @@ def subscribe_form(
     user = current_user(request)
     try:
         subscribe.request(
-            services(request).engine,
-            MailSettings.from_env(),
+            papertide(request).engine,
+            papertide(request).mail,
             email,
             period,
             user["id"] if user else None,
@@ -67,7 +66,7 @@ def subscribe_form(
 @router.get("/confirm")
 def confirm(request: Request, token: str = "") -> Response:
     subscriber_id = _subscriber_id(request, "confirm", token)
-    with services(request).engine.begin() as conn:
+    with papertide(request).engine.begin() as conn:
         digests.confirm(conn, subscriber_id)
         subscriber = digests.by_id(conn, subscriber_id)
     if subscriber is None:
@@ -90,6 +89,6 @@ def unsubscribe(request: Request, token: str = "") -> Response:
     (body `List-Unsubscribe=One-Click`). No CSRF check: the signed token is the authority,
     and a mail client posts without a session."""
     subscriber_id = _subscriber_id(request, "unsubscribe", token)
-    with services(request).engine.begin() as conn:
+    with papertide(request).engine.begin() as conn:
         digests.unsubscribe(conn, subscriber_id)
     return _message(request, "Unsubscribed", "You will get no more digests.")

@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse, Response
 from papertide.rank.topics import draw_map
 from papertide.store import queries
 from papertide.store import topics as stored
-from papertide.web.pages import render
-from papertide.web.views import services
+from papertide.web.deps import papertide
+from papertide.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api", tags=["topics"])
@@ -22,7 +22,7 @@ _map_lock = threading.Lock()
 
 def _version(request: Request) -> str:
     """Changes whenever topics are rebuilt or gain papers: the map is redrawn only then."""
-    with services(request).engine.connect() as conn:
+    with papertide(request).engine.connect() as conn:
         listed = stored.all_topics(conn)
     stamp = max((t["computed_at"] for t in listed), default=None)
     return f"{stamp}|{sum(t['size'] for t in listed)}"
@@ -30,7 +30,7 @@ def _version(request: Request) -> str:
 
 @router.get("/topics")
 def topics_page(request: Request) -> HTMLResponse:
-    with services(request).engine.connect() as conn:
+    with papertide(request).engine.connect() as conn:
         listed = stored.all_topics(conn)
     return render(request, "topics.html", topics=listed, version=_version(request))
 
@@ -41,7 +41,7 @@ def topics_map(request: Request) -> Response:
     with _map_lock:  # matplotlib's pyplot is not thread-safe
         if version not in _map_cache:
             buffer = io.BytesIO()
-            draw_map(services(request).engine, buffer, "svg")
+            draw_map(papertide(request).engine, buffer, "svg")
             _map_cache.clear()
             _map_cache[version] = buffer.getvalue()
         picture = _map_cache[version]
@@ -50,7 +50,7 @@ def topics_map(request: Request) -> Response:
 
 @router.get("/topics/{topic_id}")
 def topic_page(request: Request, topic_id: int) -> HTMLResponse:
-    with services(request).engine.connect() as conn:
+    with papertide(request).engine.connect() as conn:
         topic = stored.get(conn, topic_id)
         if topic is None:
             raise HTTPException(404, f"no topic {topic_id}")
@@ -63,14 +63,14 @@ def topic_page(request: Request, topic_id: int) -> HTMLResponse:
 @api_router.get("/topics")
 def api_topics(request: Request) -> list[dict]:
     """Topics, largest first: id, label, terms, size, map position."""
-    with services(request).engine.connect() as conn:
+    with papertide(request).engine.connect() as conn:
         return stored.all_topics(conn)
 
 
 @api_router.get("/topics/{topic_id}")
 def api_topic(request: Request, topic_id: int, limit: int = 50) -> dict:
     """One topic with its newest papers."""
-    with services(request).engine.connect() as conn:
+    with papertide(request).engine.connect() as conn:
         topic = stored.get(conn, topic_id)
         if topic is None:
             raise HTTPException(404, f"no topic {topic_id}")

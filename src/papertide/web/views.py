@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException
 
+from papertide.application import Papertide
 from papertide.periods import PeriodError, period_range
 from papertide.rank import trending
 from papertide.search.hybrid import (
@@ -19,17 +23,42 @@ from papertide.search.hybrid import (
 )
 from papertide.search.keyword import Filters
 from papertide.store import queries
-from papertide.web.app import Services
+
+SIMILAR_CACHE = 20_000
 
 
-def services(request: Request) -> Services:
-    return request.app.state.services
+class SimilarCache:
+    """Similar papers computed on demand, kept per index generation: they change only when a
+    new generation is published (a paper page computes them on every view otherwise)."""
+
+    def __init__(self, size: int = SIMILAR_CACHE) -> None:
+        self.size = size
+        self._answers: OrderedDict[str, list[Any]] = OrderedDict()
+        self._generation = ""
+        self._lock = threading.Lock()
+
+    def get(self, generation: str, key: str, compute: Callable[[], list[Any]]) -> list[Any]:
+        with self._lock:
+            if generation != self._generation:
+                self._answers.clear()
+                self._generation = generation
+            hit = self._answers.get(key)
+        if hit is None:
+            hit = compute()
+            with self._lock:
+                if generation == self._generation:
+                    self._answers[key] = hit
+                    while len(self._answers) > self.size:
+                        self._answers.popitem(last=False)
+        return hit
 
 
-def period(day: str | None, week: str | None, month: str | None) -> tuple[Any, Any]:
+def period(
+    day: str | None, week: str | None, month: str | None, today: date | None = None
+) -> tuple[Any, Any]:
     """(start, end) of the one period given; 400 for unreadable or conflicting ones."""
     try:
-        return period_range(day, week, month)
+        return period_range(day, week, month, today)
     except PeriodError as exc:
         raise HTTPException(400, str(exc)) from exc
 
@@ -38,17 +67,17 @@ TRENDING_POOL = 2000
 
 
 def period_papers(
-    svc: Services, start: Any, end: Any, sort: str, offset: int, limit: int
+    pt: Papertide, start: Any, end: Any, sort: str, offset: int, limit: int
 ) -> list[dict[str, Any]]:
     """Papers of a period by date, or by trending score (rank.trending) over its newest
     TRENDING_POOL papers."""
     if sort not in ("publishedAt", "trending"):
         raise HTTPException(400, "sort is publishedAt or trending")
-    with svc.engine.connect() as conn:
+    with pt.engine.connect() as conn:
         if sort == "publishedAt":
             return queries.papers_in_period(conn, start, end, offset, limit)
         pool = queries.papers_in_period(conn, start, end, 0, TRENDING_POOL)
-    ids, _scores = trending.rank(pool, datetime.now(UTC).replace(tzinfo=None))
+    ids, _scores = trending.rank(pool, pt.clock.now())
     by_id = {row["id"]: row for row in pool}
     return [by_id[i] for i in ids[offset : offset + limit]]
 
@@ -64,38 +93,38 @@ def day_start(value: str | None) -> datetime | None:
 
 
 def run_search(
-    svc: Services, q: str, mode: str, k: int, since: str | None, category: str | None
+    pt: Papertide, q: str, mode: str, k: int, since: str | None, category: str | None
 ) -> tuple[list[Hit], str]:
     """Search as the CLI does; hybrid falls back to keyword when no model is prepared."""
     try:
         usable_mode(mode, has_embedder=True)
     except SearchError as exc:
         raise HTTPException(400, str(exc)) from exc
-    embedder = svc.embedder() if mode != "keyword" else None
+    embedder = pt.embedder() if mode != "keyword" else None
     mode = usable_mode(mode, embedder is not None)
     if embedder is None and mode == "semantic":
         raise HTTPException(503, "semantic search needs the embedding model")
-    svc.refresh_indexes()
     filters = Filters(since=day_start(since), category=category or None)
     try:
-        return search(svc.engine, svc.indexes, q, mode, k, filters, embedder), mode  # type: ignore[arg-type]
+        hits = search(pt.engine, pt.indexes(), q, mode, k, filters, embedder, now=pt.clock.now())  # type: ignore[arg-type]
+        return hits, mode
     except SearchError as exc:
         raise HTTPException(400, str(exc)) from exc
 
 
-def similar_papers(svc: Services, paper_id: str, k: int) -> list[Hit]:
+def similar_papers(pt: Papertide, cache: SimilarCache, paper_id: str, k: int) -> list[Hit]:
     """Stored lists when `papertide index` computed them, else computed here and cached."""
-    embedder = svc.embedder()
-    svc.refresh_indexes()
-    stored = stored_similar(svc.engine, svc.indexes, paper_id, k)
+    embedder = pt.embedder()
+    indexes = pt.indexes()  # one generation for the whole answer
+    stored = stored_similar(pt.engine, indexes, paper_id, k)
     if stored is not None:
         return stored
 
     def compute() -> list[Hit]:
         mode = "hybrid" if embedder else "keyword"
         try:
-            return similar(svc.engine, svc.indexes, paper_id, k, mode, embedder)
+            return similar(pt.engine, indexes, paper_id, k, mode, embedder)
         except SearchError:
             return []
 
-    return svc.cached_similar(f"{paper_id}|{k}", compute)
+    return cache.get(indexes.generation, f"{paper_id}|{k}", compute)

@@ -8,8 +8,9 @@ from typing import Any
 import typer
 from sqlalchemy.engine import Engine
 
-from papertide.cli_common import (
+from papertide.cli.common import (
     EXIT_NOTHING_READ,
+    application,
     emit_json,
     engine,
     err,
@@ -20,7 +21,6 @@ from papertide.cli_common import (
     user_named,
 )
 from papertide.ingest.seed import seed_library
-from papertide.rank.recommend import Recommender
 from papertide.store import library, queries
 
 library_app = typer.Typer(help="A user's library: saved and rated papers.", no_args_is_help=True)
@@ -43,12 +43,13 @@ def _paper_ids(eng: Engine, refs: list[str]) -> list[str]:
 
 @library_app.command("add")
 def library_add(
+    ctx: typer.Context,
     papers: list[str] = typer.Argument(..., help="Paper ids (arXiv ids, DOIs, papertide ids)."),
     user: str = USER,
     rating: str = typer.Option("none", help="Also rate them: up, down or none."),
 ) -> None:
     """Save papers to a user's library (thumbs up/down with --rating)."""
-    eng = engine()
+    eng = engine(ctx)
     user_id = _user_id(eng, user)
     ids = _paper_ids(eng, papers)
     with eng.begin() as conn:
@@ -63,9 +64,11 @@ def library_add(
 
 
 @library_app.command("remove")
-def library_remove(papers: list[str] = typer.Argument(...), user: str = USER) -> None:
+def library_remove(
+    ctx: typer.Context, papers: list[str] = typer.Argument(...), user: str = USER
+) -> None:
     """Take papers out of a user's library (and clear their rating)."""
-    eng = engine()
+    eng = engine(ctx)
     user_id = _user_id(eng, user)
     with eng.begin() as conn:
         for paper_id in _paper_ids(eng, papers):
@@ -74,9 +77,11 @@ def library_remove(papers: list[str] = typer.Argument(...), user: str = USER) ->
 
 
 @library_app.command("list")
-def library_list(user: str = USER, as_json: bool = typer.Option(False, "--json")) -> None:
+def library_list(
+    ctx: typer.Context, user: str = USER, as_json: bool = typer.Option(False, "--json")
+) -> None:
     """A user's library, newest first."""
-    eng = engine()
+    eng = engine(ctx)
     with eng.connect() as conn:
         rows = library.entries(conn, _user_id(eng, user))
     if as_json:
@@ -89,12 +94,13 @@ def library_list(user: str = USER, as_json: bool = typer.Option(False, "--json")
 
 @library_app.command("import")
 def library_import(
+    ctx: typer.Context,
     file: Path = typer.Argument(..., help="A BibTeX or Zotero export (any format `import` reads)."),
     user: str = USER,
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Seed a user's library from a file; papers not in the database are added from it."""
-    eng = engine()
+    eng = engine(ctx)
     summary, saved = seed_library(eng, _user_id(eng, user), file)
     if as_json:
         emit_json({**summary.as_json(), "saved": saved})
@@ -105,26 +111,28 @@ def library_import(
 
 @follow_app.command("author")
 def follow_author(
+    ctx: typer.Context,
     name: str = typer.Argument(...),
     user: str = USER,
     undo: bool = typer.Option(False, "--undo", help="Stop following."),
 ) -> None:
     """Follow an author: their new papers come first in the feed and digest."""
-    _follow(user, "author", name, undo)
+    _follow(ctx, user, "author", name, undo)
 
 
 @follow_app.command("query")
 def follow_query(
+    ctx: typer.Context,
     query: str = typer.Argument(...),
     user: str = USER,
     undo: bool = typer.Option(False, "--undo", help="Stop following."),
 ) -> None:
     """Follow a saved search: new papers matching it come into the feed and digest."""
-    _follow(user, "query", query, undo)
+    _follow(ctx, user, "query", query, undo)
 
 
-def _follow(username: str, kind: str, value: str, undo: bool) -> None:
-    eng = engine()
+def _follow(ctx: typer.Context, username: str, kind: str, value: str, undo: bool) -> None:
+    eng = engine(ctx)
     user_id = _user_id(eng, username)
     with eng.begin() as conn:
         if undo:
@@ -138,14 +146,15 @@ def _follow(username: str, kind: str, value: str, undo: bool) -> None:
 
 
 def recommend(
+    ctx: typer.Context,
     user: str = USER,
     k: int = typer.Option(20, "--k", min=1, max=500),
     days: int = typer.Option(30, min=1, help="Only papers published in the last DAYS days."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """A user's personal picks, each with the reason it was picked."""
-    eng = engine()
-    picks = Recommender(eng, indexes()).recommend(_user_id(eng, user), k, days)
+    eng = engine(ctx)
+    picks = application(ctx).recommender.recommend(_user_id(eng, user), k, days)
     if as_json:
         emit_json([p.as_json() for p in picks])
         return
@@ -165,23 +174,24 @@ topics_app = typer.Typer(
 
 @topics_app.command("build")
 def topics_build(
+    ctx: typer.Context,
     count: int | None = typer.Option(None, "--k", min=2, max=1000, help="Number of topics."),
 ) -> None:
     """Cluster all indexed papers into topics (run after `index`; the scheduler does it)."""
     from papertide.rank import topics
 
-    made = topics.build(engine(), indexes(), count, lambda step: err.print(step))
+    made = topics.build(engine(ctx), indexes(ctx), count, lambda step: err.print(step))
     if not made:
         fail("too few indexed papers for topics: run `papertide index` first", EXIT_NOTHING_READ)
     out.print(f"{made} topics", highlight=False)
 
 
 @topics_app.command("list")
-def topics_list(as_json: bool = typer.Option(False, "--json")) -> None:
+def topics_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
     """Topics, largest first."""
     from papertide.store import topics as stored
 
-    with engine().connect() as conn:
+    with engine(ctx).connect() as conn:
         rows = stored.all_topics(conn)
     if as_json:
         emit_json(rows)
@@ -194,6 +204,7 @@ def topics_list(as_json: bool = typer.Option(False, "--json")) -> None:
 
 @topics_app.command("show")
 def topics_show(
+    ctx: typer.Context,
     topic_id: int = typer.Argument(...),
     limit: int = typer.Option(20, "--limit", "-n", min=1),
     as_json: bool = typer.Option(False, "--json"),
@@ -201,7 +212,7 @@ def topics_show(
     """One topic: its terms and newest papers."""
     from papertide.store import topics as stored
 
-    with engine().connect() as conn:
+    with engine(ctx).connect() as conn:
         topic = stored.get(conn, topic_id)
         if topic is None:
             fail(f"no topic {topic_id}", EXIT_NOTHING_READ)
@@ -220,6 +231,7 @@ def topics_show(
 
 @topics_app.command("map")
 def topics_map(
+    ctx: typer.Context,
     out_file: Path = typer.Option(..., "--out", help="An .svg or .png file."),
 ) -> None:
     """Draw the 2-D topic map."""
@@ -228,7 +240,7 @@ def topics_map(
     fmt = out_file.suffix.lower().lstrip(".")
     if fmt not in ("svg", "png"):
         fail("--out must end in .svg or .png")
-    drawn = topics.draw_map(engine(), out_file, fmt)
+    drawn = topics.draw_map(engine(ctx), out_file, fmt)
     out.print(f"wrote {out_file} ({drawn} topics)", highlight=False)
 
 

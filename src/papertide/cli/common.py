@@ -1,4 +1,5 @@
-"""What every `papertide` command shares: consoles, exit codes, the database, JSON output."""
+"""What every `papertide` command shares: consoles, exit codes, the application object (built
+once by the root callback and kept in Typer's context), JSON output, progress displays."""
 
 from __future__ import annotations
 
@@ -11,13 +12,20 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from sqlalchemy.engine import Engine
 
+from papertide.application import Papertide
 from papertide.ingest.runner import ImportSummary
-from papertide.search.location import index_dir
-from papertide.search.refresh import Indexes
-from papertide.store.engine import StoreError, default_url, normalize_url, open_engine
+from papertide.search.generations import Indexes
+from papertide.store.engine import StoreError
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -27,24 +35,27 @@ EXIT_NOTHING_READ = 1
 EXIT_UNREACHABLE = 3
 
 
-class _State:
-    db_url: str | None = None
-
-
-state = _State()
-
-
 def fail(message: str, code: int = EXIT_USER_ERROR) -> None:
     err.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)
 
 
-def engine() -> Engine:
+def application(ctx: typer.Context) -> Papertide:
+    """The application object the root callback built for this command."""
+    return ctx.find_root().obj
+
+
+def engine(ctx: typer.Context) -> Engine:
     try:
-        return open_engine(state.db_url)
+        return application(ctx).engine
     except StoreError as exc:
         fail(str(exc))
         raise  # unreachable: fail() exits
+
+
+def indexes(ctx: typer.Context) -> Indexes:
+    """The published index generation (read only)."""
+    return application(ctx).indexes()
 
 
 def emit_json(value: Any) -> None:
@@ -75,8 +86,17 @@ def print_summary(summary: ImportSummary, as_json: bool) -> None:
         out.print(f"  warning {warning.where}: {warning.reason}", highlight=False, markup=False)
 
 
-def indexes() -> Indexes:
-    return Indexes.at(index_dir(normalize_url(state.db_url or default_url())))
+def byte_progress() -> Progress:
+    """A progress display for work measured in bytes (imports) or of unknown length."""
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
 
 
 @contextmanager

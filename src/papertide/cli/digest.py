@@ -11,23 +11,20 @@ from typing import Any
 
 import typer
 
-from papertide.cli_common import (
+from papertide.cli.common import (
     EXIT_NOTHING_READ,
     EXIT_UNREACHABLE,
+    application,
     emit_json,
     engine,
     err,
     fail,
-    indexes,
     out,
     staged_progress,
     user_named,
 )
 from papertide.digest import compose, run, subscribe
-from papertide.digest.settings import MailSettings
-from papertide.rank.recommend import Recommender
 from papertide.store import digests
-from papertide.store.writer import utcnow
 
 digest_app = typer.Typer(
     help="Email digests: subscribers, sending, previews.", no_args_is_help=True
@@ -35,28 +32,25 @@ digest_app = typer.Typer(
 PERIOD = typer.Option("daily", "--period", help="daily or weekly.")
 
 
-def _mail() -> MailSettings:
-    try:
-        return MailSettings.from_env()
-    except ValueError as exc:
-        fail(str(exc))
-        raise
-
-
 def send_digests(
-    period: str, dry_run: bool = False, to: str | None = None, now: datetime | None = None
+    ctx: typer.Context,
+    period: str,
+    dry_run: bool = False,
+    to: str | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     if period not in compose.WINDOW_DAYS:
         fail("period is daily or weekly")
-    eng = engine()
+    eng, pt = engine(ctx), application(ctx)
     with staged_progress() as show:
         return run.send_digests(
-            eng, Recommender(eng, indexes()), period, _mail(), now or utcnow(), to, dry_run, show
+            eng, pt.recommender, period, pt.mail, pt.clock, now, to, dry_run, show
         )
 
 
 @digest_app.command("send")
 def digest_send(
+    ctx: typer.Context,
     period: str = PERIOD,
     dry_run: bool = typer.Option(False, "--dry-run", help="Compose and list; send nothing."),
     to: str | None = typer.Option(None, "--to", help="Only this subscriber's digest."),
@@ -72,7 +66,7 @@ def digest_send(
             now = datetime.fromisoformat(day).replace(hour=12)
         except ValueError:
             fail(f"not a day (YYYY-MM-DD): {day!r}")
-    result = send_digests(period, dry_run, to, now)
+    result = send_digests(ctx, period, dry_run, to, now)
     if as_json:
         emit_json(result)
     else:
@@ -84,20 +78,23 @@ def digest_send(
 
 @digest_app.command("preview")
 def digest_preview(
+    ctx: typer.Context,
     user: str = typer.Option(..., "--user", "-u"),
     out_file: Path = typer.Option(..., "--out", help="HTML file to write."),
     period: str = PERIOD,
 ) -> None:
     """Write the digest a user would get now as HTML (nothing is queued or marked seen)."""
-    eng = engine()
+    eng = engine(ctx)
     found = user_named(eng, user)
-    message = compose.preview(eng, Recommender(eng, indexes()), found, period, _mail(), utcnow())
+    pt = application(ctx)
+    message = compose.preview(eng, pt.recommender, found, period, pt.mail, pt.clock.now())
     out_file.write_text(compose.part_of(message, "html"), encoding="utf-8")
     out.print(f"wrote {out_file}: {message['Subject']}", highlight=False)
 
 
 @digest_app.command("subscribe")
 def digest_subscribe(
+    ctx: typer.Context,
     email: str = typer.Argument(...),
     period: str = PERIOD,
     user: str | None = typer.Option(None, "--user", "-u", help="Personal picks of this user."),
@@ -106,7 +103,7 @@ def digest_subscribe(
     ),
 ) -> None:
     """Subscribe an address (double opt-in: a confirmation link is mailed unless --confirmed)."""
-    eng = engine()
+    eng = engine(ctx)
     user_id = user_named(eng, user)["id"] if user else None
     try:
         if confirmed:
@@ -116,7 +113,7 @@ def digest_subscribe(
                 subscriber = digests.subscribe(conn, email, period, user_id)
                 digests.confirm(conn, subscriber["id"])
         else:
-            subscribe.request(eng, _mail(), email, period, user_id)
+            subscribe.request(eng, application(ctx).mail, email, period, user_id)
     except ValueError as exc:
         fail(str(exc))
     except (smtplib.SMTPException, OSError) as exc:
@@ -126,9 +123,9 @@ def digest_subscribe(
 
 
 @digest_app.command("unsubscribe")
-def digest_unsubscribe(email: str = typer.Argument(...)) -> None:
+def digest_unsubscribe(ctx: typer.Context, email: str = typer.Argument(...)) -> None:
     """Stop sending digests to an address."""
-    eng = engine()
+    eng = engine(ctx)
     with eng.begin() as conn:
         subscriber = digests.by_email(conn, email)
         if subscriber is None:
@@ -139,9 +136,9 @@ def digest_unsubscribe(email: str = typer.Argument(...)) -> None:
 
 
 @digest_app.command("status")
-def digest_status(as_json: bool = typer.Option(False, "--json")) -> None:
+def digest_status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
     """Outbox messages by status (pending, sent, failed, dropped)."""
-    with engine().connect() as conn:
+    with engine(ctx).connect() as conn:
         counts = digests.counts(conn)
     if as_json:
         emit_json(counts)
@@ -150,6 +147,7 @@ def digest_status(as_json: bool = typer.Option(False, "--json")) -> None:
 
 
 def scheduler(
+    ctx: typer.Context,
     category: list[str] = typer.Option(["cs.LG"], "--category", "-c", help="arXiv categories."),
     sync_minutes: int = typer.Option(180, min=5, help="Fetch and index every N minutes."),
     digest_time: str = typer.Option("07:00", help="Local time of the digests (HH:MM)."),
@@ -166,13 +164,13 @@ def scheduler(
         fail("--digest-time is HH:MM")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     plan = schedule.Plan(category, sync_minutes, digest_time, weekly_day)
-    eng = engine()
+    engine(ctx)  # a clear error for a database that cannot be opened
     if once:
-        result = schedule.run_once(eng, indexes(), plan)
+        result = schedule.run_once(application(ctx), plan)
         if as_json:
             emit_json(result)
         return
-    jobs = schedule.build(eng, indexes(), plan)
+    jobs = schedule.build(application(ctx), plan)
     err.print(f"scheduler running: fetch every {sync_minutes} min, digests at {digest_time}")
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how it is stopped
         jobs.start()

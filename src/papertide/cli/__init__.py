@@ -1,0 +1,58 @@
+"""The `papertide` command line: one Typer app, one module per command group.
+
+The root callback reads the settings (environment plus `--db`) once and builds the application
+object into Typer's context; every command takes what it needs from it (`common.application`).
+Tests run commands in-process with `typer.testing.CliRunner` and may pass `obj={"clock": ...}`
+to pin time.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from papertide import __version__
+from papertide.application import Papertide
+from papertide.cli import digest, feed, model, papers, search, serve, sync, users
+from papertide.cli.common import fail, out
+from papertide.config import Settings, SettingsError
+
+app = typer.Typer(
+    help="papertide: a self-hosted research-paper discovery engine.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"papertide {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: str | None = typer.Option(
+        None, "--db", help="Database URL or SQLite file path (default: PAPERTIDE_DB)."
+    ),
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version and exit.",
+        is_eager=True,
+        callback=_print_version,
+    ),
+) -> None:
+    preset = ctx.obj if isinstance(ctx.obj, dict) else {}
+    try:
+        settings = Settings.load(db=db)
+    except SettingsError as exc:
+        fail(str(exc))
+        return
+    ctx.obj = Papertide(settings, preset.get("clock"))
+    ctx.call_on_close(ctx.obj.close)
+
+
+for group in (papers, sync, search, serve, users, model, feed, digest):
+    group.register(app)

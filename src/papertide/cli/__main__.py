@@ -1,0 +1,3 @@
+from papertide.cli import app
+
+app()

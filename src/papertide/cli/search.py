@@ -1,0 +1,167 @@
+"""`papertide index`, `search`, `similar`: the one index writer and the readers."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+
+import typer
+from sqlalchemy.engine import Engine
+
+from papertide.cli.common import (
+    EXIT_NOTHING_READ,
+    application,
+    emit_json,
+    engine,
+    err,
+    fail,
+    indexes,
+    out,
+    staged_progress,
+)
+from papertide.cli.sync import day_option
+from papertide.search.embedder import Embedder, EmbedderUnavailable
+from papertide.search.generations import IndexBusy, Indexes
+from papertide.search.hybrid import Boosts, Hit, SearchError, usable_mode
+from papertide.search.hybrid import search as run_search
+from papertide.search.hybrid import similar as run_similar
+from papertide.search.keyword import Filters
+from papertide.search.refresh import papers_behind
+
+
+def _embedder_or_none(ctx: typer.Context, required: bool) -> Embedder | None:
+    try:
+        return application(ctx).require_embedder()
+    except EmbedderUnavailable as exc:
+        if required:
+            fail(str(exc))
+        err.print(f"[yellow]note:[/] {exc}; keyword search only", highlight=False)
+        return None
+
+
+def index(
+    ctx: typer.Context,
+    rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild every index from scratch."),
+    keyword_only: bool = typer.Option(False, "--keyword-only", help="Skip embeddings."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Bring the search indexes up to date with the database (incremental unless --rebuild)."""
+    pt = application(ctx)
+    engine(ctx)  # a clear error for a database that cannot be opened
+    if not keyword_only:
+        _embedder_or_none(ctx, required=False)
+    try:
+        with staged_progress() as show:
+            report = pt.update_indexes(rebuild, keyword_only, progress=show, wait=False)
+    except IndexBusy as exc:
+        fail(f"{exc}; try again when it has finished", EXIT_NOTHING_READ)
+        return
+    if as_json:
+        emit_json(report)
+    else:
+        out.print(", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in report.items()))
+
+
+def _ready_to_search(ctx: typer.Context, mode: str) -> tuple[Engine, Indexes, Embedder | None, str]:
+    """Database, the published indexes and the embedder for MODE; hybrid falls back to keyword
+    (with a note) when the model is not prepared, semantic fails with a clear message. Readers
+    never write: a note says when the indexes are behind the database."""
+    try:
+        usable_mode(mode, has_embedder=True)  # reject unknown modes before any work
+    except SearchError as exc:
+        fail(str(exc))
+    eng = engine(ctx)
+    embedder = None if mode == "keyword" else _embedder_or_none(ctx, required=mode == "semantic")
+    mode = usable_mode(mode, embedder is not None)
+    found = indexes(ctx)
+    behind = papers_behind(eng, found)
+    if behind:
+        err.print(
+            f"[yellow]note:[/] {behind} paper{'s' * (behind != 1)} changed since the last "
+            "index run; `papertide index` takes them in",
+            highlight=False,
+        )
+    return eng, found, embedder, mode
+
+
+def _print_hits(hits: list[Hit], as_json: bool) -> None:
+    if as_json:
+        emit_json([h.as_json() for h in hits])
+        return
+    if not hits:
+        out.print("no matching papers")
+        return
+    for rank, hit in enumerate(hits, 1):
+        published = hit.paper.get("published_at")
+        day = f" ({published:%Y-%m-%d})" if published else ""
+        out.print(f"{rank:>2}. [bold]{hit.paper['title']}[/]{day}", highlight=False)
+        out.print(
+            f"    {hit.id}  score {hit.score:.4f}  via {hit.why}", highlight=False, markup=False
+        )
+        if hit.snippet:
+            plain = html.unescape(re.sub(r"</?b>", "", hit.snippet))
+            out.print("    " + plain, highlight=False, markup=False)
+
+
+def search_(
+    ctx: typer.Context,
+    query: str = typer.Argument(..., help='Words, "exact phrases", prefix*.'),
+    mode: str = typer.Option("hybrid", "--mode", "-m", help="keyword, semantic or hybrid."),
+    k: int = typer.Option(10, "--k", "-k", min=1, max=1000, help="How many results."),
+    since: str | None = typer.Option(None, help="Published on or after DAY."),
+    until: str | None = typer.Option(None, help="Published before DAY."),
+    category: str | None = typer.Option(None, "--category", "-c", help="e.g. cs.LG"),
+    author: str | None = typer.Option(None, "--author", "-a", help="Author name or surname."),
+    boost: list[str] = typer.Option(
+        [], "--boost", help="Favour 'recent' papers and/or papers with 'votes' (repeatable)."
+    ),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Search papers by keywords (BM25), meaning (embeddings) or both (hybrid, the default)."""
+    unknown = set(boost) - {"recent", "votes"}
+    if unknown:
+        fail(f"unknown boost {', '.join(sorted(unknown))}: use recent or votes")
+    boosts = Boosts(recency=0.5 if "recent" in boost else 0.0, votes=0.5 if "votes" in boost else 0)
+    filters = Filters(
+        since=_day_start(ctx, since), until=_day_start(ctx, until), category=category, author=author
+    )
+    eng, indexes, embedder, mode = _ready_to_search(ctx, mode)
+    try:
+        hits = run_search(
+            eng, indexes, query, mode, k, filters, embedder, boosts, application(ctx).clock.now()
+        )  # type: ignore[arg-type]
+    except SearchError as exc:
+        fail(str(exc))
+        return
+    _print_hits(hits, as_json)
+
+
+def similar(
+    ctx: typer.Context,
+    paper_id: str = typer.Argument(..., metavar="ID"),
+    k: int = typer.Option(10, "--k", "-k", min=1, max=1000),
+    mode: str = typer.Option("hybrid", "--mode", "-m", help="keyword, semantic or hybrid."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Papers similar to one paper."""
+    eng, indexes, embedder, mode = _ready_to_search(ctx, mode)
+    try:
+        hits = run_similar(eng, indexes, paper_id, k, mode, embedder)  # type: ignore[arg-type]
+    except SearchError as exc:
+        fail(str(exc), EXIT_NOTHING_READ)
+        return
+    _print_hits(hits, as_json)
+
+
+def _day_start(ctx: typer.Context, value: str | None) -> datetime | None:
+    if not value:
+        return None
+    day = day_option(ctx, value, application(ctx).clock.now().date())
+    return datetime(day.year, day.month, day.day)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(index)
+    app.command("search")(search_)
+    app.command()(similar)

@@ -1,0 +1,134 @@
+"""Every setting papertide reads, in one place: `PAPERTIDE_*` environment variables and the
+command line's overrides, read once into one validated `Settings` object.
+
+No other module reads the environment. The README's table of variables is checked against
+`Settings.model_fields` by a test, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from platformdirs import user_cache_dir, user_data_dir
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A setting has a value papertide cannot use; the message names it and says why."""
+
+
+class Settings(BaseSettings):
+    """papertide's configuration. Each field is read from `PAPERTIDE_<FIELD NAME>`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PAPERTIDE_", extra="ignore", frozen=True, validate_default=True
+    )
+
+    # -- storage --------------------------------------------------------------------------------
+    db: str = Field(
+        default_factory=lambda: str(Path(user_data_dir("papertide")) / "papertide.db"),
+        description="database URL (`sqlite:///path.db`) or a bare SQLite file path",
+    )
+    index_dir: Path | None = Field(
+        None, description="search indexes (default: beside an SQLite file, `papertide.index/`)"
+    )
+    models: Path = Field(
+        default_factory=lambda: Path(user_cache_dir("papertide")) / "models",
+        description="where the embedding model is prepared",
+    )
+    threads: int = Field(1, ge=1, le=256, description="onnxruntime threads per embedding process")
+
+    # -- web ------------------------------------------------------------------------------------
+    request_threads: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="request threads per web worker (more only contend for the GIL)",
+    )
+    refresh_seconds: float = Field(
+        2.0, ge=0, description="how often a web worker looks for a newer index generation"
+    )
+    secure_cookies: bool | None = Field(
+        None, description="force the Secure cookie flag on (1) or off (0); default: on over HTTPS"
+    )
+
+    # -- mail -----------------------------------------------------------------------------------
+    smtp_host: str = Field("127.0.0.1", description="SMTP server")
+    smtp_port: int | None = Field(
+        None, ge=1, le=65535, description="SMTP port (default 25 / 587 / 465 by security)"
+    )
+    smtp_security: Literal["none", "starttls", "ssl"] = Field(
+        "none", description="`none`, `starttls` or `ssl`"
+    )
+    smtp_user: str | None = Field(None, description="SMTP login name")
+    smtp_password: str | None = Field(None, description="SMTP password")
+    smtp_timeout: float = Field(30.0, gt=0, description="seconds before an SMTP call gives up")
+    smtp_ca_file: str | None = Field(
+        None, description="a private CA's certificate to trust (certificates are always verified)"
+    )
+    smtp_retry_seconds: float = Field(
+        60.0, ge=0, description="first backoff after a failed message (doubles, up to 6 h)"
+    )
+    smtp_lease_seconds: float = Field(
+        120.0, gt=0, description="how long a sender holds a message it is sending"
+    )
+    mail_from: str = Field("papertide <papertide@localhost>", description="From: of every message")
+    base_url: str = Field("http://127.0.0.1:8000", description="where links in messages point")
+
+    # -- sources --------------------------------------------------------------------------------
+    # None: the source's own endpoint (each source module names it)
+    arxiv_api_url: str | None = Field(None, description="arXiv API endpoint (a mirror)")
+    oai_url: str | None = Field(None, description="arXiv OAI-PMH endpoint (a mirror)")
+    hf_api_url: str | None = Field(None, description="Hugging Face daily papers endpoint")
+    http_min_interval: float | None = Field(
+        None, ge=0, description="seconds between requests (default: what each source asks for)"
+    )
+    http_backoff: float = Field(2.0, ge=0, description="base retry backoff in seconds")
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("db")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("is empty")
+        if "://" not in value:  # a bare file path is shorthand for an SQLite database
+            return f"sqlite:///{Path(value).expanduser().resolve()}"
+        return value
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Settings from the environment, with OVERRIDES (command-line options; None means
+        'not given') on top; a clear SettingsError instead of pydantic's report."""
+        given = {name: value for name, value in overrides.items() if value is not None}
+        try:
+            return cls(**given)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"PAPERTIDE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+                for e in exc.errors()
+            )
+            raise SettingsError(problems) from exc
+
+    @property
+    def database_url(self) -> str:
+        return self.db
+
+    @property
+    def smtp_port_or_default(self) -> int:
+        return self.smtp_port or {"none": 25, "starttls": 587, "ssl": 465}[self.smtp_security]
+
+
+def environment_variables() -> dict[str, str]:
+    """Each variable papertide reads, with what it means (for the README table and its test)."""
+    return {
+        f"PAPERTIDE_{name.upper()}": field.description or ""
+        for name, field in Settings.model_fields.items()
+    }

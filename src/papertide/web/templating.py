@@ -1,0 +1,42 @@
+"""Rendering pages: the Jinja environment and `render`, shared by every router."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
+
+from papertide.web.auth import csrf_token, current_user, set_csrf_cookie
+
+HERE = Path(__file__).parent
+
+
+def safe_snippet(snippet: str) -> Markup:
+    """A search snippet as HTML where only the <b> highlight tags survive: everything else,
+    whatever the paper's text contains, is escaped."""
+    escaped = str(escape(html.unescape(snippet)))
+    return Markup(escaped.replace("&lt;b&gt;", "<b>").replace("&lt;/b&gt;", "</b>"))
+
+
+def make_templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.auto_reload = False  # templates ship with the package; no stat per render
+    templates.env.filters["safe_snippet"] = safe_snippet
+    # KaTeX is vendored at install time (scripts/vendor.sh); without it math stays plain text.
+    templates.env.globals["katex"] = (HERE / "static/vendor/katex/katex.min.js").exists()
+    return templates
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A page with the signed-in user and the CSRF token its forms repeat."""
+    context.update(user=current_user(request), csrf=csrf_token(request))
+    response = request.app.state.templates.TemplateResponse(
+        request, template, context, status_code=status_code
+    )
+    set_csrf_cookie(request, response)
+    return response
