@@ -23,12 +23,12 @@ from pathlib import Path
 import numpy as np
 from aiosmtpd.controller import Controller
 
+from papertide.clock import SystemClock
 from papertide.digest.compose import compose, part_of
 from papertide.digest.deliver import deliver
 from papertide.digest.settings import MailSettings
 from papertide.rank.recommend import Recommender
 from papertide.search.embedder import default_embedder
-from papertide.clock import SystemClock
 from papertide.search.generations import Indexes, IndexStore
 from papertide.search.refresh import update_indexes
 from papertide.store import digests, library
