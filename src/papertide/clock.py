@@ -4,7 +4,7 @@ rerun of a missed day) can pin time instead of depending on today's date."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
@@ -30,7 +30,3 @@ class FixedClock:
 
     def advance(self, **delta: float) -> None:
         self.current += timedelta(**delta)
-
-
-def today(clock: Clock) -> date:
-    return clock.now().date()

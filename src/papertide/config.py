@@ -126,9 +126,19 @@ class Settings(BaseSettings):
         return self.smtp_port or {"none": 25, "starttls": 587, "ssl": 465}[self.smtp_security]
 
 
-def environment_variables() -> dict[str, str]:
-    """Each variable papertide reads, with what it means (for the README table and its test)."""
-    return {
-        f"PAPERTIDE_{name.upper()}": field.description or ""
-        for name, field in Settings.model_fields.items()
-    }
+_DEFAULT_SHOWN = {
+    "db": "`~/.local/share/papertide/papertide.db`",
+    "models": "`~/.cache/papertide/models`",
+}
+
+
+def environment_table() -> str:
+    """The README's table of variables, generated from Settings (a test compares the two)."""
+    rows = ["| variable | meaning | default |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        if name in _DEFAULT_SHOWN:
+            default = _DEFAULT_SHOWN[name]
+        else:
+            default = "-" if field.default is None else f"`{field.default}`"
+        rows.append(f"| `PAPERTIDE_{name.upper()}` | {field.description} | {default} |")
+    return "\n".join(rows)
