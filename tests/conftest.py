@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import signal
@@ -12,6 +13,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -24,6 +26,66 @@ from papertide.store.engine import open_engine
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 LISTING_PAGES = SHARED_DATA / "listing-pages"
+
+
+class NetworkBlocked(RuntimeError):
+    """A test tried to connect outside this machine (not an OSError, so that code handling
+    connection failures cannot quietly swallow it)."""
+
+
+def _loopback_host(host: Any) -> bool:
+    """True for 'localhost' and IP literals in 127.0.0.0/8 or ::1 (names are not looked up)."""
+    if isinstance(host, bytes):
+        host = host.decode(errors="replace")
+    if not isinstance(host, str):
+        return False
+    if host == "localhost":
+        return True
+    try:
+        ip = ipaddress.ip_address(host.split("%", 1)[0])  # an IPv6 literal may name its scope
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback  # 127.0.0.0/8, or ::1
+
+
+def _check_connect(family: int, address: Any) -> None:
+    if family == getattr(socket, "AF_UNIX", None):
+        return
+    inet = family in (socket.AF_INET, socket.AF_INET6)
+    if inet and isinstance(address, tuple) and address and _loopback_host(address[0]):
+        return
+    raise NetworkBlocked(f"tests may not use the network: connection to {address!r} refused")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_network() -> Iterator[None]:
+    """Every connection made in the test process, by tests and by the code they run in it
+    (CLI commands through CliRunner included), goes to loopback or a Unix socket; anything else
+    raises NetworkBlocked. Subprocesses the tests start are not covered."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+    real_create_connection = socket.create_connection
+
+    def connect(self: socket.socket, address: Any) -> None:
+        _check_connect(self.family, address)
+        return real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        _check_connect(self.family, address)
+        return real_connect_ex(self, address)
+
+    def create_connection(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
+        # refused before the name lookup create_connection would otherwise do
+        _check_connect(socket.AF_INET, tuple(address))
+        return real_create_connection(address, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", connect)
+        patch.setattr(socket.socket, "connect_ex", connect_ex)
+        patch.setattr(socket, "create_connection", create_connection)
+        yield
 
 
 @pytest.fixture
