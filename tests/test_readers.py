@@ -166,7 +166,7 @@ def test_tsv_is_sniffed():
 @pytest.mark.parametrize(
     ("path", "expected"),
     [
-        (FIXTURES / "arxiv_atom.xml", "arxiv-atom"),
+        (FIXTURES / "arxiv_atom.xml", "arxiv"),
         (FIXTURES / "oai_page1.xml", "oai"),
         (FIXTURES / "hf_daily.json", "hf"),
         (FIXTURES / "zotero.bib", "bibtex"),

@@ -2,6 +2,7 @@ from datetime import datetime
 
 import pytest
 
+from papertide.ingest import sources
 from papertide.records import (
     PaperRecord,
     find_code_urls,
@@ -105,7 +106,7 @@ def test_merge_prefers_priority_sources_and_keeps_richer_fields():
         published_at=datetime(2017, 6, 12),
         upstream_upvotes=0,
     )
-    merged = merge_records([listing, bib, jsonl])
+    merged = merge_records([listing, bib, jsonl], sources.priority)
     assert merged["id"] == "1706.03762"
     assert merged["title"] == "Attention Is All You Need"  # bibtex outranks jsonl and listing
     assert merged["abstract"] == "Short snippet"  # an abstract beats none
@@ -113,7 +114,7 @@ def test_merge_prefers_priority_sources_and_keeps_richer_fields():
     assert merged["published_at"] == datetime(2017, 6, 12)  # a full date beats a bare year
     assert merged["upstream_upvotes"] == 0  # zero is a value, not a missing one
     # order of arrival does not matter
-    assert merge_records([jsonl, listing, bib]) == merged
+    assert merge_records([jsonl, listing, bib], sources.priority) == merged
 
 
 def test_single_record_merge_matches_general_merge():
@@ -125,8 +126,10 @@ def test_single_record_merge_matches_general_merge():
         categories=["cs.LG"],
         abstract="github.com/a/b",
     )
-    general = merge_records([record, record.model_copy(update={"source_id": "other"})])
-    assert merge_records([record]) == general
+    general = merge_records(
+        [record, record.model_copy(update={"source_id": "other"})], sources.priority
+    )
+    assert merge_records([record], sources.priority) == general
 
 
 def test_trending_decays_with_age_and_weighs_upstream_votes():

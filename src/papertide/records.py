@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
@@ -16,17 +17,6 @@ from pydantic import BaseModel, Field
 
 MAX_TITLE_CHARS = 1_000
 MAX_ABSTRACT_CHARS = 100_000
-
-# Higher wins when two sources disagree on a field: curated metadata beats scraped text.
-SOURCE_PRIORITY: dict[str, int] = {
-    "arxiv": 60,
-    "oai": 60,
-    "hf": 50,
-    "bibtex": 40,
-    "jsonl": 30,
-    "csv": 30,
-    "listing": 10,
-}
 
 
 class Reject(BaseModel):
@@ -235,18 +225,20 @@ def content_hash(title: str, abstract: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
-def merge_records(records: list[PaperRecord]) -> dict[str, Any]:
+def merge_records(records: list[PaperRecord], priority: Callable[[str], int]) -> dict[str, Any]:
     """Merge every source's view of one paper into the stored paper fields.
 
     Deterministic whatever the order records arrive in, so re-merging is idempotent. A field comes
     from the highest-priority source that has it; abstracts prefer the longest among the
     highest-priority sources, because listing pages and BibTeX often carry truncated text.
+    PRIORITY gives a source's trust (higher wins): the caller hands in the source registry's
+    (ingest/sources.py), so these rules stay pure and depend on no source.
     """
     if len(records) == 1:
         return _from_single(records[0])
     ranked = sorted(
         records,
-        key=lambda r: (-SOURCE_PRIORITY.get(r.source, 0), r.source, r.source_id),
+        key=lambda r: (-priority(r.source), r.source, r.source_id),
     )
     merged: dict[str, Any] = {}
     for name in _SCALAR_FIELDS:
@@ -260,8 +252,8 @@ def merge_records(records: list[PaperRecord]) -> dict[str, Any]:
         merged[name] = next((getattr(r, name) for r in ranked if getattr(r, name)), [])
     abstracts = [r for r in ranked if r.abstract]
     if abstracts:
-        best = SOURCE_PRIORITY.get(abstracts[0].source, 0)
-        top = [r for r in abstracts if SOURCE_PRIORITY.get(r.source, 0) == best]
+        best = priority(abstracts[0].source)
+        top = [r for r in abstracts if priority(r.source) == best]
         merged["abstract"] = max(top, key=lambda r: len(r.abstract)).abstract
     else:
         merged["abstract"] = ""

@@ -19,7 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from papertide.application import Papertide
 from papertide.digest.run import send_digests
-from papertide.ingest import sync
+from papertide.ingest import sources
 from papertide.ingest.http import FetchError, SourceUnreachable
 from papertide.rank import topics
 from papertide.search.generations import IndexBusy
@@ -36,21 +36,15 @@ class Plan:
 
 
 def fetch_and_index(pt: Papertide, categories: list[str]) -> dict[str, Any]:
-    """Sync every category and today's Hugging Face papers, then bring the indexes up to date."""
+    """Run every source's scheduled syncs (arXiv: each category; Hugging Face: today), then
+    bring the indexes up to date."""
     report: dict[str, Any] = {}
-    engine, settings = pt.engine, pt.settings
-    today = pt.clock.now().date()
-    syncs: list[tuple[str, Callable[[], Any]]] = [
-        (
-            f"arxiv {category}",
-            lambda c=category: sync.sync_arxiv(
-                engine, settings, c, sync.default_since(engine, c, today), today
-            ),
-        )
-        for category in categories
-    ]
-    syncs.append(("hf", lambda: sync.sync_hf(engine, settings, {"date": today.isoformat()})))
-    for name, job in syncs:
+    engine = pt.engine
+    syncs: dict[str, Callable[[], Any]] = {}
+    for source in sources.all_sources():
+        if source.scheduled:
+            syncs.update(source.scheduled(pt, categories))
+    for name, job in syncs.items():
         try:
             report[name] = job().as_json()["new"]
         except (SourceUnreachable, FetchError) as exc:

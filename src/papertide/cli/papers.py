@@ -19,7 +19,7 @@ from papertide.cli.common import (
     out,
     print_summary,
 )
-from papertide.ingest.formats import FORMATS
+from papertide.ingest import sources
 from papertide.ingest.runner import ImportSummary, import_file
 from papertide.periods import PeriodError, period_range
 from papertide.store import queries
@@ -36,12 +36,18 @@ def init(ctx: typer.Context) -> None:
 def import_(
     ctx: typer.Context,
     paths: list[Path] = typer.Argument(..., help="Files to import."),
-    fmt: str = typer.Option("auto", "--format", "-f", help="One of: " + ", ".join(FORMATS)),
+    fmt: str = typer.Option(
+        "auto",
+        "--format",
+        "-f",
+        help="auto (detect from the content) or a source's name (a wrong one lists them).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Import papers from files: listing pages, JSONL, CSV, BibTeX, HF JSON, arXiv Atom, OAI-PMH."""
-    if fmt not in FORMATS:
-        fail(f"unknown format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    formats = ["auto", *sources.format_names()]
+    if fmt not in formats:
+        fail(f"unknown format {fmt!r}; choose one of: {', '.join(formats)}")
     eng = engine(ctx)
     summary = ImportSummary()
     with byte_progress() as progress:

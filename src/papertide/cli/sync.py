@@ -1,11 +1,14 @@
-"""`papertide sync arxiv|hf`: fetch new papers from live sources."""
+"""`papertide sync NAME`: fetch new papers from live sources, one sub-command per source that
+declares one (ingest/sources.py); arXiv's and Hugging Face's are here."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from papertide.cli.common import (
     EXIT_UNREACHABLE,
@@ -15,12 +18,34 @@ from papertide.cli.common import (
     fail,
     print_summary,
 )
-from papertide.ingest import sync
+from papertide.ingest import sources, sync
 from papertide.ingest.http import FetchError, SourceUnreachable
 from papertide.ingest.runner import ImportSummary
 from papertide.periods import PeriodError, parse_day
 
-sync_app = typer.Typer(help="Fetch new papers from live sources.", no_args_is_help=True)
+
+class _SourceCommands(TyperGroup):
+    """The sub-commands of the registered sources, looked up when the command line runs: the
+    built-in sources are loaded on first use, and a plugin may register one later."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [s.name for s in sources.all_sources() if s.command]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        try:
+            source = sources.get(cmd_name)
+        except KeyError:
+            return None
+        if source.command is None or source.name != cmd_name:
+            return None
+        single = typer.Typer(add_completion=False)
+        single.command(source.name)(source.command)
+        return typer.main.get_command(single)
+
+
+sync_app = typer.Typer(
+    cls=_SourceCommands, help="Fetch new papers from live sources.", no_args_is_help=True
+)
 SyncJob = Callable[[Callable[[ImportSummary], None]], ImportSummary]
 
 
@@ -51,7 +76,6 @@ def day_option(ctx: typer.Context, value: str | None, default: date) -> date:
         raise
 
 
-@sync_app.command("arxiv")
 def sync_arxiv(
     ctx: typer.Context,
     category: str = typer.Option("cs.LG", "--category", "-c", help="arXiv category, e.g. cs.CL."),
@@ -84,7 +108,6 @@ def sync_arxiv(
         fail("--via must be 'api' or 'oai'")
 
 
-@sync_app.command("hf")
 def sync_hf(
     ctx: typer.Context,
     day: str | None = typer.Option(None, "--date", help="Day YYYY-MM-DD (default: today)."),

@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from papertide.ingest import sources
 from papertide.ingest.base import Item, looks_binary
-from papertide.ingest.formats import READERS, detect
+from papertide.ingest.formats import detect
 from papertide.records import PaperRecord, Reject
 from papertide.store import jobs
 from papertide.store.writer import BatchResult, save_batch
@@ -133,7 +134,8 @@ def import_file(
     summary: ImportSummary | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> ImportSummary:
-    """Import one file; resumes from the checkpoint an interrupted import of it left."""
+    """Import one file; resumes from the checkpoint an interrupted import of it left. FMT is
+    "auto" or the name (or alias) of a source with a reader."""
     summary = summary or ImportSummary()
     try:
         handle = path.open("rb")
@@ -147,8 +149,8 @@ def import_file(
         if looks_binary(handle.peek(8192)[:8192]):
             summary.reject(Reject(where=str(path), reason="binary file, not text"))
             return summary
-        if fmt == "auto":
-            fmt = detect(handle, path.name)
+        # An alias names the same job as its source, so either resumes the other's import.
+        fmt = detect(handle, path.name) if fmt == "auto" else sources.get(fmt).name
         job = file_job(path, fmt)
         with engine.connect() as conn:
             state = jobs.load_checkpoint(conn, job) or {}
@@ -161,6 +163,6 @@ def import_file(
             if on_progress:
                 on_progress(size if handle.closed else handle.tell())
 
-        items = READERS[fmt](handle, str(path))
+        items = sources.reader(fmt)(handle, str(path))
         run_batches(engine, job, _file_batches(items, skip, tick, summary), summary)
     return summary

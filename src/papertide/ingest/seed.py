@@ -7,8 +7,9 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from papertide.ingest import sources
 from papertide.ingest.base import looks_binary
-from papertide.ingest.formats import READERS, detect
+from papertide.ingest.formats import detect
 from papertide.ingest.runner import ImportSummary, import_file
 from papertide.records import PaperRecord
 from papertide.store import library
@@ -24,7 +25,7 @@ def seed_library(
     with path.open("rb") as handle:
         if path.stat().st_size == 0 or looks_binary(handle.peek(8192)[:8192]):
             return summary, 0
-        reader = READERS[detect(handle, path.name) if fmt == "auto" else fmt]
+        reader = sources.reader(detect(handle, path.name) if fmt == "auto" else fmt)
         for item in reader(handle, str(path)):
             if isinstance(item, PaperRecord):
                 refs.append((item.source, item.source_id))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
@@ -13,7 +14,11 @@ from papertide.ingest.http import PoliteClient
 from papertide.ingest.runner import ImportSummary, run_batches
 from papertide.store import jobs
 
+if TYPE_CHECKING:
+    from papertide.application import Papertide
+
 Progress = Callable[[ImportSummary], None] | None
+Scheduled = dict[str, Callable[[], ImportSummary]]
 
 
 def _client(settings: Settings, min_interval: float) -> PoliteClient:
@@ -111,3 +116,20 @@ def sync_hf(
         pages = hf.fetch_pages(client, endpoint, period, int(state.get("page", 0)))
         run_batches(engine, job, pages, summary, on_batch)
     return summary
+
+
+def scheduled_arxiv(pt: Papertide, categories: Sequence[str]) -> Scheduled:
+    """The scheduler's arXiv syncs: each category from its own default start to today."""
+    engine, settings, today = pt.engine, pt.settings, pt.clock.now().date()
+    return {
+        f"arxiv {category}": lambda c=category: sync_arxiv(
+            engine, settings, c, default_since(engine, c, today), today
+        )
+        for category in categories
+    }
+
+
+def scheduled_hf(pt: Papertide, categories: Sequence[str]) -> Scheduled:
+    """The scheduler's Hugging Face sync: today's papers, whatever the categories."""
+    today = pt.clock.now().date().isoformat()
+    return {"hf": lambda: sync_hf(pt.engine, pt.settings, {"date": today})}

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import Connection
 
+from papertide.ingest import sources
 from papertide.records import PaperRecord, merge_records
 from papertide.store import dialect
 from papertide.store.schema import (
@@ -219,7 +220,7 @@ class _Writes:
         for record in cluster.incoming:
             fresh[(record.source, record.source_id)] = record
         all_sources = {**cluster.sources, **fresh}
-        merged = merge_records(list(all_sources.values()))
+        merged = merge_records(list(all_sources.values()), sources.priority)
         stable_id = merged.pop("id")
         values = {name: merged[name] for name in MERGED_COLUMNS}
 
