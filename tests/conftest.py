@@ -193,6 +193,21 @@ class Cli:
         assert process.returncode == -signal.SIGKILL, f"{args} finished before it was killed"
 
 
+def wait_for_server(base: str, process: subprocess.Popen) -> None:
+    """Wait until `papertide serve` at BASE answers (60 s at most); kill it and fail if not."""
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/about", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    pytest.fail("papertide serve did not start")
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

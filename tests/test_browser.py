@@ -8,10 +8,8 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from conftest import FIXTURES
@@ -48,7 +46,7 @@ HOSTILE = {
 def server(tmp_path_factory, embedder):
     folder = tmp_path_factory.mktemp("served")
     (folder / "hostile.jsonl").write_text(json.dumps(HOSTILE) + "\n")
-    from conftest import Cli
+    from conftest import Cli, wait_for_server
 
     cli = Cli(f"sqlite:///{folder / 'papertide.db'}", folder)
     cli.run(
@@ -68,16 +66,7 @@ def server(tmp_path_factory, embedder):
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/about", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("papertide serve did not start")
+    wait_for_server(base, process)
     yield base
     process.terminate()
     process.wait(10)

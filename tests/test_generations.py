@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import FIXTURES, Cli, application, free_port
+from conftest import FIXTURES, Cli, application, free_port, wait_for_server
 from papertide.search.generations import IndexBusy, IndexStore
 
 HERE = Path(__file__).parent
@@ -126,7 +126,7 @@ def test_searching_from_four_processes_while_indexing_gives_no_errors(tmp_path, 
                 time.sleep(0.02)  # steady traffic, leaving the writer some of the two cores
 
     try:
-        _wait_for(base)
+        wait_for_server(base, server)
         clients = [threading.Thread(target=load) for _ in range(2)]
         for thread in clients:
             thread.start()
@@ -159,17 +159,6 @@ def test_searching_from_four_processes_while_indexing_gives_no_errors(tmp_path, 
             process.terminate()
             process.wait(30)
     assert b"Traceback" not in server.stderr.read()
-
-
-def _wait_for(base: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/about", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    pytest.fail("papertide serve did not start")
 
 
 def test_the_application_reads_the_generation_its_writer_published(tmp_path, db_url):
