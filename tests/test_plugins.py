@@ -4,10 +4,15 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 import pytest
+from fastapi.testclient import TestClient
 
 from conftest import FIXTURES
 from papertide.ingest import sources
 from papertide.ingest.base import Item, build_record, text_stream
+from papertide.ingest.runner import import_file
+from papertide.rank import rankers
+from papertide.store.engine import open_engine
+from papertide.web.app import create_app
 
 HEADER = "#tsv-lite"
 
@@ -69,3 +74,30 @@ def test_arxiv_has_one_name_and_keeps_its_documented_alias(cli):
     arxiv = sources.get("arxiv-atom")
     assert arxiv is sources.get("arxiv") and arxiv.name == "arxiv"
     assert arxiv.command is not None and arxiv.scheduled is not None
+
+
+def by_title(papers, now):
+    ordered = sorted(papers, key=lambda p: p["title"].casefold())
+    return [p["id"] for p in ordered], [float(-i) for i in range(len(ordered))]
+
+
+@pytest.fixture
+def title_sort() -> Iterator[rankers.Ranker]:
+    ranker = rankers.register(rankers.Ranker("title", "A to Z", by_title))
+    yield ranker
+    rankers.unregister(ranker.name)
+
+
+def test_a_ranker_registered_in_one_place_sorts_the_api_and_the_pages(db_url, title_sort):
+    engine = open_engine(db_url)
+    for name in ("arxiv_atom.xml", "hf_daily.json", "oai_page1.xml"):
+        import_file(engine, FIXTURES / name)
+    engine.dispose()
+    client = TestClient(create_app(db_url))
+    newest = [p["title"] for p in client.get("/api/papers").json()]
+    titled = [p["title"] for p in client.get("/api/papers?sort=title").json()]
+    assert titled == sorted(newest, key=str.casefold) and titled != newest
+    assert client.get("/api/papers?sort=title&offset=1&limit=2").json()[0]["title"] == titled[1]
+    assert client.get("/api/papers?sort=alphabetical").status_code == 400
+    month = client.get("/month/2026-11").text
+    assert "?sort=title" in month and "A to Z" in month and "?sort=trending" in month

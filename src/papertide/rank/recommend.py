@@ -3,8 +3,7 @@
 score = affinity (rank/affinity.py: the user's linear classifier over embeddings plus closeness
 to their nearest library paper) + FOLLOW_BOOST per followed author or saved search matched
 + RECENCY_WEIGHT x 0.5 ** (age_days / 7). Papers in the library, rated down or already sent in a
-digest are never picked. Like every ranker here, `rank` returns (ids, scores); `Pick` adds the
-reason.
+digest are never picked. Each `Pick` carries its score and the reason.
 """
 
 from __future__ import annotations
@@ -232,10 +231,3 @@ def _score_by_follows(
 
 def _name_key(name: str) -> str:
     return clean_text(name).casefold()
-
-
-def rank(
-    recommender: Recommender, user_id: int, k: int = 20, days: float = 30
-) -> tuple[list[str], list[float]]:
-    picks = recommender.recommend(user_id, k, days)
-    return [p.id for p in picks], [p.score for p in picks]

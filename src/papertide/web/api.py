@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 
@@ -11,6 +11,8 @@ from papertide.web.deps import papertide
 from papertide.web.views import period, period_papers, run_search, similar_papers
 
 router = APIRouter(prefix="/api", tags=["api"])
+# The sorts are the registered rankers (rank/rankers.py), so they are checked per request.
+SORT_HELP = "publishedAt, trending, or another registered ranker's name"
 
 
 def _iso(value: Any) -> str | None:
@@ -39,11 +41,12 @@ def list_papers(
     day: str | None = Query(None, description="YYYY-MM-DD"),
     week: str | None = Query(None, description="ISO week YYYY-Www"),
     month: str | None = Query(None, description="YYYY-MM"),
-    sort: Literal["publishedAt", "trending"] = "publishedAt",
+    sort: str = Query("publishedAt", description=SORT_HELP),
     offset: int = Query(0, ge=0),
     limit: int = Query(50, ge=1, le=500),
 ) -> list[dict[str, Any]]:
-    """Papers of a day, week or month (all papers when none is given), newest first."""
+    """Papers of a day, week or month (all papers when none is given), newest first or in
+    another sort's order."""
     start, end = period(day, week, month)
     rows = period_papers(papertide(request), start, end, sort, offset, limit)
     return [_paper_json(r) for r in rows]
@@ -95,7 +98,7 @@ def daily_papers(
     date: str | None = None,
     week: str | None = None,
     month: str | None = None,
-    sort: Literal["publishedAt", "trending"] = "publishedAt",
+    sort: str = Query("publishedAt", description=SORT_HELP),
     p: int = Query(0, ge=0, description="page number, from 0"),
     limit: int = Query(50, ge=1, le=100),
 ) -> list[dict[str, Any]]:

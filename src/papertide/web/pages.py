@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from papertide import __version__
+from papertide.rank import rankers
 from papertide.store import accounts, library, queries
 from papertide.web.auth import current_user
 from papertide.web.deps import papertide
@@ -56,6 +57,7 @@ def _list_page(
         heading=heading,
         papers=rows,
         sort=sort,
+        sorts=list(rankers.all_rankers()),
         base=base,
         previous=previous,
         following=following,

@@ -12,7 +12,7 @@ from fastapi import HTTPException
 
 from papertide.application import Papertide
 from papertide.periods import PeriodError, period_range
-from papertide.rank import trending
+from papertide.rank import rankers
 from papertide.search.hybrid import (
     Hit,
     SearchError,
@@ -22,7 +22,6 @@ from papertide.search.hybrid import (
     usable_mode,
 )
 from papertide.search.keyword import Filters
-from papertide.store import queries
 
 SIMILAR_CACHE = 20_000
 
@@ -63,23 +62,18 @@ def period(
         raise HTTPException(400, str(exc)) from exc
 
 
-TRENDING_POOL = 2000
-
-
 def period_papers(
     pt: Papertide, start: Any, end: Any, sort: str, offset: int, limit: int
 ) -> list[dict[str, Any]]:
-    """Papers of a period by date, or by trending score (rank.trending) over its newest
-    TRENDING_POOL papers."""
-    if sort not in ("publishedAt", "trending"):
-        raise HTTPException(400, "sort is publishedAt or trending")
+    """Papers of a period in the order of the ranker named SORT (rank/rankers.py); 400 for a
+    sort no ranker has."""
+    try:
+        ranker = rankers.get(sort)
+    except KeyError:
+        allowed = ", ".join(r.name for r in rankers.all_rankers())
+        raise HTTPException(400, f"sort is one of: {allowed}") from None
     with pt.engine.connect() as conn:
-        if sort == "publishedAt":
-            return queries.papers_in_period(conn, start, end, offset, limit)
-        pool = queries.papers_in_period(conn, start, end, 0, TRENDING_POOL)
-    ids, _scores = trending.rank(pool, pt.clock.now())
-    by_id = {row["id"]: row for row in pool}
-    return [by_id[i] for i in ids[offset : offset + limit]]
+        return rankers.ranked_papers(conn, ranker, start, end, offset, limit, pt.clock.now())
 
 
 def day_start(value: str | None) -> datetime | None:
