@@ -136,9 +136,7 @@ def environment_table() -> str:
     """The README's table of variables, generated from Settings (a test compares the two)."""
     rows = ["| variable | meaning | default |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
-        if name in _DEFAULT_SHOWN:
-            default = _DEFAULT_SHOWN[name]
-        else:
-            default = "-" if field.default is None else f"`{field.default}`"
+        plain = "-" if field.default is None else f"`{field.default}`"
+        default = _DEFAULT_SHOWN.get(name, plain)
         rows.append(f"| `PAPERTIDE_{name.upper()}` | {field.description} | {default} |")
     return "\n".join(rows)
