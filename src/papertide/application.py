@@ -73,9 +73,8 @@ class Papertide:
         already stored but computes none. IndexBusy if WAIT is false and another process is
         writing."""
         embedder = None if keyword_only else self.embedder()
-        kwargs = {"progress": progress} if progress else {}
         return update_indexes(
-            self.engine, self.index_store, embedder, rebuild, embed=embed, wait=wait, **kwargs
+            self.engine, self.index_store, embedder, rebuild, progress, embed=embed, wait=wait
         )
 
     # -- models ----------------------------------------------------------------------------------

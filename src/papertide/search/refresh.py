@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import numpy as np
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from papertide.search.embedder import Embedder, document_text
 from papertide.search.generations import Indexes, IndexStore
@@ -26,6 +26,15 @@ def _quiet(stage: str, done: int, total: int | None) -> None:
     """The default progress callback: report nothing."""
 
 
+def _watermark(meta: dict | None) -> datetime | None:
+    """The newest paper modification a keyword index's metadata says it covers."""
+    return datetime.fromisoformat(meta["watermark"]) if meta and meta["watermark"] else None
+
+
+def _keyword_is_current(conn: Connection, meta: dict | None) -> bool:
+    return meta is not None and queries.latest_modification(conn) == _watermark(meta)
+
+
 def refresh_keyword(
     engine: Engine, index: KeywordIndex, rebuild: bool = False, progress: Progress = _quiet
 ) -> int:
@@ -34,7 +43,7 @@ def refresh_keyword(
     if rebuild or not index.usable():
         index.reset()
         meta = None
-    watermark = datetime.fromisoformat(meta["watermark"]) if meta and meta["watermark"] else None
+    watermark = _watermark(meta)
     with engine.connect() as conn:
         newest = queries.latest_modification(conn)
         if meta is not None and newest == watermark:
@@ -115,13 +124,9 @@ def vector_identity(engine: Engine, model: str) -> dict[str, object]:
 def up_to_date(engine: Engine, indexes: Indexes, embedder: Embedder | None) -> bool:
     """True when INDEXES already reflect the database (and the stored vectors): then an index
     run has nothing to publish. Cheap: two queries and three small files."""
-    meta = indexes.keyword.meta()
-    if meta is None:
-        return False
     with engine.connect() as conn:
-        newest = queries.latest_modification(conn)
-    if (meta["watermark"] or None) != (newest.isoformat() if newest else None):
-        return False
+        if not _keyword_is_current(conn, indexes.keyword.meta()):
+            return False
     if embedder is None:
         return True
     vectors = indexes.vectors.meta()
@@ -135,11 +140,10 @@ def up_to_date(engine: Engine, indexes: Indexes, embedder: Embedder | None) -> b
 def papers_behind(engine: Engine, indexes: Indexes) -> int:
     """How many papers changed after the keyword index of INDEXES was written (0: current)."""
     meta = indexes.keyword.meta()
-    watermark = datetime.fromisoformat(meta["watermark"]) if meta and meta["watermark"] else None
     with engine.connect() as conn:
-        if meta is not None and queries.latest_modification(conn) == watermark:
+        if _keyword_is_current(conn, meta):
             return 0
-        return queries.count_modified_since(conn, watermark)
+        return queries.count_modified_since(conn, _watermark(meta))
 
 
 def refresh_all(
@@ -165,13 +169,14 @@ def update_indexes(
     store: IndexStore,
     embedder: Embedder | None,
     rebuild: bool = False,
-    progress: Progress = _quiet,
+    progress: Progress | None = None,
     embed: bool = True,
     wait: bool = True,
 ) -> dict[str, int]:
     """The one index writer: embed what has no vector yet (unless EMBED is false), then
     publish a new generation of every index (search/generations.py). Raises IndexBusy when
     WAIT is false and another process is writing."""
+    progress = progress or _quiet
     with store.lock(wait):
         embedded = embed_pending(engine, embedder, progress) if embedder and embed else 0
         report: dict[str, int] = {"keyword_updated": 0}
