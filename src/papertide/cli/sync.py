@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from papertide.cli.common import (
     EXIT_UNREACHABLE,
@@ -28,10 +27,10 @@ class _SourceCommands(TyperGroup):
     """The sub-commands of the registered sources, looked up when the command line runs: the
     built-in sources are loaded on first use, and a plugin may register one later."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, ctx: typer.Context) -> list[str]:
         return [s.name for s in sources.all_sources() if s.command]
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+    def get_command(self, ctx: typer.Context, cmd_name: str) -> TyperCommand | None:
         try:
             source = sources.get(cmd_name)
         except KeyError:
@@ -40,7 +39,7 @@ class _SourceCommands(TyperGroup):
             return None
         single = typer.Typer(add_completion=False)
         single.command(source.name)(source.command)
-        return typer.main.get_command(single)
+        return typer.main.get_command(single)  # type: ignore[return-value]
 
 
 sync_app = typer.Typer(
