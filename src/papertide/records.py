@@ -13,17 +13,32 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+from papertide.links import http_url
 
 MAX_TITLE_CHARS = 1_000
 MAX_ABSTRACT_CHARS = 100_000
 
 
-class Reject(BaseModel):
-    """A record a reader could not use, with where it was and why."""
-
+class _Report(BaseModel):
     where: str
     reason: str
+
+    @field_validator("where", "reason", mode="after")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        # Reasons quote input and places name files; both are printed and sent as JSON.
+        return strip_unsafe(value)
+
+
+class Reject(_Report):
+    """A record a reader could not use, with where it was and why."""
+
+
+class Notice(_Report):
+    """Something a reader did to keep records that the user should hear about (a decoding
+    fallback, a repaired document): reported as a warning; the records are kept."""
 
 
 class PaperRecord(BaseModel):
@@ -54,9 +69,18 @@ class PaperRecord(BaseModel):
     title_key: str = Field(default="", exclude=True)
     match_keys: list[str] = Field(default_factory=list, exclude=True)
 
+    @field_validator("*", mode="after")
+    @classmethod
+    def _clean_every_text(cls, value: Any) -> Any:
+        """Every text field, and every item of a list field, through clean_text: whatever a
+        source sends, what is stored is printable, encodable and safe to display."""
+        if isinstance(value, str):
+            return clean_text(value)
+        if isinstance(value, list):
+            return [text for text in (clean_text(v) for v in value) if text]
+        return value
+
     def model_post_init(self, __context: Any) -> None:
-        self.title = clean_text(self.title)
-        self.abstract = clean_text(self.abstract)
         if len(self.title) > MAX_TITLE_CHARS:
             raise ValueError(f"title too long ({len(self.title)} chars)")
         self.title_key = title_key(self.title)
@@ -67,16 +91,16 @@ class PaperRecord(BaseModel):
                 f"abstract cut from {len(self.abstract)} to {MAX_ABSTRACT_CHARS} chars"
             )
             self.abstract = self.abstract[:MAX_ABSTRACT_CHARS]
-        self.authors = [a for a in (clean_text(a) for a in self.authors) if a]
         self.arxiv_id = normalize_arxiv_id(self.arxiv_id) if self.arxiv_id else None
         if not self.arxiv_id and self.doi:
             self.arxiv_id = arxiv_id_from_doi(self.doi)
         self.doi = normalize_doi(self.doi) if self.doi else None
+        self._keep_http_links()
         if self.arxiv_id:
             self.abs_url = self.abs_url or f"https://arxiv.org/abs/{self.arxiv_id}"
             self.pdf_url = self.pdf_url or f"https://arxiv.org/pdf/{self.arxiv_id}"
         found = find_code_urls(self.abstract)
-        self.code_urls = _unique([*(normalize_code_url(u) for u in self.code_urls), *found])
+        self.code_urls = _unique([*self.code_urls, *(u for u in found if http_url(u))])
         if not self.source_id:
             self.source_id = self.paper_id
         self.match_keys = [
@@ -84,6 +108,23 @@ class PaperRecord(BaseModel):
             *([f"doi:{self.doi}"] if self.doi else []),
             f"title:{self.title_key}",
         ]
+
+    def _keep_http_links(self) -> None:
+        """Drop every link that is not http(s), with a warning: see links.py for why."""
+        for name in ("abs_url", "pdf_url", "project_url"):
+            value = getattr(self, name)
+            link = http_url(value)
+            if value and not link:
+                self.warnings.append(f"{name} dropped: not an http(s) link: {value[:80]!r}")
+            setattr(self, name, link)
+        kept = []
+        for url in self.code_urls:  # bare "github.com/o/r" is fine: it becomes https://
+            normalized = normalize_code_url(url)
+            if normalized and http_url(normalized):
+                kept.append(normalized)
+            elif url.strip():
+                self.warnings.append(f"code url dropped: not a code link: {url[:80]!r}")
+        self.code_urls = kept
 
     @property
     def paper_id(self) -> str:
@@ -97,16 +138,34 @@ def _unique(items: list[str]) -> list[str]:
 
 
 _WS = re.compile(r"\s+")
-_CONTROL_TO_SPACE = {c: " " for c in (*range(0x00, 0x09), *range(0x0E, 0x20), 0x7F)}
+# Bidi controls reorder what is displayed around them ("txt.exe" shown as "exe.txt"), so a title
+# or a name could pass for another; dropping them only loses that reordering.
+_BIDI_CONTROLS = (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+# Noncharacters (U+FFFE, U+FFFF, U+FDD0-U+FDEF and the last two of every plane) cannot be
+# written to XML, so one of them in a title would break every feed it appears in.
+_NONCHARACTERS = (
+    *range(0xFDD0, 0xFDF0),
+    *(plane + last for plane in range(0, 0x110000, 0x10000) for last in (0xFFFE, 0xFFFF)),
+)
+_UNSAFE = {
+    **{c: " " for c in (*range(0x00, 0x20), *range(0x7F, 0xA0))},  # C0 and C1 controls
+    **dict.fromkeys((*_BIDI_CONTROLS, *_NONCHARACTERS)),  # dropped
+    # A lone surrogate (JSON "\ud800") cannot be encoded as UTF-8: SQLite and JSON would fail.
+    **{c: "\ufffd" for c in range(0xD800, 0xE000)},
+}
+
+
+def strip_unsafe(text: str) -> str:
+    """TEXT with controls as spaces, bidi controls and noncharacters dropped and lone surrogates
+    as U+FFFD: nothing left that cannot be stored, encoded, written to XML or shown as written."""
+    return text if text.isprintable() else text.translate(_UNSAFE)
 
 
 def clean_text(text: str | None) -> str:
-    """Collapse whitespace and drop control characters; keeps the text otherwise as written."""
+    """strip_unsafe, and whitespace collapsed; keeps the text otherwise as written."""
     if not text:
         return ""
-    if not text.isprintable():
-        text = text.translate(_CONTROL_TO_SPACE)
-    return " ".join(text.split())
+    return " ".join(strip_unsafe(text).split())
 
 
 # LaTeX accent commands and braces as BibTeX exports write them, e.g. {\"u}ber, \emph{x}.

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from papertide.digest import tokens
 from papertide.digest.settings import MailSettings
+from papertide.links import href_filter, http_url
 from papertide.rank import trending
 from papertide.rank.recommend import Recommender
 from papertide.store import digests, library, queries
@@ -31,6 +32,7 @@ TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+TEMPLATES.filters["href"] = href_filter
 WIRE = compat32.clone(linesep="\r\n")  # SMTP wants CRLF line ends
 UTF8 = Charset("utf-8")
 UTF8.body_encoding = QP  # readable in the raw message, unlike base64
@@ -58,8 +60,9 @@ def period_key(period: str, now: datetime) -> str:
 def _item(paper: dict[str, Any], reason: str, mail: MailSettings) -> Item:
     authors = paper.get("authors") or []
     shown = ", ".join(authors[:4]) + (" et al." if len(authors) > 4 else "")
-    links = [("arXiv", paper["abs_url"])] if paper.get("abs_url") else []
+    links = [("arXiv", paper.get("abs_url"))]
     links += [("code", url) for url in (paper.get("code_urls") or [])[:1]]
+    links = [(label, url) for label, url in links if http_url(url)]  # text part too
     return Item(
         paper["id"], paper["title"], shown, reason, f"{mail.base_url}/papers/{paper['id']}", links
     )

@@ -93,7 +93,7 @@ def read(stream: BinaryIO, origin: str) -> Iterator[Item]:
             published_precision=precision,
             arxiv_id=_arxiv_id(text_fields),
             doi=text_fields.get("doi") or None,
-            abs_url=url if url.startswith(("http://", "https://")) else None,
+            abs_url=url or None,  # records.py keeps http(s) links only, with a warning
             categories=as_list(text_fields.get("primaryclass", "")),
             keywords=as_list(text_fields.get("keywords", "")),
         )

@@ -22,6 +22,7 @@ from papertide.application import Papertide
 from papertide.clock import Clock
 from papertide.config import Settings
 from papertide.web import accounts, api, feeds, library, pages, subscriptions, topics
+from papertide.web.headers import SecurityHeaders
 from papertide.web.templating import make_templates
 from papertide.web.views import SimilarCache
 
@@ -60,6 +61,7 @@ def create_app(settings: Settings | str | None = None, clock: Clock | None = Non
     app.state.papertide = papertide
     app.state.similar_cache = SimilarCache()
     app.state.templates = make_templates()
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(accounts.api_router)  # before api.router: its /papers/{id} is greedy
     app.include_router(library.api_router)
