@@ -90,9 +90,9 @@ def test_library_api_with_a_token(app, db_url):
     assert TestClient(app).get("/api/me/library").status_code == 401  # no token
     from papertide.web import library as web_library
 
-    web_library.MAX_UPLOAD, limit = 1000, web_library.MAX_UPLOAD
+    web_library.MAX_UPLOAD_BYTES, limit = 1000, web_library.MAX_UPLOAD_BYTES
     try:
         big = client.post("/api/me/library-import", files={"file": ("x.bib", b"@" * 1001)})
     finally:
-        web_library.MAX_UPLOAD = limit
+        web_library.MAX_UPLOAD_BYTES = limit
     assert big.status_code == 413

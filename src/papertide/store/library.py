@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, func, not_, or_, select
 from sqlalchemy.engine import Connection
 
+from papertide.limits import MAX_FOLLOW_CHARS, MAX_FOLLOWS
 from papertide.store import dialect
 from papertide.store.schema import follows, library, paper_sources, papers, seen
 from papertide.store.writer import utcnow
@@ -88,9 +89,17 @@ def states(conn: Connection, user_id: int, paper_ids: list[str]) -> dict[str, di
 
 
 def follow(conn: Connection, user_id: int, kind: str, value: str) -> None:
+    """Raises ValueError, with a message for the user, on a value or count out of bounds."""
     value = " ".join(value.split())
     if kind not in FOLLOW_KINDS or not value:
         raise ValueError(f"follow an author or a query, with a non-empty value ({kind!r})")
+    if len(value) > MAX_FOLLOW_CHARS:
+        raise ValueError(f"a followed {kind} is at most {MAX_FOLLOW_CHARS} characters")
+    others = and_(
+        follows.c.user_id == user_id, not_(and_(follows.c.kind == kind, follows.c.value == value))
+    )
+    if conn.execute(select(func.count()).where(others)).scalar_one() >= MAX_FOLLOWS:
+        raise ValueError(f"at most {MAX_FOLLOWS} follows: unfollow one first")
     conn.execute(
         dialect.insert_ignoring_conflicts(follows, conn.engine.name),
         [{"user_id": user_id, "kind": kind, "value": value, "created_at": utcnow()}],

@@ -21,6 +21,7 @@ from papertide import __version__
 from papertide.application import Papertide
 from papertide.clock import Clock
 from papertide.config import Settings
+from papertide.limits import MAX_BODY_BYTES
 from papertide.web import accounts, api, feeds, library, pages, subscriptions, topics
 from papertide.web.headers import SecurityHeaders
 from papertide.web.templating import make_templates
@@ -52,6 +53,7 @@ def create_app(settings: Settings | str | None = None, clock: Clock | None = Non
 
     app = FastAPI(
         lifespan=lifespan,
+        max_body_size=MAX_BODY_BYTES,  # upload routes set their own, larger limit
         title="papertide",
         version=__version__,
         description="Research papers: daily lists, search, similar papers. "

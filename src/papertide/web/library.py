@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from anyio import to_thread
 from fastapi import APIRouter, Body, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.engine import Engine
 
 from papertide.ingest.seed import seed_library
+from papertide.limits import MAX_UPLOAD_BYTES
 from papertide.store import digests, library, queries
 from papertide.web.accounts import api_user, back
 from papertide.web.auth import check_csrf, current_user, require_user
@@ -18,7 +24,6 @@ from papertide.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api/me", tags=["library"])
-MAX_UPLOAD = 50 << 20  # a 100,000-entry BibTeX export is ~40 MB
 ACTIONS = {"save": ("saved", True), "unsave": ("saved", False), "up": ("rating", "up"),
            "down": ("rating", "down"), "clear": ("rating", "none")}  # fmt: skip
 
@@ -55,17 +60,39 @@ def _follow(request: Request, user_id: int, kind: str, value: str, undo: bool) -
             raise HTTPException(400, str(exc)) from exc
 
 
-def _import(request: Request, user_id: int, upload: UploadFile) -> dict[str, Any]:
+# Imports run in this one thread, so a big library file neither holds one of the request
+# threads (there may be only one: PAPERTIDE_REQUEST_THREADS) nor blocks the event loop; a
+# second upload waits for the first instead of competing with page requests for the CPU.
+IMPORT_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="papertide-import")
+UPLOAD_ROUTE_LIMIT = MAX_UPLOAD_BYTES + (1 << 20)  # the file plus the form around it
+
+
+def _spool(upload: BinaryIO, path: Path) -> None:
+    """Copy the upload to PATH in chunks (never the whole file in memory), within the limit."""
+    size = 0
+    with path.open("wb") as out:
+        while chunk := upload.read(1 << 20):
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                raise HTTPException(
+                    413, f"a library file may be at most {MAX_UPLOAD_BYTES >> 20} MB"
+                )
+            out.write(chunk)
+
+
+def _spool_and_seed(engine: Engine, user_id: int, upload: BinaryIO, suffix: str) -> dict[str, Any]:
     # The readers sniff formats from a file's bytes and name, so the upload is spooled to one.
-    suffix = Path(upload.filename or "library.bib").suffix or ".bib"
-    content = upload.file.read(MAX_UPLOAD + 1)
-    if len(content) > MAX_UPLOAD:
-        raise HTTPException(413, f"a library file may be at most {MAX_UPLOAD >> 20} MB")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / f"upload{suffix}"
-        path.write_bytes(content)
-        summary, saved = seed_library(papertide(request).engine, user_id, path)
+        _spool(upload, path)
+        summary, saved = seed_library(engine, user_id, path)
     return {**summary.as_json(), "saved": saved}
+
+
+async def _import(request: Request, user_id: int, upload: UploadFile) -> dict[str, Any]:
+    suffix = Path(upload.filename or "library.bib").suffix or ".bib"
+    job = partial(_spool_and_seed, papertide(request).engine, user_id, upload.file, suffix)
+    return await asyncio.get_running_loop().run_in_executor(IMPORT_THREAD, job)
 
 
 def _picks(request: Request, user_id: int, k: int, days: int) -> list[Any]:
@@ -127,13 +154,14 @@ def _for_you_page(
     )
 
 
-@router.post("/library/import")
-def import_form(
+@router.post("/library/import", max_body_size=UPLOAD_ROUTE_LIMIT)
+async def import_form(
     request: Request, file: UploadFile = File(...), csrf_token: str = Form("")
 ) -> Response:
     check_csrf(request, csrf_token)
-    user = require_user(request)
-    return _for_you_page(request, user, 30, _import(request, user["id"], file))
+    user = await to_thread.run_sync(require_user, request)
+    imported = await _import(request, user["id"], file)
+    return await to_thread.run_sync(_for_you_page, request, user, 30, imported)
 
 
 # -- JSON API (API token) --------------------------------------------------------------------
@@ -156,10 +184,11 @@ def api_library_action(
     return _apply(request, user["id"], _resolve(request, paper_id), action)
 
 
-@api_router.post("/library-import")
-def api_library_import(request: Request, file: UploadFile = File(...)) -> dict[str, Any]:
+@api_router.post("/library-import", max_body_size=UPLOAD_ROUTE_LIMIT)
+async def api_library_import(request: Request, file: UploadFile = File(...)) -> dict[str, Any]:
     """Seed your library from a BibTeX / Zotero export; unknown papers are added from it."""
-    return _import(request, api_user(request)["id"], file)
+    user = await to_thread.run_sync(api_user, request)
+    return await _import(request, user["id"], file)
 
 
 @api_router.get("/follows")
