@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES
+from test_links import planted_files
+
+PLANTED_DAY = "2026-11-19"  # away from the days the other tests look at
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -53,6 +56,7 @@ def server(tmp_path_factory, embedder):
         "import",
         *(str(FIXTURES / n) for n in ("arxiv_atom.xml", "hf_daily.json")),
         str(folder / "hostile.jsonl"),
+        *(str(path) for path in planted_files(folder, PLANTED_DAY)),
     )
     cli.run("index")
     with socket.socket() as sock:
@@ -154,6 +158,29 @@ def test_hostile_text_renders_inert(page, server):
     assert "<script>" in page.locator("h1").inner_text()  # shown as text, not run
     assert page.locator("a[href^='javascript:']").count() == 0
     assert page.dialogs == []
+
+
+# Every link target on the page that is not http(s), as the browser resolved it.
+NON_HTTP_LINKS = """() => [...document.querySelectorAll('[href], [src], [action], [formaction]')]
+  .flatMap(e => ['href', 'src', 'action', 'formaction'].map(a => e.getAttribute(a)))
+  .filter(v => v !== null)
+  .filter(v => { try { return !['http:', 'https:'].includes(new URL(v, location.href).protocol); }
+                 catch { return true; } })"""
+
+
+def test_planted_script_links_in_every_source_neither_show_nor_run(page, server):
+    page.goto(f"{server}/day/{PLANTED_DAY}")
+    titles = page.locator("article.item h2 a", has_text="planted links")
+    assert titles.count() >= 3 * 7  # JSONL, CSV and Hugging Face papers of that day
+    paths = [titles.nth(i).get_attribute("href") for i in range(titles.count())]
+    for path in [f"/day/{PLANTED_DAY}", "/search?q=planted+links&mode=keyword", *paths]:
+        page.goto(server + path)
+        assert page.evaluate(NON_HTTP_LINKS) == [], path
+        for link in page.locator("a[href]").all():  # what a click on each would open
+            assert link.evaluate("a => a.protocol") in ("http:", "https:"), path
+    page.goto(server + paths[0])
+    assert page.get_by_role("link", name="project page").count() == 0
+    assert page.evaluate("window.__xss === undefined") and page.dialogs == []
 
 
 def test_phone_width_has_no_horizontal_scroll(browser, server):

@@ -33,7 +33,7 @@ HOSTILE_LINKS = [
 ]
 
 
-def planted_files(folder: Path) -> list[Path]:
+def planted_files(folder: Path, day: str = "2026-11-22") -> list[Path]:
     """One file per reader that takes link fields, each paper carrying hostile links in every
     link field that reader knows."""
     bad = HOSTILE_LINKS
@@ -43,7 +43,7 @@ def planted_files(folder: Path) -> list[Path]:
             json.dumps(
                 {
                     "title": f"JSONL planted links {n}",
-                    "date": "2026-11-22",
+                    "date": day,
                     "url": value,
                     "pdf_url": value,
                     "project_url": value,
@@ -55,9 +55,7 @@ def planted_files(folder: Path) -> list[Path]:
         )
     )
     csv = folder / "planted.csv"
-    rows = [
-        f'"CSV planted links {n}",2026-11-22,"{v}","{v}","{v}","{v}"' for n, v in enumerate(bad)
-    ]
+    rows = [f'"CSV planted links {n}",{day},"{v}","{v}","{v}","{v}"' for n, v in enumerate(bad)]
     csv.write_text("title,date,url,pdf,project_page,github\n" + "\n".join(rows) + "\n")
     hf = folder / "planted_hf.json"
     hf.write_text(
@@ -68,12 +66,12 @@ def planted_files(folder: Path) -> list[Path]:
                         "id": f"2611.0999{n}",
                         "title": f"HF planted links {n}",
                         "summary": "",
-                        "publishedAt": "2026-11-22T09:00:00.000Z",
+                        "publishedAt": f"{day}T09:00:00.000Z",
                         "upvotes": 3,
                         "projectPage": value,
                         "githubRepo": value,
                     },
-                    "publishedAt": "2026-11-22T10:00:00.000Z",
+                    "publishedAt": f"{day}T10:00:00.000Z",
                     "title": f"HF planted links {n}",
                 }
                 for n, value in enumerate(bad)
