@@ -122,7 +122,7 @@ def add_subscribers(url: str, count: int) -> list[str]:
     addresses = [f"reader{i}@example.org" for i in range(count)]
     with engine.begin() as conn:
         for address in addresses:
-            digests.confirm(conn, digests.subscribe(conn, address, "daily")["id"])
+            digests.confirm(conn, digests.subscribe(conn, address, "daily"))
     engine.dispose()
     return addresses
 
@@ -186,7 +186,9 @@ def test_double_opt_in_through_the_web(mail_cli, sink):
         (confirmation,) = sink.messages
         assert mail_cli.json("digest", "send", "--date", "2026-11-22")["composed"] == 0
         link = re.search(r"(http://testserver/confirm\?token=\S+)", confirmation.get_content())
-        assert client.get(link.group(1).removeprefix(BASE)).status_code == 200
+        page = client.get(link.group(1).removeprefix(BASE))
+        assert page.status_code == 200 and "new@example.org" in page.text
+        assert client.post(link.group(1).removeprefix(BASE)).status_code == 200
     assert mail_cli.json("digest", "send", "--date", "2026-11-22")["sent"] == 1
     assert sink.per_recipient()["new@example.org"] == 2  # the confirmation, then the digest
     digest = sink.messages[-1].get_body(("plain",)).get_content()
@@ -213,7 +215,7 @@ def test_a_refused_recipient_is_retried_later_not_in_the_same_run(mail_cli, sink
     addresses = add_subscribers(mail_cli.url, 3)
     engine = open_engine(mail_cli.url)
     with engine.begin() as conn:
-        digests.confirm(conn, digests.subscribe(conn, "bounce@example.org", "daily")["id"])
+        digests.confirm(conn, digests.subscribe(conn, "bounce@example.org", "daily"))
     report = mail_cli.json("digest", "send", "--date", "2026-11-22")
     assert report["sent"] == 3 and report["retry_later"] == 1 and report["server_error"] is None
     assert sink.per_recipient() == dict.fromkeys(addresses, 1)

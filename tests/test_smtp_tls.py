@@ -83,7 +83,7 @@ def queued(db_url, tmp_path):
     """One confirmed subscriber with a composed digest waiting in the outbox."""
     engine = open_engine(db_url)
     with engine.begin() as conn:
-        digests.confirm(conn, digests.subscribe(conn, "tls@example.org", "daily")["id"])
+        digests.confirm(conn, digests.subscribe(conn, "tls@example.org", "daily"))
     recommender = Recommender(engine, lambda: Indexes.at(tmp_path / "idx"))
     compose(engine, recommender, "daily", MailSettings(), dt.datetime(2026, 11, 22, 12))
     return engine

@@ -7,6 +7,7 @@ No other module reads the environment. The README's table of variables is checke
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Any, Literal
 
@@ -53,6 +54,11 @@ class Settings(BaseSettings):
     secure_cookies: bool | None = Field(
         None, description="force the Secure cookie flag on (1) or off (0); default: on over HTTPS"
     )
+    forwarded_allow_ips: str | None = Field(
+        None,
+        description="reverse proxies (comma-separated addresses or networks) whose "
+        "`X-Forwarded-For`/`-Proto` are believed; default: none, the client is the socket's peer",
+    )
 
     # -- mail -----------------------------------------------------------------------------------
     smtp_host: str = Field("127.0.0.1", description="SMTP server")
@@ -94,6 +100,13 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_addresses(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        return checked_proxy_addresses(value)
+
     @field_validator("db")
     @classmethod
     def _database_url(cls, value: str) -> str:
@@ -124,6 +137,19 @@ class Settings(BaseSettings):
     @property
     def smtp_port_or_default(self) -> int:
         return self.smtp_port or {"none": 25, "starttls": 587, "ssl": 465}[self.smtp_security]
+
+
+def checked_proxy_addresses(value: str) -> str | None:
+    """VALUE, a comma-separated list of IP addresses or networks (or `*`, every client), with
+    blanks removed; None when it names none. ValueError for anything else."""
+    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+    for entry in entries:
+        if entry != "*":
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
+    return ",".join(entries) or None
 
 
 _DEFAULT_SHOWN = {

@@ -10,6 +10,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 MIN_PASSWORD = 8
+# argon2 reads the whole password: without a cap, one 10 MB password costs seconds of CPU.
+MAX_PASSWORD = 1024
 
 
 class WeakPassword(ValueError):
@@ -17,13 +19,15 @@ class WeakPassword(ValueError):
 
 
 def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD:
-        raise WeakPassword(f"the password needs at least {MIN_PASSWORD} characters")
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise WeakPassword(
+            f"the password needs at least {MIN_PASSWORD} and at most {MAX_PASSWORD} characters"
+        )
     return _hasher.hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
-    if not password_hash:
+    if not password_hash or len(password) > MAX_PASSWORD:
         return False
     try:
         return _hasher.verify(password_hash, password)

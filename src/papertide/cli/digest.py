@@ -106,12 +106,12 @@ def digest_subscribe(
     eng = engine(ctx)
     user_id = user_named(eng, user)["id"] if user else None
     try:
-        if confirmed:
-            if not subscribe.looks_like_email(email):
-                raise ValueError(f"not an email address: {email!r}")
+        if confirmed:  # the operator vouches for the address's owner
+            address = subscribe.checked_email(email)
             with eng.begin() as conn:
-                subscriber = digests.subscribe(conn, email, period, user_id)
-                digests.confirm(conn, subscriber["id"])
+                change = digests.subscribe(conn, address, period, user_id)
+                if change is not None:
+                    digests.confirm(conn, change)
         else:
             subscribe.request(eng, application(ctx).mail, email, period, user_id)
     except ValueError as exc:

@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import typer
 
-from papertide.cli.common import application, engine, out
+from papertide.cli.common import application, engine, fail, out
+from papertide.config import checked_proxy_addresses
+
+
+def proxy_options(allow_ips: str | None) -> dict[str, Any]:
+    """uvicorn's options for X-Forwarded-For/-Proto: believed only from ALLOW_IPS, and from
+    nobody when none are given (uvicorn's own default trusts 127.0.0.1, so anything on this
+    machine, or a proxy that passes the header through, could pick the client's address and
+    slip past the login rate limit)."""
+    if not allow_ips:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": allow_ips}
 
 
 def serve(
@@ -14,6 +26,11 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, min=1, max=65535, help="Port to listen on."),
     workers: int = typer.Option(1, min=1, help="Worker processes."),
+    forwarded_allow_ips: str | None = typer.Option(
+        None,
+        help="Reverse proxies (comma-separated addresses or networks) whose X-Forwarded-For "
+        "and X-Forwarded-Proto are believed [default: PAPERTIDE_FORWARDED_ALLOW_IPS, or none].",
+    ),
 ) -> None:
     """Serve the web app and the JSON API (docs at /docs)."""
     import uvicorn
@@ -22,9 +39,15 @@ def serve(
 
     pt = application(ctx)
     engine(ctx)  # fail early, with a clear message, on a bad database
+    allow_ips = pt.settings.forwarded_allow_ips
+    if forwarded_allow_ips is not None:
+        try:
+            allow_ips = checked_proxy_addresses(forwarded_allow_ips)
+        except ValueError as exc:
+            fail(f"--forwarded-allow-ips: {exc}")
     url = pt.settings.database_url
     out.print(f"papertide on http://{host}:{port}/ (database {url})", highlight=False)
-    options = {"host": host, "port": port, "log_level": "warning"}
+    options = {"host": host, "port": port, "log_level": "warning", **proxy_options(allow_ips)}
     if workers == 1:
         uvicorn.run(create_app(pt.settings, pt.clock), **options)
         return

@@ -1,4 +1,4 @@
-"""`papertide users ...`: accounts and API tokens."""
+"""`papertide users ...`: accounts, API tokens and passwords."""
 
 from __future__ import annotations
 
@@ -6,11 +6,22 @@ import sys
 
 import typer
 
-from papertide.cli.common import EXIT_NOTHING_READ, engine, fail, out
+from papertide.cli.common import EXIT_NOTHING_READ, emit_json, engine, fail, out, user_named
 from papertide.security import WeakPassword, hash_password, new_token
 from papertide.store import accounts
 
-users_app = typer.Typer(help="Accounts: create users and API tokens.", no_args_is_help=True)
+users_app = typer.Typer(
+    help="Accounts: create users, API tokens and passwords.", no_args_is_help=True
+)
+PASSWORD_STDIN = typer.Option(
+    False, "--password-stdin", help="Read the password from standard input (for scripts)."
+)
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
 @users_app.command("create")
@@ -18,24 +29,18 @@ def users_create(
     ctx: typer.Context,
     username: str = typer.Argument(...),
     admin: bool = typer.Option(False, "--admin", help="Give the admin role."),
-    password_stdin: bool = typer.Option(
-        False, "--password-stdin", help="Read the password from standard input (for scripts)."
-    ),
+    password_stdin: bool = PASSWORD_STDIN,
 ) -> None:
-    """Create a user (the first admin is created this way)."""
-    password = (
-        sys.stdin.readline().rstrip("\n")
-        if password_stdin
-        else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    )
+    """Create a user (the first admin is created this way). Names: 2-32 letters a-z, digits,
+    '.', '_' or '-', starting and ending with a letter or digit; stored in small letters."""
     try:
+        name = accounts.valid_username(username)  # before asking for a password
+        password = hash_password(_read_password(password_stdin))
         with engine(ctx).begin() as conn:
-            accounts.create_user(
-                conn, username, hash_password(password), "admin" if admin else "user"
-            )
+            accounts.create_user(conn, name, password, "admin" if admin else "user")
     except (WeakPassword, accounts.AccountError) as exc:
         fail(str(exc))
-    out.print(f"created {'admin' if admin else 'user'} {username}", highlight=False)
+    out.print(f"created {'admin' if admin else 'user'} {name}", highlight=False)
 
 
 @users_app.command("token")
@@ -45,14 +50,77 @@ def users_token(
     name: str = typer.Option("cli", help="A label for the token."),
 ) -> None:
     """Create an API token for a user and print it (it is shown only once)."""
+    user = user_named(engine(ctx), username)
     token, hashed = new_token()
-    with engine(ctx).begin() as conn:
-        user = accounts.user_by_name(conn, username)
-        if user is None:
-            fail(f"no user {username!r}", EXIT_NOTHING_READ)
-            return
-        accounts.create_api_token(conn, hashed, user["id"], name)
+    try:
+        with engine(ctx).begin() as conn:
+            accounts.create_api_token(conn, hashed, user["id"], name)
+    except accounts.AccountError as exc:
+        fail(str(exc))
     sys.stdout.write(token + "\n")
+
+
+@users_app.command("tokens")
+def users_tokens(
+    ctx: typer.Context,
+    username: str = typer.Argument(...),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """List a user's API tokens: id (for revoke-token), name, created, last used."""
+    user = user_named(engine(ctx), username)
+    with engine(ctx).connect() as conn:
+        found = accounts.api_tokens_of(conn, user["id"])
+    if as_json:
+        emit_json(found)
+        return
+    for t in found:
+        used = f"{t['last_used_at']:%Y-%m-%d %H:%M}" if t["last_used_at"] else "never used"
+        out.print(f"{t['id']}  {t['name']}  created {t['created_at']:%Y-%m-%d %H:%M}  {used}")
+    if not found:
+        out.print(f"{user['username']} has no API tokens", highlight=False)
+
+
+@users_app.command("revoke-token")
+def users_revoke_token(
+    ctx: typer.Context,
+    username: str = typer.Argument(...),
+    token_id: str = typer.Argument(..., help="The id `users tokens` lists."),
+) -> None:
+    """Revoke one of a user's API tokens."""
+    user = user_named(engine(ctx), username)
+    try:
+        with engine(ctx).begin() as conn:
+            accounts.revoke_api_token(conn, user["id"], token_id)
+    except accounts.AccountError as exc:
+        fail(str(exc), EXIT_NOTHING_READ)
+    out.print(f"revoked token {token_id} of {user['username']}", highlight=False)
+
+
+@users_app.command("password")
+def users_password(
+    ctx: typer.Context,
+    username: str = typer.Argument(...),
+    password_stdin: bool = PASSWORD_STDIN,
+    revoke_tokens: bool = typer.Option(
+        False, "--revoke-tokens", help="Also revoke every API token of the user."
+    ),
+) -> None:
+    """Set a user's password (the operator's reset: no current password needed) and sign them
+    out of every session."""
+    user = user_named(engine(ctx), username)
+    try:
+        hashed = hash_password(_read_password(password_stdin))
+    except WeakPassword as exc:
+        fail(str(exc))
+        return
+    with engine(ctx).begin() as conn:
+        ended = accounts.set_password(conn, user["id"], hashed, revoke_tokens)
+    tokens = f", {ended['tokens_revoked']} API token(s) revoked" if revoke_tokens else ""
+    out.print(
+        f"password of {user['username']} changed: "
+        f"{ended['sessions_revoked']} session(s) signed out{tokens}",
+        highlight=False,
+    )
 
 
 @users_app.command("hide-votes")

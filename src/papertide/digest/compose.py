@@ -89,7 +89,7 @@ def render(
     now: datetime,
 ) -> Message:
     unsubscribe = (
-        f"{mail.base_url}/unsubscribe?token={tokens.make(secret, 'unsubscribe', subscriber['id'])}"
+        f"{mail.base_url}/unsubscribe?token={tokens.unsubscribe_token(secret, subscriber)}"
     )
     shown_top = [item for item in top if item.id not in {p.id for p in picks}]
     context = {
@@ -150,6 +150,7 @@ def preview(
         secret = digests.signing_secret(conn)
         subscriber = digests.subscription_of(conn, user["id"]) or {
             "id": 0,
+            "generation": 0,
             "email": user.get("email") or f"{user['username']}@preview.invalid",
         }
     top = trending_items(engine, period, now, mail)

@@ -1,10 +1,10 @@
-"""Double opt-in: a new address gets a signed confirmation link before any digest."""
+"""Double opt-in: nothing about a subscription changes (who it is for, its period, whether it
+runs) until its address's owner follows a signed confirmation link mailed to that address."""
 
 from __future__ import annotations
 
 from email.message import EmailMessage
 from email.utils import parseaddr
-from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -15,34 +15,40 @@ from papertide.digest.settings import MailSettings
 from papertide.store import digests
 
 
-def looks_like_email(value: str) -> bool:
+def checked_email(value: str) -> str:
+    """VALUE as the address it stores (lower case), or ValueError saying what is wrong."""
+    value = value.strip()
+    if len(value) > digests.MAX_EMAIL:
+        raise ValueError(f"an email address has at most {digests.MAX_EMAIL} characters")
     address = parseaddr(value)[1]
     local, _, domain = address.rpartition("@")
-    return bool(local) and "." in domain and address == value.strip() and " " not in address
+    plain = value.isprintable() and not any(c.isspace() for c in value)
+    if not (local and "." in domain and address == value and plain):
+        raise ValueError(f"not an email address: {value!r}")
+    return digests.normalise_email(value)
 
 
 def request(
     engine: Engine, mail: MailSettings, email: str, period: str, user_id: int | None = None
-) -> dict[str, Any]:
-    """Record the subscription and, unless the address is already confirmed, mail the link.
+) -> digests.Change | None:
+    """Ask for EMAIL to get PERIOD's digest (with USER_ID's picks) and mail the address the
+    link that confirms it. None, and no mail, when the address already gets exactly that.
     Raises ValueError for a bad address or period, OSError/SMTPException when mail fails."""
-    if not looks_like_email(email):
-        raise ValueError(f"not an email address: {email!r}")
+    address = checked_email(email)
     with engine.begin() as conn:
-        subscriber = digests.subscribe(conn, email, period, user_id)
+        change = digests.subscribe(conn, address, period, user_id)
         secret = digests.signing_secret(conn)
-    if subscriber["confirmed_at"] is None:
-        link = f"{mail.base_url}/confirm?token={tokens.make(secret, 'confirm', subscriber['id'])}"
-        message = EmailMessage()
-        message["Subject"] = "Confirm your papertide digest"
-        message["From"] = mail.sender
-        message["To"] = subscriber["email"]
-        message.set_content(
-            TEMPLATES.get_template("confirm.txt").render(period=period, confirm=link)
-        )
-        client = connect(mail)
-        try:
-            client.send_message(message)
-        finally:
-            client.quit()
-    return subscriber
+    if change is None:
+        return None
+    link = f"{mail.base_url}/confirm?token={tokens.confirm_token(secret, change)}"
+    message = EmailMessage()
+    message["Subject"] = "Confirm your papertide digest"
+    message["From"] = mail.sender
+    message["To"] = address
+    message.set_content(TEMPLATES.get_template("confirm.txt").render(period=period, confirm=link))
+    client = connect(mail)
+    try:
+        client.send_message(message)
+    finally:
+        client.quit()
+    return change

@@ -1,10 +1,13 @@
-"""Users, sessions, API tokens, login failures and votes."""
+"""Users, sessions, API tokens, login failures and votes; the rule for user names."""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from datetime import datetime
 from typing import Any
 
+from anyascii import anyascii
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -21,10 +24,38 @@ from papertide.store.schema import (
 from papertide.store.writer import utcnow
 
 ROLES = ("user", "admin")
+USERNAME_RULE = (
+    "2-32 characters: letters a-z, digits, '.', '_' or '-', starting and ending with a letter "
+    "or digit (capitals count as small letters)"
+)
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,30}[a-z0-9]")
+# Longer than any name ever stored (names from before the rule included): a longer login name
+# is refused before it reaches the database or the password hasher.
+MAX_NAME_INPUT = 256
+MAX_TOKEN_NAME = 100
+TOKEN_ID_LENGTH = 16  # hex digits of the token's hash: a public handle for listing and revoking
 
 
 class AccountError(ValueError):
     """A request about accounts that cannot be done; the message is for the user."""
+
+
+def username_key(name: str) -> str:
+    """The form in which names are compared: NFKC, case-folded and transliterated to ASCII, so
+    'Alice', 'ALICE', a full-width 'alice' and one with a Cyrillic 'a' are one name. New names are
+    plain ASCII (their key is themselves); names from before the rule, which may hold other
+    scripts, meet new names in this form, so no new name can imitate them."""
+    return anyascii(unicodedata.normalize("NFKC", name.strip()).casefold()).casefold()
+
+
+def valid_username(name: str) -> str:
+    """NAME as a new account stores it (NFKC, case-folded), or AccountError with the rule.
+
+    The one rule for names, used by every way of creating an account (web, API, CLI)."""
+    folded = unicodedata.normalize("NFKC", name.strip()[:MAX_NAME_INPUT]).casefold()
+    if not _USERNAME.fullmatch(folded):
+        raise AccountError(f"a name has {USERNAME_RULE}")
+    return folded
 
 
 def create_user(
@@ -36,11 +67,13 @@ def create_user(
 ) -> int:
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    name = valid_username(username)
     try:
         with conn.begin_nested():
             result = conn.execute(
                 users.insert().values(
-                    username=username,
+                    username=name,
+                    username_key=username_key(name),
                     email=email,
                     password_hash=password_hash,
                     role=role,
@@ -49,13 +82,39 @@ def create_user(
                 )
             )
     except IntegrityError as exc:
-        raise AccountError(f"the name {username!r} is taken") from exc
+        raise AccountError(f"the name {name!r} is taken") from exc
     return result.inserted_primary_key[0]
 
 
 def user_by_name(conn: Connection, username: str) -> dict[str, Any] | None:
+    """The account USERNAME names: the one stored under exactly that name (names from before
+    the rule may differ only in case), else the one whose key it shares ('ALICE' is 'alice')."""
+    username = username.strip()
+    if not username or len(username) > MAX_NAME_INPUT:
+        return None
     row = conn.execute(select(users).where(users.c.username == username)).mappings().first()
+    if row is None:
+        key = username_key(username)
+        row = conn.execute(select(users).where(users.c.username_key == key)).mappings().first()
     return dict(row) if row else None
+
+
+def user_by_id(conn: Connection, user_id: int) -> dict[str, Any] | None:
+    row = conn.execute(select(users).where(users.c.id == user_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def set_password(
+    conn: Connection, user_id: int, password_hash: str, revoke_tokens: bool = False
+) -> dict[str, int]:
+    """A new password ends every session of the user (a thief's included); with
+    REVOKE_TOKENS their API tokens stop working too. Says how many of each ended."""
+    conn.execute(update(users).where(users.c.id == user_id).values(password_hash=password_hash))
+    ended = conn.execute(delete(sessions).where(sessions.c.user_id == user_id)).rowcount
+    revoked = 0
+    if revoke_tokens:
+        revoked = conn.execute(delete(api_tokens).where(api_tokens.c.user_id == user_id)).rowcount
+    return {"sessions_revoked": ended, "tokens_revoked": revoked}
 
 
 def create_session(conn: Connection, token_hash: str, user_id: int, expires: datetime) -> None:
@@ -83,12 +142,56 @@ def delete_session(conn: Connection, token_hash: str) -> None:
     conn.execute(delete(sessions).where(sessions.c.token_hash == token_hash))
 
 
-def create_api_token(conn: Connection, token_hash: str, user_id: int, name: str) -> None:
+def valid_token_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > MAX_TOKEN_NAME:
+        raise AccountError(f"a token name has 1-{MAX_TOKEN_NAME} characters")
+    return name
+
+
+def create_api_token(conn: Connection, token_hash: str, user_id: int, name: str) -> str:
+    """Store a token under its hash; returns its public id (for listing and revoking)."""
     conn.execute(
         api_tokens.insert().values(
-            token_hash=token_hash, user_id=user_id, name=name[:100], created_at=utcnow()
+            token_hash=token_hash,
+            user_id=user_id,
+            name=valid_token_name(name),
+            created_at=utcnow(),
         )
     )
+    return token_hash[:TOKEN_ID_LENGTH]
+
+
+def api_tokens_of(conn: Connection, user_id: int) -> list[dict[str, Any]]:
+    """The user's API tokens, newest first, by public id (never the hash itself)."""
+    rows = conn.execute(
+        select(api_tokens)
+        .where(api_tokens.c.user_id == user_id)
+        .order_by(api_tokens.c.created_at.desc(), api_tokens.c.token_hash)
+    ).mappings()
+    return [
+        {
+            "id": r["token_hash"][:TOKEN_ID_LENGTH],
+            "name": r["name"],
+            "created_at": r["created_at"],
+            "last_used_at": r["last_used_at"],
+        }
+        for r in rows
+    ]
+
+
+def revoke_api_token(conn: Connection, user_id: int, token_id: str) -> None:
+    """Revoke one of the user's tokens by its public id; AccountError when they have none so."""
+    if not re.fullmatch(f"[0-9a-f]{{{TOKEN_ID_LENGTH}}}", token_id):
+        raise AccountError(f"a token id is {TOKEN_ID_LENGTH} hex digits")
+    result = conn.execute(
+        delete(api_tokens).where(
+            api_tokens.c.user_id == user_id,
+            func.substr(api_tokens.c.token_hash, 1, TOKEN_ID_LENGTH) == token_id,
+        )
+    )
+    if result.rowcount == 0:
+        raise AccountError(f"no API token {token_id!r}")
 
 
 def api_token_user(conn: Connection, token_hash: str) -> dict[str, Any] | None:
@@ -156,11 +259,10 @@ def voted_papers(conn: Connection, user_id: int, paper_ids: list[str]) -> set[st
 
 
 def set_votes_hidden(conn: Connection, username: str, hidden: bool) -> None:
-    result = conn.execute(
-        update(users).where(users.c.username == username).values(votes_hidden=hidden)
-    )
-    if result.rowcount == 0:
+    user = user_by_name(conn, username)
+    if user is None:
         raise AccountError(f"no user {username!r}")
+    conn.execute(update(users).where(users.c.id == user["id"]).values(votes_hidden=hidden))
 
 
 def set_paper_hidden(conn: Connection, paper_id: str, hidden: bool) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,33 +28,54 @@ def signing_secret(conn: Connection) -> str:
     ).scalar_one()
 
 
+MAX_EMAIL = 254  # RFC 5321: the longest address a mail server has to accept
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a confirmation link asks an address's owner to agree to: the subscription (at the
+    generation it had when asked) becomes PERIOD's digest, for USER_ID's picks or none."""
+
+    subscriber_id: int
+    generation: int
+    period: str
+    user_id: int | None
+
+
+def normalise_email(email: str) -> str:
+    """The stored form of an address: one row per address however its letters are cased."""
+    return email.strip().lower()
+
+
 def subscribe(
     conn: Connection, email: str, period: str, user_id: int | None = None
-) -> dict[str, Any]:
-    """Add or renew a subscription (unconfirmed until `confirm`, unless it was confirmed)."""
+) -> Change | None:
+    """Ask for EMAIL to get PERIOD's digest (with USER_ID's picks). Nothing changes until the
+    address's owner confirms the returned Change (`confirm`): an existing subscription keeps
+    its owner, period and state, so nobody can take over, redirect or revive another's. None
+    when the subscription already is exactly that."""
     if period not in PERIODS:
         raise ValueError(f"period is one of {', '.join(PERIODS)}")
-    email = email.strip()
-    existing = by_email(conn, email)
-    if existing is None:
-        conn.execute(
-            subscribers.insert().values(
-                email=email, user_id=user_id, period=period, created_at=utcnow()
-            )
-        )
-    else:
-        values: dict[str, Any] = {"period": period, "unsubscribed_at": None}
-        if user_id is not None:
-            values["user_id"] = user_id
-        conn.execute(update(subscribers).where(subscribers.c.id == existing["id"]).values(values))
-    return by_email(conn, email)  # type: ignore[return-value]
+    email = normalise_email(email)
+    conn.execute(
+        dialect.insert_ignoring_conflicts(subscribers, conn.engine.name),
+        [{"email": email, "user_id": user_id, "period": period, "created_at": utcnow()}],
+    )
+    found = by_email(conn, email)
+    assert found is not None  # inserted, or there already
+    wanted = (period, user_id)
+    if _is_active(found) and (found["period"], found["user_id"]) == wanted:
+        return None
+    return Change(found["id"], found["generation"], period, user_id)
+
+
+def _is_active(subscriber: dict[str, Any]) -> bool:
+    return subscriber["confirmed_at"] is not None and subscriber["unsubscribed_at"] is None
 
 
 def by_email(conn: Connection, email: str) -> dict[str, Any] | None:
     row = (
-        conn.execute(
-            select(subscribers).where(func.lower(subscribers.c.email) == email.strip().lower())
-        )
+        conn.execute(select(subscribers).where(subscribers.c.email == normalise_email(email)))
         .mappings()
         .first()
     )
@@ -77,20 +99,43 @@ def subscription_of(conn: Connection, user_id: int) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
-def confirm(conn: Connection, subscriber_id: int) -> None:
-    conn.execute(
-        update(subscribers)
-        .where(subscribers.c.id == subscriber_id, subscribers.c.confirmed_at.is_(None))
-        .values(confirmed_at=utcnow())
-    )
+def is_current(conn: Connection, subscriber_id: int, generation: int) -> bool:
+    """Whether a link made for GENERATION of the subscription still holds."""
+    found = by_id(conn, subscriber_id)
+    return found is not None and found["generation"] == generation
 
 
-def unsubscribe(conn: Connection, subscriber_id: int) -> None:
-    conn.execute(
+def confirm(conn: Connection, change: Change) -> dict[str, Any] | None:
+    """Apply CHANGE, the owner having confirmed it: the subscription becomes active with its
+    period and user, and moves to the next generation (so the link works once). None when the
+    subscription was confirmed again since the link was made."""
+    result = conn.execute(
         update(subscribers)
-        .where(subscribers.c.id == subscriber_id, subscribers.c.unsubscribed_at.is_(None))
-        .values(unsubscribed_at=utcnow())
+        .where(
+            subscribers.c.id == change.subscriber_id,
+            subscribers.c.generation == change.generation,
+        )
+        .values(
+            period=change.period,
+            user_id=change.user_id,
+            confirmed_at=utcnow(),
+            unsubscribed_at=None,
+            generation=subscribers.c.generation + 1,
+        )
     )
+    return by_id(conn, change.subscriber_id) if result.rowcount else None
+
+
+def unsubscribe(conn: Connection, subscriber_id: int, generation: int | None = None) -> bool:
+    """Stop the subscription, from a link made for GENERATION (False when the subscription has
+    been confirmed again since) or by the operator (None). Unsubscribing twice is harmless."""
+    query = update(subscribers).where(subscribers.c.id == subscriber_id)
+    if generation is not None:
+        query = query.where(subscribers.c.generation == generation)
+    result = conn.execute(
+        query.values(unsubscribed_at=func.coalesce(subscribers.c.unsubscribed_at, utcnow()))
+    )
+    return result.rowcount == 1
 
 
 def active(conn: Connection, period: str, email: str | None = None) -> list[dict[str, Any]]:
@@ -101,7 +146,7 @@ def active(conn: Connection, period: str, email: str | None = None) -> list[dict
         subscribers.c.unsubscribed_at.is_(None),
     )
     if email is not None:
-        query = query.where(func.lower(subscribers.c.email) == email.strip().lower())
+        query = query.where(subscribers.c.email == normalise_email(email))
     return [dict(r) for r in conn.execute(query.order_by(subscribers.c.id)).mappings()]
 
 

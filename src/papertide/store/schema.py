@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -85,6 +86,10 @@ users = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("username", String(64), nullable=False, unique=True),
+    # accounts.username_key(username): names are unique in this form (case, width and script
+    # folded). Set for every user; nullable only because SQLite cannot add a NOT NULL column
+    # to a table other tables point at without rebuilding it (migration 0006).
+    Column("username_key", String(300), index=True, unique=True),
     Column("email", String(320), unique=True),
     Column("password_hash", Text),
     Column("role", String(16), nullable=False, default="user"),
@@ -197,17 +202,22 @@ seen = Table(
 )
 
 # Digest subscribers: a signed-in user or an anonymous address (double opt-in: confirmed_at is
-# set only from the link in the confirmation email).
+# set only from the link in the confirmation email). Who a subscription belongs to, its period
+# and whether it is active change only through such a link (digests.confirm).
 subscribers = Table(
     "subscribers",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
+    # digests.normalise_email: lower case, so one address is one row however it is typed
     Column("email", String(320), nullable=False, unique=True),
     Column("user_id", Integer, ForeignKey("users.id"), index=True),
     Column("period", String(8), nullable=False, default="daily"),
     Column("created_at", DateTime, nullable=False),
     Column("confirmed_at", DateTime),
     Column("unsubscribed_at", DateTime),
+    # Bumped by every confirmation: links carry the generation they were
+    # made for and stop working once it moves on.
+    Column("generation", Integer, nullable=False, default=0, server_default=text("0")),
 )
 
 # One row per subscriber and digest period: the unique key is what makes a digest go out once.

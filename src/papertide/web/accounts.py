@@ -1,14 +1,22 @@
-"""Sign up, log in, log out, votes, API tokens and admin actions."""
+"""Sign up, log in, log out, votes, API tokens, password changes and admin actions."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Body, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from papertide.security import WeakPassword, hash_password, new_token, token_hash, verify_password
+from papertide.security import (
+    MAX_PASSWORD,
+    WeakPassword,
+    hash_password,
+    new_token,
+    token_hash,
+    verify_password,
+)
 from papertide.store import accounts, queries
 from papertide.web.auth import (
     check_csrf,
@@ -24,14 +32,44 @@ from papertide.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api", tags=["votes"])
-USERNAME = re.compile(r"^[A-Za-z0-9_.-]{2,40}$")
+# A path of this site and nothing else: one leading slash, then no backslash (browsers read
+# it as a slash: '/\\evil' is '//evil'), no whitespace or control character (browsers drop
+# tabs and newlines, so '/\t/evil' is '//evil' too).
+_LOCAL_PATH = re.compile(r"/(?![/\\])[^\\\s\x00-\x1f\x7f]*")
+
+
+def local_path(value: str) -> str | None:
+    """VALUE when it is a relative path on this site ('/x?y'), else None: never '//host',
+    '/\\host', a scheme or anything a browser could read as another origin."""
+    return value if _LOCAL_PATH.fullmatch(value) else None
 
 
 def back(request: Request, fallback: str = "/") -> str:
-    """Where a form post returns to: the page it came from, if it is ours."""
+    """Where a form post returns to: the page it came from, if it is ours (same scheme and
+    host, and a path that stays on this site)."""
     referer = request.headers.get("referer", "")
-    base = str(request.base_url)
-    return referer[len(base) - 1 :] if referer.startswith(base) else fallback
+    try:
+        parts = urlsplit(referer)
+    except ValueError:  # e.g. an unbalanced '[' in the host
+        return fallback
+    ours = urlsplit(str(request.base_url))
+    if (parts.scheme, parts.netloc) != (ours.scheme, ours.netloc):
+        return fallback
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return local_path(path) or fallback
+
+
+def _account_error(
+    request: Request, mode: str, username: str, error: str, status_code: int = 400
+) -> Response:
+    return render(
+        request,
+        "auth.html",
+        status_code=status_code,
+        mode=mode,
+        error=error,
+        username=username[: accounts.MAX_NAME_INPUT],
+    )
 
 
 @router.get("/signup")
@@ -47,20 +85,12 @@ def signup(
     csrf_token: str = Form(""),
 ) -> Response:
     check_csrf(request, csrf_token)
-    username = username.strip()
-    error = None
-    if not USERNAME.match(username):
-        error = "a name has 2-40 letters, digits, dots, dashes or underscores"
-    else:
-        try:
-            with papertide(request).engine.begin() as conn:
-                user_id = accounts.create_user(conn, username, hash_password(password))
-        except (WeakPassword, accounts.AccountError) as exc:
-            error = str(exc)
-    if error:
-        return render(
-            request, "auth.html", status_code=400, mode="signup", error=error, username=username
-        )
+    try:
+        name = accounts.valid_username(username)  # before hashing: a bad name costs nothing
+        with papertide(request).engine.begin() as conn:
+            user_id = accounts.create_user(conn, name, hash_password(password))
+    except (WeakPassword, accounts.AccountError) as exc:
+        return _account_error(request, "signup", username, str(exc))
     response = RedirectResponse("/", status_code=303)
     start_session(request, response, user_id)
     return response
@@ -79,21 +109,16 @@ def login(
     csrf_token: str = Form(""),
 ) -> Response:
     check_csrf(request, csrf_token)
+    if len(username) > accounts.MAX_NAME_INPUT:
+        return _account_error(request, "login", username, "wrong name or password")
     check_login_rate(request, username)
     engine = papertide(request).engine
     with engine.connect() as conn:
-        user = accounts.user_by_name(conn, username.strip())
+        user = accounts.user_by_name(conn, username)
     if user is None or not verify_password(user["password_hash"], password):
         with engine.begin() as conn:
             accounts.record_login_failure(conn, login_key(request, username))
-        return render(
-            request,
-            "auth.html",
-            status_code=400,
-            mode="login",
-            error="wrong name or password",
-            username=username,
-        )
+        return _account_error(request, "login", username, "wrong name or password")
     with engine.begin() as conn:
         accounts.clear_login_failures(conn, login_key(request, username))
     response = RedirectResponse("/", status_code=303)
@@ -131,10 +156,30 @@ def vote(request: Request, paper_id: str, csrf_token: str = Form("")) -> Respons
     return RedirectResponse(back(request, f"/papers/{result['id']}"), status_code=303)
 
 
+def _account_page(
+    request: Request,
+    user: dict[str, Any],
+    status_code: int = 200,
+    new_token: str | None = None,
+    error: str | None = None,
+    note: str | None = None,
+) -> Response:
+    with papertide(request).engine.connect() as conn:
+        tokens = accounts.api_tokens_of(conn, user["id"])
+    return render(
+        request,
+        "account.html",
+        status_code=status_code,
+        new_token=new_token,
+        tokens=tokens,
+        error=error,
+        note=note,
+    )
+
+
 @router.get("/account")
 def account(request: Request) -> Response:
-    require_user(request)
-    return render(request, "account.html", new_token=None)
+    return _account_page(request, require_user(request))
 
 
 @router.post("/account/tokens")
@@ -142,9 +187,66 @@ def create_token(request: Request, name: str = Form("api"), csrf_token: str = Fo
     check_csrf(request, csrf_token)
     user = require_user(request)
     token, hashed = new_token()
-    with papertide(request).engine.begin() as conn:
-        accounts.create_api_token(conn, hashed, user["id"], name or "api")
-    return render(request, "account.html", new_token=token)
+    try:
+        with papertide(request).engine.begin() as conn:
+            accounts.create_api_token(conn, hashed, user["id"], name)
+    except accounts.AccountError as exc:
+        return _account_page(request, user, 400, error=str(exc))
+    return _account_page(request, user, new_token=token)
+
+
+@router.post("/account/tokens/{token_id}/revoke")
+def revoke_token(request: Request, token_id: str, csrf_token: str = Form("")) -> Response:
+    check_csrf(request, csrf_token)
+    user = require_user(request)
+    try:
+        with papertide(request).engine.begin() as conn:
+            accounts.revoke_api_token(conn, user["id"], token_id)
+    except accounts.AccountError as exc:
+        return _account_page(request, user, 404, error=str(exc))
+    return RedirectResponse("/account", status_code=303)
+
+
+def change_password(
+    request: Request, user: dict[str, Any], current: str, new: str, revoke_tokens: bool
+) -> dict[str, int]:
+    """Set USER's password to NEW once CURRENT is proven (wrong guesses count towards the
+    login rate limit), signing them out of every session; with REVOKE_TOKENS, their API tokens
+    stop working too. HTTPException (400/429) when it cannot be done."""
+    check_login_rate(request, user["username"])
+    engine = papertide(request).engine
+    if not verify_password(user["password_hash"], current):
+        with engine.begin() as conn:
+            accounts.record_login_failure(conn, login_key(request, user["username"]))
+        raise HTTPException(400, "the current password is wrong")
+    try:
+        hashed = hash_password(new)
+    except WeakPassword as exc:
+        raise HTTPException(400, str(exc)) from exc
+    with engine.begin() as conn:
+        return accounts.set_password(conn, user["id"], hashed, revoke_tokens)
+
+
+@router.post("/account/password")
+def password_form(
+    request: Request,
+    current_password: str = Form(""),
+    new_password: str = Form(""),
+    revoke_tokens: bool = Form(False),
+    csrf_token: str = Form(""),
+) -> Response:
+    check_csrf(request, csrf_token)
+    user = require_user(request)
+    try:
+        revoked = change_password(request, user, current_password, new_password, revoke_tokens)
+    except HTTPException as exc:
+        return _account_page(request, user, exc.status_code, error=exc.detail)
+    note = f"Password changed: {revoked['sessions_revoked']} session(s) signed out"
+    if revoke_tokens:
+        note += f", {revoked['tokens_revoked']} API token(s) revoked"
+    response = _account_page(request, user, note=note + ". This browser stays signed in.")
+    start_session(request, response, user["id"])  # a fresh session replaces the ended one
+    return response
 
 
 @router.post("/admin/papers/{paper_id:path}/hide")
@@ -197,3 +299,36 @@ def me(request: Request) -> dict[str, Any]:
     """Who an API token belongs to."""
     user = api_user(request)
     return {"username": user["username"], "role": user["role"]}
+
+
+@api_router.get("/me/tokens")
+def api_tokens(request: Request) -> list[dict[str, Any]]:
+    """Your API tokens: id (to revoke it), name, created_at, last_used_at (never the token)."""
+    user = api_user(request)
+    with papertide(request).engine.connect() as conn:
+        return accounts.api_tokens_of(conn, user["id"])
+
+
+@api_router.delete("/me/tokens/{token_id}", status_code=204)
+def api_revoke_token(request: Request, token_id: str) -> Response:
+    """Revoke one of your API tokens (the one making the request too, if you name it)."""
+    user = api_user(request)
+    try:
+        with papertide(request).engine.begin() as conn:
+            accounts.revoke_api_token(conn, user["id"], token_id)
+    except accounts.AccountError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    return Response(status_code=204)
+
+
+@api_router.post("/me/password")
+def api_change_password(
+    request: Request,
+    current_password: str = Body(..., max_length=MAX_PASSWORD),
+    new_password: str = Body(..., max_length=MAX_PASSWORD),
+    revoke_tokens: bool = Body(False),
+) -> dict[str, int]:
+    """Change your password (the current one is required). Every session is signed out; API
+    tokens keep working unless `revoke_tokens` is true."""
+    user = api_user(request)
+    return change_password(request, user, current_password, new_password, revoke_tokens)

@@ -109,8 +109,10 @@ def check_csrf(request: Request, submitted: str | None) -> None:
 
 
 def login_key(request: Request, username: str) -> str:
+    """The rate-limit bucket: the canonical name (every spelling of one account shares it) and
+    the client's address (the socket's peer, or a configured proxy's X-Forwarded-For)."""
     client = request.client.host if request.client else "unknown"
-    return f"{username.strip().lower()}|{client}"
+    return f"{accounts.username_key(username[: accounts.MAX_NAME_INPUT])}|{client}"
 
 
 def check_login_rate(request: Request, username: str) -> None:

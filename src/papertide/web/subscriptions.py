@@ -1,5 +1,6 @@
 """Digest subscription pages: subscribe (double opt-in), confirm, and RFC 8058 one-click
-unsubscribe. The signed token in the link is the authority: no login needed."""
+unsubscribe. The signed token in the link is the authority: no login needed. A GET never
+changes anything (mail scanners open every link): it shows a page whose button POSTs."""
 
 from __future__ import annotations
 
@@ -9,21 +10,19 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from papertide.digest import subscribe, tokens
-from papertide.store import digests
+from papertide.store import accounts, digests
 from papertide.web.auth import check_csrf, current_user
 from papertide.web.deps import papertide
 from papertide.web.templating import render
 
 router = APIRouter(include_in_schema=False)
+INVALID_LINK = "this link is not valid (damaged or not from this server)"
+STALE_LINK = "this link has been used or replaced: the subscription changed since it was sent"
 
 
-def _subscriber_id(request: Request, purpose: str, token: str) -> int:
+def _secret(request: Request) -> str:
     with papertide(request).engine.begin() as conn:
-        secret = digests.signing_secret(conn)
-    subscriber_id = tokens.read(secret, purpose, token)
-    if subscriber_id is None:
-        raise HTTPException(400, "this link is not valid (damaged or not from this server)")
-    return subscriber_id
+        return digests.signing_secret(conn)
 
 
 def _message(request: Request, title: str, text: str, status_code: int = 200) -> HTMLResponse:
@@ -56,30 +55,65 @@ def subscribe_form(
             "The confirmation email could not be sent; try later.",
             503,
         )
+    # The same words whether or not a mail went out, so the page tells nobody what another
+    # address is subscribed to.
     return _message(
         request,
         "Check your inbox",
-        f"We sent a confirmation link to {email}. The {period} digest starts once you follow it.",
+        f"Unless {email.strip()} already gets the {period} digest, we sent it a confirmation "
+        "link. Nothing changes until that link is followed.",
     )
 
 
+def _change(request: Request, token: str) -> digests.Change:
+    change = tokens.read_confirm(_secret(request), token)
+    if change is None:
+        raise HTTPException(400, INVALID_LINK)
+    with papertide(request).engine.connect() as conn:
+        if not digests.is_current(conn, change.subscriber_id, change.generation):
+            raise HTTPException(400, STALE_LINK)
+    return change
+
+
 @router.get("/confirm")
+def confirm_page(request: Request, token: str = "") -> Response:
+    """What the link would confirm, and a button to confirm it."""
+    change = _change(request, token)
+    with papertide(request).engine.connect() as conn:
+        subscriber = digests.by_id(conn, change.subscriber_id)
+        account = accounts.user_by_id(conn, change.user_id) if change.user_id is not None else None
+    return render(
+        request, "confirm.html", token=token, change=change, subscriber=subscriber, account=account
+    )
+
+
+@router.post("/confirm")
 def confirm(request: Request, token: str = "") -> Response:
-    subscriber_id = _subscriber_id(request, "confirm", token)
+    """No CSRF check: the signed token is the authority, and it works once."""
+    change = _change(request, token)
     with papertide(request).engine.begin() as conn:
-        digests.confirm(conn, subscriber_id)
-        subscriber = digests.by_id(conn, subscriber_id)
-    if subscriber is None:
-        raise HTTPException(404, "no such subscription")
+        subscriber = digests.confirm(conn, change)
+    if subscriber is None:  # confirmed by another request in between
+        raise HTTPException(400, STALE_LINK)
     return _message(
         request, "Subscribed", f"{subscriber['email']} gets the {subscriber['period']} digest."
     )
 
 
+def _unsubscribe_target(request: Request, token: str) -> tuple[int, int]:
+    target = tokens.read_unsubscribe(_secret(request), token)
+    if target is None:
+        raise HTTPException(400, INVALID_LINK)
+    with papertide(request).engine.connect() as conn:
+        if not digests.is_current(conn, *target):
+            raise HTTPException(400, STALE_LINK)
+    return target
+
+
 @router.get("/unsubscribe")
 def unsubscribe_page(request: Request, token: str = "") -> Response:
     """A page with one button: a GET changes nothing, as link scanners open every link."""
-    _subscriber_id(request, "unsubscribe", token)
+    _unsubscribe_target(request, token)
     return render(request, "unsubscribe.html", token=token)
 
 
@@ -88,7 +122,8 @@ def unsubscribe(request: Request, token: str = "") -> Response:
     """One click: the page's button, or a mail client's RFC 8058 POST
     (body `List-Unsubscribe=One-Click`). No CSRF check: the signed token is the authority,
     and a mail client posts without a session."""
-    subscriber_id = _subscriber_id(request, "unsubscribe", token)
+    subscriber_id, generation = _unsubscribe_target(request, token)
     with papertide(request).engine.begin() as conn:
-        digests.unsubscribe(conn, subscriber_id)
+        if not digests.unsubscribe(conn, subscriber_id, generation):
+            raise HTTPException(400, STALE_LINK)
     return _message(request, "Unsubscribed", "You will get no more digests.")
