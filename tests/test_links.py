@@ -201,3 +201,23 @@ def test_http_url_refuses_everything_but_absolute_http_links(value):
 @pytest.mark.parametrize("value", ["//evil.example", "/\\evil.example", "https://x.org/", "/a\nb"])
 def test_local_path_refuses_other_sites(value):
     assert local_path(value) is None
+
+
+def test_migration_drops_script_links_stored_by_an_older_papertide(planted, db_url):
+    from alembic import command
+
+    from papertide.store.engine import _alembic_config, upgrade
+
+    engine, _ = planted
+    with engine.begin() as conn:
+        conn.execute(
+            update(papers)
+            .where(papers.c.title.like("JSONL planted links%"))
+            .values(abs_url=" JavaScript:x", pdf_url="data:,x", project_url="https://ok.org/p")
+        )
+    command.downgrade(_alembic_config(engine), "0006")  # as a database from before the rule
+    upgrade(engine)
+    with engine.connect() as conn:
+        rows = conn.execute(select(papers).where(papers.c.title.like("JSONL planted%"))).all()
+    assert rows and all(r.abs_url is None and r.pdf_url is None for r in rows)
+    assert {r.project_url for r in rows} == {"https://ok.org/p"}  # good links stay
