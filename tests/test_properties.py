@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from papertide.ingest import sources
 from papertide.ingest.formats import detect
-from papertide.records import PaperRecord, Reject, title_key
+from papertide.records import Notice, PaperRecord, Reject, title_key
 from papertide.store.engine import open_engine
 from papertide.store.schema import paper_sources, papers
 from papertide.store.writer import save_batch
@@ -63,7 +63,7 @@ def test_no_reader_crashes_on_any_input(data):
     for source in sources.all_sources():
         if source.read:
             for item in source.read(io.BytesIO(data), source.name):
-                assert isinstance(item, (PaperRecord, Reject))
+                assert isinstance(item, (PaperRecord, Reject, Notice))
     assert sources.get(detect(io.BytesIO(data))).read
 
 

@@ -11,7 +11,7 @@ from lxml import etree
 
 from papertide.ingest.base import Item, build_record, parse_date
 from papertide.ingest.http import PoliteClient
-from papertide.ingest.xml import iter_elements, text_of
+from papertide.ingest.xml import iter_elements, record_of, text_of
 from papertide.records import Reject, find_code_urls, normalize_arxiv_id
 
 FORMAT = "arxiv"
@@ -59,7 +59,7 @@ def read(stream: BinaryIO, origin: str) -> Iterator[Item]:
             yield element
             continue
         count += 1
-        yield _record(element, f"{origin}#entry{count}")
+        yield record_of(_record, element, f"{origin}#entry{count}")
 
 
 def total_results(page: bytes) -> int | None:

@@ -1,13 +1,15 @@
 """What every source shares: the item type readers yield, record building and text decoding.
 
-Every reader is a function `read(stream, origin) -> Iterator[PaperRecord | Reject]`: it streams
-records from a binary file-like object and reports what it cannot use instead of raising.
+Every reader is a function `read(stream, origin) -> Iterator[Item]`: it streams records from a
+binary file-like object and reports what it cannot use (a Reject) or had to repair (a Notice)
+instead of raising. One bad record never costs a good one.
 """
 
 from __future__ import annotations
 
 import codecs
 import io
+import json
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
@@ -16,9 +18,10 @@ from typing import Any, BinaryIO
 from dateutil import parser as date_parser
 from pydantic import ValidationError
 
-from papertide.records import PaperRecord, Reject
+from papertide.records import Notice, PaperRecord, Reject
 
-Item = PaperRecord | Reject
+# A reader yields records, rejects (what it could not use) and notices (what it repaired).
+Item = PaperRecord | Reject | Notice
 Reader = Callable[[BinaryIO, str], Iterator[Item]]
 
 
@@ -33,6 +36,16 @@ def build_record(where: str, **fields: Any) -> Item:
         return Reject(where=where, reason=f"{place}: {message}" if place != "record" else message)
     except ValueError as exc:
         return Reject(where=where, reason=str(exc))
+
+
+def parse_json(text: str) -> tuple[Any, str | None]:
+    """The JSON value of TEXT, or None and why it is not JSON papertide can read."""
+    try:
+        return json.loads(text), None
+    except RecursionError:
+        return None, "invalid JSON: nested too deeply"
+    except ValueError as exc:  # JSONDecodeError, and integers longer than Python converts
+        return None, f"invalid JSON: {exc}"
 
 
 def parse_date(value: Any) -> datetime | None:
@@ -82,39 +95,93 @@ def date_precision(value: Any) -> str:
     return "day"
 
 
+_REPLACEMENT = "\ufffd".encode()
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20)])
+# Text in any encoding papertide reads has few control bytes and, as UTF-8, few invalid ones
+# (a Windows-1252 export: one per accented letter); random or compressed bytes have about 60%.
+_BINARY_SHARE = 0.3
 
 
 def looks_binary(head: bytes) -> bool:
-    """Control bytes are absent from text in any 8-bit or UTF-8 encoding; UTF-16 says so by BOM."""
+    """True when HEAD (the start of a file) is not text: more than a third of it is control
+    bytes or bytes that are not UTF-8. A few stray NULs in a text file do not make it binary:
+    its lines are read one by one and only the damaged ones are rejected."""
     if not head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return False
     controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
-    return controls > max(2, len(head) // 200)
+    invalid = head.decode("utf-8", errors="replace").count("\ufffd") - head.count(_REPLACEMENT)
+    return controls + invalid > _BINARY_SHARE * len(head)
 
 
-def sniff_encoding(head: bytes) -> str:
-    """UTF-8 (with or without BOM) or UTF-16 when marked, else Windows-1252.
+_LONE_CR = re.compile(r"(?<=\r)(?!\n)")  # old Mac line ends, split as text files split them
+_MAX_LISTED_LINES = 20
 
-    Encoding detectors (charset-normalizer, chardet) guess wildly on the short, mostly-ASCII
-    samples that paper files are; text that is not UTF-8 here is nearly always Windows-1252 or
-    Latin-1 from an old export, and Windows-1252 decodes both.
+
+def decode_line(raw: bytes) -> tuple[str, str | None]:
+    """One line as text and, when it was not clean UTF-8, what was done to it.
+
+    A line that is UTF-8 with a few damaged bytes keeps its good characters (the damaged ones
+    become U+FFFD); one with no UTF-8 sequence at all is from an 8-bit export and is read as
+    Windows-1252, which also decodes Latin-1. Encoding detectors (charset-normalizer, chardet)
+    guess wildly on the short, mostly-ASCII lines that paper files are.
     """
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
     try:
-        head.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(head) - 4:  # a multi-byte character cut by the sample's end
-            return "utf-8"
-    return "cp1252"
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    text = raw.decode("utf-8", errors="replace")
+    if any(ord(char) > 0x7F and char != "\ufffd" for char in text):
+        return text, "invalid UTF-8 bytes replaced by U+FFFD"
+    return raw.decode("cp1252", errors="replace"), "not UTF-8, read as Windows-1252"
 
 
-def text_stream(stream: BinaryIO) -> io.TextIOWrapper:
-    """Decode a binary stream as text; undecodable bytes become U+FFFD rather than an error."""
-    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[arg-type]
-    encoding = sniff_encoding(buffered.peek(65536)[:65536])
-    return io.TextIOWrapper(buffered, encoding=encoding, errors="replace", newline="")
+class DecodedText:
+    """The text of a binary stream, decoded line by line so that one bad byte changes only the
+    line it is on. Iterate it for lines (with their endings, like a text file) or read() it
+    whole; then `notices()` says which lines needed a fallback."""
+
+    def __init__(self, stream: BinaryIO, origin: str) -> None:
+        self._stream = _buffered(stream)
+        self._origin = origin
+        self._fallbacks: dict[str, list[int]] = {}
+
+    def __iter__(self) -> Iterator[str]:
+        if self._stream.peek(2)[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            # UTF-16 cannot be split into lines as bytes; it is rare enough to decode whole.
+            yield from io.TextIOWrapper(self._stream, "utf-16", errors="replace", newline="")
+            return
+        for number, raw in enumerate(self._stream, start=1):
+            text, fallback = decode_line(raw.removeprefix(codecs.BOM_UTF8) if number == 1 else raw)
+            if fallback:
+                self._fallbacks.setdefault(fallback, []).append(number)
+            if "\r" in text:
+                yield from (piece for piece in _LONE_CR.split(text) if piece)
+            else:
+                yield text
+
+    def read(self) -> str:
+        return "".join(self)
+
+    def notices(self) -> list[Notice]:
+        found = []
+        for what, numbers in self._fallbacks.items():
+            listed = ", ".join(map(str, numbers[:_MAX_LISTED_LINES]))
+            more = (
+                f" and {len(numbers) - _MAX_LISTED_LINES} more"
+                if len(numbers) > _MAX_LISTED_LINES
+                else ""
+            )
+            place = f"line {listed}" if len(numbers) == 1 else f"lines {listed}{more}"
+            found.append(Notice(where=f"{self._origin}:{numbers[0]}", reason=f"{place}: {what}"))
+        return found
+
+
+def _buffered(stream: BinaryIO) -> io.BufferedReader:
+    if isinstance(stream, io.BufferedReader):
+        return stream
+    return io.BufferedReader(stream)  # type: ignore[arg-type]
+
+
+def text_stream(stream: BinaryIO, origin: str = "") -> DecodedText:
+    """STREAM as text, decoded line by line; never raises on undecodable bytes."""
+    return DecodedText(stream, origin)

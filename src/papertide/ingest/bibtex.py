@@ -67,9 +67,11 @@ def _date(fields: dict[str, str]) -> tuple[str | None, str]:
 
 
 def read(stream: BinaryIO, origin: str) -> Iterator[Item]:
-    text = text_stream(stream).read()
+    text = text_stream(stream, origin)
+    content = text.read()
+    yield from text.notices()
     try:
-        library = bibtexparser.parse_string(text, append_middleware=_middlewares())
+        library = bibtexparser.parse_string(content, append_middleware=_middlewares())
     except Exception as exc:  # the parser has no narrower error type for what it cannot split
         yield Reject(where=origin, reason=f"unreadable BibTeX: {exc}")
         return

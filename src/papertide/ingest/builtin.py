@@ -16,6 +16,7 @@ from papertide.ingest import arxiv_atom, bibtex, hf, listing, oai, sync, tabular
 from papertide.ingest.sources import Sniff, Source
 
 _BIBTEX_ENTRY = re.compile(r"^\s*@\s*[a-zA-Z]+\s*[{(]", re.MULTILINE)
+_SAMPLE_LINES = 20
 _CSV_HEADER = re.compile(
     r"^\ufeff?[^\n]*\btitle\b[^\n]*[,;\t]|^\ufeff?[^\n]*[,;\t]\s*\"?title\b", re.IGNORECASE
 )
@@ -26,16 +27,22 @@ def _is_oai(sniff: Sniff) -> bool:
     return sniff.head.startswith("<") and ("OAI-PMH" in window or "openarchives.org/OAI" in window)
 
 
-def _first_line_is_json(head: str) -> bool:
+def _is_json_object(line: str) -> bool:
     try:
-        json.loads(head.split("\n", 1)[0])
-        return True
-    except json.JSONDecodeError:
+        return isinstance(json.loads(line), dict)
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json can parse
         return False
 
 
 def _is_jsonl(sniff: Sniff) -> bool:
-    return sniff.head.startswith("{") and _first_line_is_json(sniff.head)
+    """A JSON object on the first line, or (when that record is broken) on most of the first
+    lines: a damaged first record must not make the file pass for one broken JSON document."""
+    if not sniff.head.startswith("{"):
+        return False
+    lines = [line for line in sniff.head.split("\n", _SAMPLE_LINES)[:_SAMPLE_LINES] if line.strip()]
+    if _is_json_object(lines[0]):
+        return True
+    return sum(map(_is_json_object, lines)) * 2 >= len(lines)
 
 
 def _is_hf(sniff: Sniff) -> bool:

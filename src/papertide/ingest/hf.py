@@ -8,11 +8,10 @@ fields are ignored and every optional field may be missing.
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from papertide.ingest.base import Item, build_record, parse_date, text_stream
+from papertide.ingest.base import Item, build_record, parse_date, parse_json, text_stream
 from papertide.ingest.fields import as_int, as_list, as_text
 from papertide.ingest.http import PoliteClient
 from papertide.records import Reject, normalize_arxiv_id
@@ -57,10 +56,11 @@ def items_from_json(document: Any) -> list[Any] | None:
 
 
 def read(stream: BinaryIO, origin: str) -> Iterator[Item]:
-    try:
-        document = json.load(text_stream(stream))
-    except (json.JSONDecodeError, RecursionError, UnicodeError) as exc:
-        yield Reject(where=origin, reason=f"invalid JSON: {exc}")
+    text = text_stream(stream, origin)
+    document, error = parse_json(text.read())
+    yield from text.notices()
+    if error:
+        yield Reject(where=origin, reason=error)
         return
     items = items_from_json(document)
     if items is None:

@@ -55,10 +55,12 @@ def _strip_header(line: str) -> str:
 
 def read(stream: BinaryIO, origin: str) -> Iterator[Item]:
     lines: list[tuple[int, str]] = []
-    for number, raw in enumerate(text_stream(stream), start=1):
+    decoded = text_stream(stream, origin)
+    for number, raw in enumerate(decoded, start=1):
         text = raw.strip()
         if text:
             lines.append((number, text))
+    yield from decoded.notices()
 
     abstract_at = [i for i, (_, text) in enumerate(lines) if _looks_like_abstract(text)]
     used: set[int] = set()

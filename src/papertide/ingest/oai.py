@@ -11,7 +11,7 @@ from lxml import etree
 
 from papertide.ingest.base import Item, build_record, parse_date
 from papertide.ingest.http import PoliteClient, SourceRefused
-from papertide.ingest.xml import iter_elements, text_of
+from papertide.ingest.xml import iter_elements, own_text, record_of, text_of
 from papertide.records import Reject, find_code_urls, normalize_arxiv_id
 
 FORMAT = "oai"
@@ -101,11 +101,11 @@ def read(stream: BinaryIO, origin: str, page: dict[str, str] | None = None) -> I
         tag = etree.QName(element).localname
         if tag == "record":
             count += 1
-            yield _record(element, f"{origin}#record{count}")
+            yield record_of(_record, element, f"{origin}#record{count}")
         elif tag == "resumptionToken" and page is not None:
-            page["token"] = (element.text or "").strip()
+            page["token"] = own_text(element).strip()
         elif tag == "error" and element.get("code") != "noRecordsMatch":
-            message = f"OAI-PMH error {element.get('code')}: {(element.text or '').strip()}"
+            message = f"OAI-PMH error {element.get('code')}: {own_text(element).strip()}"
             if page is not None:
                 page["error"] = message
             yield Reject(where=origin, reason=message)

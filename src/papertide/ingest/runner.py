@@ -6,18 +6,19 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy.engine import Engine
 
 from papertide.ingest import sources
 from papertide.ingest.base import Item, looks_binary
 from papertide.ingest.formats import detect
-from papertide.records import PaperRecord, Reject
+from papertide.records import Notice, PaperRecord, Reject
 from papertide.store import jobs
 from papertide.store.writer import BatchResult, save_batch
 
 BATCH_SIZE = 2000
+BINARY_SAMPLE = 8192
 # A garbage file can yield millions of rejects; the count stays exact, the list is capped.
 MAX_LISTED_REJECTS = 10_000
 
@@ -31,7 +32,7 @@ class ImportSummary:
     duplicates: int = 0
     rejected_count: int = 0
     rejected: list[Reject] = field(default_factory=list)
-    warnings: list[Reject] = field(default_factory=list)
+    warnings: list[Notice] = field(default_factory=list)
     resumed_jobs: int = 0
 
     @property
@@ -77,10 +78,12 @@ def run_batches(
         for item in items:
             if isinstance(item, Reject):
                 summary.reject(item)
+            elif isinstance(item, Notice):
+                summary.warnings.append(item)
             else:
                 records.append(item)
                 summary.warnings.extend(
-                    Reject(where=item.source_id, reason=w) for w in item.warnings
+                    Notice(where=item.source_id, reason=w) for w in item.warnings
                 )
         with engine.begin() as conn:
             summary.add(save_batch(conn, records))
@@ -118,6 +121,8 @@ def _file_batches(
         if done <= skip:
             if isinstance(item, Reject):
                 summary.reject(item)  # stored runs report their rejects again, records are not
+            elif isinstance(item, Notice):
+                summary.warnings.append(item)
             continue
         batch.append(item)
         if len(batch) >= BATCH_SIZE:
@@ -125,6 +130,24 @@ def _file_batches(
             batch = []
     if batch:
         yield batch, {"done": done}
+
+
+def guarded(items: Iterator[Item], origin: str) -> Iterator[Item]:
+    """ITEMS, ended by one Reject if the reader fails: what it yielded before is kept, and a
+    reader's bug on some input is reported like bad input instead of a traceback."""
+    try:
+        yield from items
+    except Exception as exc:  # any reader failure ends that file, not the import
+        yield Reject(where=origin, reason=f"unreadable from here on: {type(exc).__name__}: {exc}")
+
+
+def unreadable(path: Path, handle: BinaryIO) -> Reject | None:
+    """Why the open file at PATH is not worth handing to a reader, or None if it is."""
+    if path.stat().st_size == 0:
+        return Reject(where=str(path), reason="empty file")
+    if looks_binary(handle.peek(BINARY_SAMPLE)[:BINARY_SAMPLE]):
+        return Reject(where=str(path), reason="binary file, not text")
+    return None
 
 
 def import_file(
@@ -143,11 +166,9 @@ def import_file(
         summary.reject(Reject(where=str(path), reason=f"cannot open: {exc.strerror or exc}"))
         return summary
     with handle:
-        if path.stat().st_size == 0:
-            summary.reject(Reject(where=str(path), reason="empty file"))
-            return summary
-        if looks_binary(handle.peek(8192)[:8192]):
-            summary.reject(Reject(where=str(path), reason="binary file, not text"))
+        refused = unreadable(path, handle)
+        if refused:
+            summary.reject(refused)
             return summary
         # An alias names the same job as its source, so either resumes the other's import.
         fmt = detect(handle, path.name) if fmt == "auto" else sources.get(fmt).name
@@ -163,6 +184,6 @@ def import_file(
             if on_progress:
                 on_progress(size if handle.closed else handle.tell())
 
-        items = sources.reader(fmt)(handle, str(path))
+        items = guarded(sources.reader(fmt)(handle, str(path)), str(path))
         run_batches(engine, job, _file_batches(items, skip, tick, summary), summary)
     return summary

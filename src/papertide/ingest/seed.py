@@ -8,9 +8,8 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from papertide.ingest import sources
-from papertide.ingest.base import looks_binary
 from papertide.ingest.formats import detect
-from papertide.ingest.runner import ImportSummary, import_file
+from papertide.ingest.runner import ImportSummary, guarded, import_file, unreadable
 from papertide.records import PaperRecord
 from papertide.store import library
 
@@ -23,10 +22,10 @@ def seed_library(
     summary = import_file(engine, path, fmt)
     refs: list[tuple[str, str]] = []
     with path.open("rb") as handle:
-        if path.stat().st_size == 0 or looks_binary(handle.peek(8192)[:8192]):
+        if unreadable(path, handle):
             return summary, 0
         reader = sources.reader(detect(handle, path.name) if fmt == "auto" else fmt)
-        for item in reader(handle, str(path)):
+        for item in guarded(reader(handle, str(path)), str(path)):
             if isinstance(item, PaperRecord):
                 refs.append((item.source, item.source_id))
     with engine.begin() as conn:

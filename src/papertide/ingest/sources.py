@@ -27,8 +27,8 @@ ScheduledJobs = Callable[["Papertide", Sequence[str]], dict[str, Callable[[], "I
 
 @dataclass(frozen=True)
 class Sniff:
-    """What content detection looks at: the decoded start of a file (BOM and leading whitespace
-    removed) and its lower-cased suffix, which only breaks ties."""
+    """What content detection looks at: the decoded start of a file in whole lines (BOM and
+    leading whitespace removed) and its lower-cased suffix, which only breaks ties."""
 
     head: str
     suffix: str

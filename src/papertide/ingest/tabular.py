@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import csv
-import json
+import itertools
 import sys
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from papertide.ingest.base import Item, build_record, date_precision, parse_date, text_stream
+from papertide.ingest.base import (
+    Item,
+    build_record,
+    date_precision,
+    parse_date,
+    parse_json,
+    text_stream,
+)
 from papertide.ingest.fields import as_list, as_text, first
 from papertide.ingest.hf import record_from_item
 from papertide.records import Reject, normalize_arxiv_id
@@ -47,15 +54,15 @@ def record_from_mapping(row: dict[str, Any], source: str, where: str) -> Item:
 
 
 def read_jsonl(stream: BinaryIO, origin: str) -> Iterator[Item]:
-    for number, line in enumerate(text_stream(stream), start=1):
+    text = text_stream(stream, origin)
+    for number, line in enumerate(text, start=1):
         line = line.strip()
         if not line:
             continue
         where = f"{origin}:{number}"
-        try:
-            row = json.loads(line)
-        except (json.JSONDecodeError, RecursionError) as exc:
-            yield Reject(where=where, reason=f"invalid JSON: {exc}")
+        row, error = parse_json(line)
+        if error:
+            yield Reject(where=where, reason=error)
             continue
         if not isinstance(row, dict):
             yield Reject(where=where, reason="not a JSON object")
@@ -64,18 +71,19 @@ def read_jsonl(stream: BinaryIO, origin: str) -> Iterator[Item]:
             yield record_from_item(row, where)
             continue
         yield record_from_mapping(row, "jsonl", where)
+    yield from text.notices()
 
 
 def read_csv(stream: BinaryIO, origin: str) -> Iterator[Item]:
-    text = text_stream(stream)
-    header_line = text.readline(65536)
-    text.seek(0)
+    text = text_stream(stream, origin)
+    lines = iter(text)
+    header_line = next(lines, "")
     try:
         # Only the delimiter is sniffed: a header line says nothing about quoting rules.
-        delimiter = csv.Sniffer().sniff(header_line, delimiters=",\t;").delimiter
+        delimiter = csv.Sniffer().sniff(header_line[:65536], delimiters=",\t;").delimiter
     except csv.Error:
         delimiter = ","
-    reader = csv.DictReader(text, delimiter=delimiter)
+    reader = csv.DictReader(itertools.chain([header_line], lines), delimiter=delimiter)
     try:
         header = [h.strip().lower() for h in (reader.fieldnames or [])]
     except csv.Error as exc:
@@ -89,6 +97,7 @@ def read_csv(stream: BinaryIO, origin: str) -> Iterator[Item]:
         try:
             row = next(reader)
         except StopIteration:
+            yield from text.notices()
             return
         except csv.Error as exc:
             yield Reject(where=where, reason=f"malformed CSV row: {exc}")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from lxml import etree
 
-from papertide.records import Reject
+from papertide.records import PaperRecord, Reject
+
+_LISTED_ERRORS = 3
 
 
 def iter_elements(
@@ -15,10 +17,18 @@ def iter_elements(
 ) -> Iterator[etree._Element | Reject]:
     """Yield each finished element with one of TAGS, freeing it afterwards to keep memory flat.
 
-    Malformed XML ends the stream with one Reject naming the line; what came before is kept.
+    The parser recovers from malformed XML (a stray control byte, invalid UTF-8, an unclosed
+    tag) so that one damaged record does not cost the ones around it; the damage is reported
+    in one Reject at the end, naming its lines.
     """
     parser = etree.iterparse(
-        stream, events=("end",), tag=tags, huge_tree=True, resolve_entities=False, no_network=True
+        stream,
+        events=("end",),
+        tag=tags,
+        huge_tree=True,
+        recover=True,
+        resolve_entities=False,
+        no_network=True,
     )
     try:
         for _event, element in parser:
@@ -30,6 +40,36 @@ def iter_elements(
     except etree.XMLSyntaxError as exc:
         line = exc.position[0] if exc.position else 0
         yield Reject(where=f"{origin}:{line}", reason=f"malformed XML: {exc.msg}")
+        return
+    errors = [e for e in parser.error_log if e.level >= etree.ErrorLevels.ERROR]
+    if errors:
+        listed = "; ".join(f"line {e.line}: {e.message.strip()}" for e in errors[:_LISTED_ERRORS])
+        more = f" and {len(errors) - _LISTED_ERRORS} more" if len(errors) > _LISTED_ERRORS else ""
+        yield Reject(where=f"{origin}:{errors[0].line}", reason=f"malformed XML: {listed}{more}")
+
+
+def record_of(
+    build: Callable[[etree._Element, str], PaperRecord | Reject],
+    element: etree._Element,
+    where: str,
+) -> PaperRecord | Reject:
+    """BUILD's record from ELEMENT, or a Reject when its text cannot be read: a recovering
+    parser keeps character references such as &#xD800; that are not Unicode, and lxml raises
+    on reading them."""
+    try:
+        return build(element, where)
+    except UnicodeDecodeError:
+        return Reject(
+            where=where, reason="text that is not Unicode (a character reference to a surrogate?)"
+        )
+
+
+def own_text(element: etree._Element) -> str:
+    """ELEMENT's text, "" when it has none or it is not Unicode (see record_of)."""
+    try:
+        return element.text or ""
+    except UnicodeDecodeError:
+        return ""
 
 
 def text_of(element: etree._Element | None, path: str, ns: dict[str, str] | None = None) -> str:
