@@ -21,6 +21,7 @@ from papertide.clock import FixedClock
 from papertide.store import accounts, digests, library
 from papertide.store.engine import open_engine
 from papertide.web.app import create_app
+from test_web_accounts import csrf_of, log_in
 
 BASE = "http://testserver"
 
@@ -298,6 +299,7 @@ def test_scheduler_once_survives_offline_sources_and_sends(mail_cli, sink):
 
 def test_scheduler_plans_its_jobs(mail_cli):
     from papertide.scheduler import Plan, build
+
     jobs = build(application(mail_cli.url), Plan(digest_time="06:30"))
     planned = {job.id: job.trigger for job in jobs.get_jobs()}
     assert set(planned) == {"fetch_and_index", "topics", "daily_digest", "weekly_digest"}
@@ -305,3 +307,118 @@ def test_scheduler_plans_its_jobs(mail_cli):
         planned["daily_digest"]
     )
     assert "day_of_week='mon'" in str(planned["weekly_digest"])
+
+
+# -- subscriptions change only with the address owner's consent ------------------------------
+
+
+def confirmation_links(sink: Sink, address: str) -> list[str]:
+    """The /confirm links mailed to ADDRESS so far, oldest first, as paths of the app."""
+    found = []
+    for message in sink.messages:
+        if message["To"] == address and "Confirm" in message["Subject"]:
+            link = re.search(r"http://testserver(/confirm\?token=\S+)", message.get_content())
+            found.append(link.group(1))
+    return found
+
+
+def web_subscribe(client: TestClient, address: str, period: str) -> None:
+    token = csrf_of(client)
+    answer = client.post(
+        "/subscribe", data={"email": address, "period": period, "csrf_token": token}
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def weekly_composed(cli: Cli) -> int:
+    return cli.json("digest", "send", "--period", "weekly", "--date", "2026-11-23")["composed"]
+
+
+def test_subscribe_to_another_members_address_needs_fresh_confirmation(mail_cli, sink):
+    mail_cli.run("users", "create", "bob", "--password-stdin", stdin="password123\n")
+    mail_cli.run("digest", "subscribe", "a@example.org", "--user", "ada", "--confirmed")
+    mail_cli.run("digest", "unsubscribe", "a@example.org")
+    with TestClient(create_app(mail_cli.url), base_url=BASE) as bob:
+        assert log_in(bob, "bob", "password123") == 303
+        web_subscribe(bob, "A@example.org", "weekly")
+        # nothing changed: no digest for the address, and bob's page does not show it
+        assert weekly_composed(mail_cli) == 0
+        assert "a@example.org" not in bob.get("/for-you").text.lower()
+        # the address's owner was asked, in a mail to that address
+        (link,) = confirmation_links(sink, "a@example.org")
+        page = bob.get(link)
+        assert page.status_code == 200 and "bob" in page.text  # says whose picks they would get
+        assert weekly_composed(mail_cli) == 0  # opening the link is not agreeing
+        assert bob.post(link).status_code == 200  # the owner agrees
+        assert "a@example.org" in bob.get("/for-you").text
+        assert bob.post(link).status_code == 400  # a confirmation link works once
+    assert weekly_composed(mail_cli) == 1
+
+
+def test_anonymous_subscribe_does_not_reactivate_an_unsubscribed_address(mail_cli, sink):
+    mail_cli.run("digest", "subscribe", "a@example.org", "--period", "weekly", "--confirmed")
+    mail_cli.run("digest", "unsubscribe", "a@example.org")
+    with TestClient(create_app(mail_cli.url), base_url=BASE) as stranger:
+        web_subscribe(stranger, "a@example.org", "weekly")
+    assert weekly_composed(mail_cli) == 0
+    assert len(confirmation_links(sink, "a@example.org")) == 1
+
+
+def test_subscribe_request_for_an_active_address_leaves_it_as_it_is(mail_cli, sink):
+    mail_cli.run("digest", "subscribe", "a@example.org", "--period", "weekly", "--confirmed")
+    with TestClient(create_app(mail_cli.url), base_url=BASE) as stranger:
+        web_subscribe(stranger, "a@example.org", "daily")  # would stop the weekly one
+        web_subscribe(stranger, "a@example.org", "weekly")  # already so: no mail at all
+    assert len(confirmation_links(sink, "a@example.org")) == 1
+    assert weekly_composed(mail_cli) == 1  # still weekly
+
+
+def test_get_confirm_link_changes_nothing_until_posted(mail_cli, sink):
+    with TestClient(create_app(mail_cli.url), base_url=BASE) as client:
+        web_subscribe(client, "new@example.org", "weekly")
+        (link,) = confirmation_links(sink, "new@example.org")
+        for _ in range(3):  # a mail scanner opening the link, and opening it again
+            assert client.get(link).status_code == 200
+        assert weekly_composed(mail_cli) == 0
+        assert client.post(link).status_code == 200
+    assert weekly_composed(mail_cli) == 1
+
+
+def test_unsubscribe_link_stops_working_after_resubscribing(mail_cli, sink):
+    mail_cli.run("digest", "subscribe", "a@example.org", "--period", "weekly", "--confirmed")
+    assert weekly_composed(mail_cli) == 1
+    (digest,) = [m for m in sink.messages if m["To"] == "a@example.org"]
+    old_link = digest["List-Unsubscribe"].strip().strip("<>").removeprefix(BASE)
+    with TestClient(create_app(mail_cli.url), base_url=BASE) as client:
+        assert client.post(old_link).status_code == 200
+        mail_cli.run("digest", "subscribe", "a@example.org", "--period", "weekly", "--confirmed")
+        assert client.get(old_link).status_code == 400
+        assert client.post(old_link).status_code == 400
+    assert (
+        mail_cli.json("digest", "send", "--period", "weekly", "--date", "2026-11-30")["composed"]
+        == 1
+    )  # still subscribed: the old link did nothing
+
+
+def test_addresses_differing_only_in_case_are_one_subscription(mail_cli, sink):
+    mail_cli.run("digest", "subscribe", "Reader@Example.ORG", "--period", "weekly", "--confirmed")
+    mail_cli.run("digest", "subscribe", "reader@example.org", "--period", "weekly", "--confirmed")
+    assert weekly_composed(mail_cli) == 1
+    assert sink.per_recipient() == {"reader@example.org": 1}
+
+
+def test_bad_subscription_input_gets_a_clear_400(mail_cli, sink):
+    with TestClient(create_app(mail_cli.url), base_url=BASE) as client:
+        token = csrf_of(client)
+        for email, period in (
+            ("x" * 250 + "@example.org", "daily"),
+            ("a@example.org\r\nBcc: b@example.org", "daily"),
+            ("a@example.org", "hourly"),
+        ):
+            answer = client.post(
+                "/subscribe", data={"email": email, "period": period, "csrf_token": token}
+            )
+            assert answer.status_code == 400 and "Not subscribed" in answer.text
+        assert client.get("/confirm?token=forged").status_code == 400
+        assert client.post("/confirm?token=forged").status_code == 400
+    assert sink.messages == []
