@@ -19,6 +19,7 @@ from papertide.links import http_url
 
 MAX_TITLE_CHARS = 1_000
 MAX_ABSTRACT_CHARS = 100_000
+MAX_COUNT = 2**63 - 1
 
 
 class _Report(BaseModel):
@@ -79,6 +80,12 @@ class PaperRecord(BaseModel):
         if isinstance(value, list):
             return [text for text in (clean_text(v) for v in value) if text]
         return value
+
+    @field_validator("upstream_upvotes", "github_stars", mode="after")
+    @classmethod
+    def _countable(cls, value: int | None) -> int | None:
+        # A count no store can hold (SQLite integers are 64-bit) is not information.
+        return value if value is None or 0 <= value <= MAX_COUNT else None
 
     def model_post_init(self, __context: Any) -> None:
         if len(self.title) > MAX_TITLE_CHARS:

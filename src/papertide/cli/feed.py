@@ -104,9 +104,11 @@ def library_import(
     summary, saved = seed_library(eng, _user_id(eng, user), file)
     if as_json:
         emit_json({**summary.as_json(), "saved": saved})
-        return
-    print_summary(summary, False)
-    out.print(f"{saved} paper(s) newly saved to {user}'s library", highlight=False)
+    else:
+        print_summary(summary, False)
+        out.print(f"{saved} paper(s) newly saved to {user}'s library", highlight=False)
+    if summary.accepted == 0 and summary.rejected_count > 0:  # as `import`: nothing read
+        raise typer.Exit(EXIT_NOTHING_READ)
 
 
 @follow_app.command("author")
