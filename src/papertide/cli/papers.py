@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from papertide.cli.common import (
@@ -24,6 +25,8 @@ from papertide.ingest.runner import ImportSummary, import_file
 from papertide.periods import PeriodError, period_range
 from papertide.store import queries
 from papertide.store.engine import current_revision
+
+MAX_LIST = 1_000_000_000  # far below SQLite's 64-bit LIMIT, far above any database
 
 
 def init(ctx: typer.Context) -> None:
@@ -78,10 +81,12 @@ def list_(
     day: str | None = typer.Option(None, "--day", help="YYYY-MM-DD, today or yesterday."),
     week: str | None = typer.Option(None, "--week", help="ISO week YYYY-Www or a day in it."),
     month: str | None = typer.Option(None, "--month", help="YYYY-MM."),
-    limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="At most N papers."),
+    limit: int | None = typer.Option(None, "--limit", "-n", help="At most N papers."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List papers, newest first (undated last); optionally those of one day, week or month."""
+    if limit is not None and not 1 <= limit <= MAX_LIST:
+        fail(f"--limit is a number from 1 to {MAX_LIST:,}")
     start, end = _period(ctx, day, week, month)
     with engine(ctx).connect() as conn:
         rows = queries.list_papers(conn, start, end, limit)
@@ -107,15 +112,17 @@ def show(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Show one paper with its links and sources."""
-    with engine(ctx).connect() as conn:
-        paper = queries.get_paper(conn, paper_id)
+    with engine(ctx).connect() as conn:  # the command line is the admin's: hidden papers too
+        paper = queries.get_paper(conn, paper_id, include_hidden=True)
     if paper is None:
         fail(f"no paper with id {paper_id!r}", EXIT_NOTHING_READ)
         return
     if as_json:
         emit_json(paper)
         return
-    out.print(f"[bold]{paper['title']}[/]", highlight=False)
+    if paper["hidden"]:
+        out.print("[yellow]hidden:[/] only admins see this paper", highlight=False)
+    out.print(f"[bold]{escape(paper['title'])}[/]", highlight=False)
     out.print(f"id: {paper['id']}", highlight=False)
     if paper["authors"]:
         out.print(", ".join(paper["authors"]), highlight=False, markup=False)

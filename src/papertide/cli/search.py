@@ -7,6 +7,7 @@ import re
 from datetime import datetime
 
 import typer
+from rich.markup import escape
 from sqlalchemy.engine import Engine
 
 from papertide.cli.common import (
@@ -95,7 +96,7 @@ def _print_hits(hits: list[Hit], as_json: bool) -> None:
     for rank, hit in enumerate(hits, 1):
         published = hit.paper.get("published_at")
         day = f" ({published:%Y-%m-%d})" if published else ""
-        out.print(f"{rank:>2}. [bold]{hit.paper['title']}[/]{day}", highlight=False)
+        out.print(f"{rank:>2}. [bold]{escape(hit.paper['title'])}[/]{day}", highlight=False)
         out.print(
             f"    {hit.id}  score {hit.score:.4f}  via {hit.why}", highlight=False, markup=False
         )

@@ -22,6 +22,14 @@ SCHEMA_VERSION = 1
 FIELD_BOOSTS = {"title": 3.0, "abstract": 1.0, "authors": 0.5}
 MAX_QUERY_TERMS = 64
 WRITER_HEAP = 128_000_000
+# tantivy keeps dates as nanoseconds in 64 bits: 1677-09-21 to 2262-04-11. Dates beyond are
+# kept (and filtered on) as the nearest end, so an index run or a date filter never fails on
+# a paper or a filter from the far past or future; comparisons keep their order.
+DATE_RANGE = (datetime(1677, 9, 22), datetime(2262, 4, 11))
+
+
+def _indexable(when: datetime) -> datetime:
+    return min(max(when, DATE_RANGE[0]), DATE_RANGE[1])
 
 
 @dataclass(frozen=True)
@@ -187,7 +195,7 @@ class KeywordIndex:
             "categories": list(paper["categories"] or []),
         }
         if paper["published_at"]:
-            fields["published"] = paper["published_at"]
+            fields["published"] = _indexable(paper["published_at"])
         return tantivy.Document(**fields)
 
     # -- reading -------------------------------------------------------------------------------
@@ -220,8 +228,8 @@ class KeywordIndex:
                         self.schema,
                         "published",
                         tantivy.FieldType.Date,
-                        filters.since,
-                        filters.until,
+                        filters.since and _indexable(filters.since),
+                        filters.until and _indexable(filters.until),
                         include_upper=filters.until is None,  # [since, until): until excluded
                     ),
                 )

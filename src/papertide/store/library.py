@@ -70,6 +70,7 @@ def entries(conn: Connection, user_id: int) -> list[dict[str, Any]]:
         select(library.c.paper_id, library.c.saved, library.c.rating, papers.c.title)
         .select_from(library.join(papers, papers.c.id == library.c.paper_id))
         .where(library.c.user_id == user_id, (library.c.saved) | (library.c.rating != 0))
+        .where(papers.c.hidden.is_(False))  # a paper an admin hid is gone for its readers too
         .order_by(library.c.updated_at.desc())
     )
     return [dict(r) for r in conn.execute(query).mappings()]

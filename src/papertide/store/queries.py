@@ -9,13 +9,23 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.engine import Connection
 
+from papertide.periods import AFTER_LATEST, EARLIEST
 from papertide.records import normalize_arxiv_id, normalize_doi
 from papertide.store.schema import ingest_runs, paper_keys, paper_sources, papers, upvotes, users
 
 
-def resolve_id(conn: Connection, ref: str) -> str | None:
-    """The paper id for an id, a former id, an arXiv id with version, or a DOI."""
-    ref = ref.strip()
+def resolve_id(conn: Connection, ref: str, include_hidden: bool = False) -> str | None:
+    """The paper id for an id, a former id, an arXiv id with version, or a DOI. A paper an
+    admin has hidden is found only with INCLUDE_HIDDEN: to everyone else it does not exist
+    (no page, no votes, no saves, no similar papers)."""
+    paper_id = _find_id(conn, ref.strip())
+    if paper_id is None or include_hidden:
+        return paper_id
+    query = select(papers.c.id).where(papers.c.id == paper_id, papers.c.hidden.is_(False))
+    return conn.execute(query).scalar_one_or_none()
+
+
+def _find_id(conn: Connection, ref: str) -> str | None:
     if conn.execute(select(papers.c.id).where(papers.c.id == ref)).first():
         return ref
     candidates = [f"id:{ref}"]
@@ -39,9 +49,9 @@ def counted_votes() -> Any:
     return upvotes.join(users, (users.c.id == upvotes.c.user_id) & users.c.votes_hidden.is_(False))
 
 
-def get_paper(conn: Connection, ref: str) -> dict[str, Any] | None:
-    """One paper with its sources, or None."""
-    paper_id = resolve_id(conn, ref)
+def get_paper(conn: Connection, ref: str, include_hidden: bool = False) -> dict[str, Any] | None:
+    """One paper with its sources, or None (hidden papers too with INCLUDE_HIDDEN)."""
+    paper_id = resolve_id(conn, ref, include_hidden)
     if paper_id is None:
         return None
     row = conn.execute(select(papers).where(papers.c.id == paper_id)).mappings().one()
@@ -245,22 +255,29 @@ def papers_by_ids(conn: Connection, ids: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
+def _listable() -> Any:
+    """Visible papers dated inside the supported years (periods.py), which list pages and
+    feeds link to; a date outside them could only lead to a page that refuses it."""
+    return (
+        papers.c.hidden.is_(False),
+        papers.c.published_at >= EARLIEST,
+        papers.c.published_at < AFTER_LATEST,
+    )
+
+
 def neighbour_days(conn: Connection, start: datetime, end: datetime) -> tuple[Any, Any]:
     """The nearest earlier and later publication days that have papers (skipping empty days)."""
-    visible = papers.c.hidden.is_(False)
     before = conn.execute(
-        select(func.max(papers.c.published_at)).where(visible, papers.c.published_at < start)
+        select(func.max(papers.c.published_at)).where(*_listable(), papers.c.published_at < start)
     ).scalar_one()
     after = conn.execute(
-        select(func.min(papers.c.published_at)).where(visible, papers.c.published_at >= end)
+        select(func.min(papers.c.published_at)).where(*_listable(), papers.c.published_at >= end)
     ).scalar_one()
     return (before.date() if before else None, after.date() if after else None)
 
 
 def newest_day(conn: Connection) -> Any:
-    newest = conn.execute(
-        select(func.max(papers.c.published_at)).where(papers.c.hidden.is_(False))
-    ).scalar_one()
+    newest = conn.execute(select(func.max(papers.c.published_at)).where(*_listable())).scalar_one()
     return newest.date() if newest else None
 
 

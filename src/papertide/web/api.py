@@ -5,10 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel
 
-from papertide.store import queries
+from papertide.store import accounts
+from papertide.web.accounts import api_user
 from papertide.web.deps import papertide
-from papertide.web.views import period, period_papers, run_search, similar_papers
+from papertide.web.views import (
+    MAX_OFFSET,
+    MAX_PAGE,
+    Category,
+    Day,
+    Mode,
+    Month,
+    SearchText,
+    Week,
+    period,
+    period_papers,
+    run_search,
+    similar_papers,
+    viewed_paper,
+)
 
 router = APIRouter(prefix="/api", tags=["api"])
 # The sorts are the registered rankers (rank/rankers.py), so they are checked per request.
@@ -38,38 +54,50 @@ def _paper_json(row: dict[str, Any]) -> dict[str, Any]:
 @router.get("/papers")
 def list_papers(
     request: Request,
-    day: str | None = Query(None, description="YYYY-MM-DD"),
-    week: str | None = Query(None, description="ISO week YYYY-Www"),
-    month: str | None = Query(None, description="YYYY-MM"),
-    sort: str = Query("publishedAt", description=SORT_HELP),
-    offset: int = Query(0, ge=0),
+    day: Day = None,
+    week: Week = None,
+    month: Month = None,
+    sort: str = Query("publishedAt", description=SORT_HELP, max_length=100),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=500),
 ) -> list[dict[str, Any]]:
     """Papers of a day, week or month (all papers when none is given), newest first or in
     another sort's order."""
-    start, end = period(day, week, month)
-    rows = period_papers(papertide(request), start, end, sort, offset, limit)
+    pt = papertide(request)
+    start, end = period(pt, day, week, month)
+    rows = period_papers(pt, start, end, sort, offset, limit)
     return [_paper_json(r) for r in rows]
 
 
 @router.get("/papers/{paper_id:path}/similar")
 def similar(request: Request, paper_id: str, k: int = Query(10, ge=1, le=100)) -> list[dict]:
-    svc = papertide(request)
-    with svc.engine.connect() as conn:
-        if queries.resolve_id(conn, paper_id) is None:
-            raise HTTPException(404, f"no paper with id {paper_id!r}")
+    paper = viewed_paper(request, paper_id)
     cache = request.app.state.similar_cache
-    return [hit.as_json() for hit in similar_papers(svc, cache, paper_id, k)]
+    return [hit.as_json() for hit in similar_papers(papertide(request), cache, paper["id"], k)]
+
+
+class Visibility(BaseModel):
+    hidden: bool
+
+
+@router.put("/papers/{paper_id:path}/hidden")
+def set_hidden(request: Request, paper_id: str, visibility: Visibility) -> dict[str, Any]:
+    """Hide a paper from everyone but admins, or show it again (admins only)."""
+    if api_user(request)["role"] != "admin":
+        raise HTTPException(403, "admins only")
+    paper = viewed_paper(request, paper_id)
+    with papertide(request).engine.begin() as conn:
+        accounts.set_paper_hidden(conn, paper["id"], visibility.hidden)
+    return {"id": paper["id"], "hidden": visibility.hidden}
 
 
 @router.get("/papers/{paper_id:path}")
 def get_paper(request: Request, paper_id: str) -> dict[str, Any]:
-    with papertide(request).engine.connect() as conn:
-        paper = queries.get_paper(conn, paper_id)
-    if paper is None:
-        raise HTTPException(404, f"no paper with id {paper_id!r}")
+    """One paper with its links and sources. A hidden paper is a 404 except for admins."""
+    paper = viewed_paper(request, paper_id)
     return {
         **_paper_json(paper),
+        "hidden": paper["hidden"],
         "updated_at": _iso(paper["updated_at"]),
         "pdf_url": paper["pdf_url"],
         "doi": paper["doi"],
@@ -81,11 +109,11 @@ def get_paper(request: Request, paper_id: str) -> dict[str, Any]:
 @router.get("/search")
 def search(
     request: Request,
-    q: str = "",
-    mode: str = "hybrid",
+    q: SearchText = "",
+    mode: Mode = "hybrid",
     k: int = Query(10, ge=1, le=100),
-    since: str | None = None,
-    category: str | None = None,
+    since: Day = None,
+    category: Category = None,
 ) -> list[dict[str, Any]]:
     """Keyword, semantic or hybrid search; the same shape as `papertide search --json`."""
     hits, _mode = run_search(papertide(request), q, mode, k, since, category)
@@ -95,16 +123,17 @@ def search(
 @router.get("/daily_papers")
 def daily_papers(
     request: Request,
-    date: str | None = None,
-    week: str | None = None,
-    month: str | None = None,
-    sort: str = Query("publishedAt", description=SORT_HELP),
-    p: int = Query(0, ge=0, description="page number, from 0"),
+    date: Day = None,
+    week: Week = None,
+    month: Month = None,
+    sort: str = Query("publishedAt", description=SORT_HELP, max_length=100),
+    p: int = Query(0, ge=0, le=MAX_PAGE, description="page number, from 0"),
     limit: int = Query(50, ge=1, le=100),
 ) -> list[dict[str, Any]]:
     """Items shaped like Hugging Face's `/api/daily_papers`, so its clients work unchanged."""
-    start, end = period(date, week, month)
-    rows = period_papers(papertide(request), start, end, sort, p * limit, limit)
+    pt = papertide(request)
+    start, end = period(pt, date, week, month)
+    rows = period_papers(pt, start, end, sort, p * limit, limit)
     items = []
     for row in rows:
         published = _iso(row["published_at"])

@@ -23,7 +23,10 @@ from papertide.clock import Clock
 from papertide.config import Settings
 from papertide.limits import MAX_BODY_BYTES
 from papertide.web import accounts, api, feeds, library, pages, subscriptions, topics
+from papertide.web.errors import InternalErrors
 from papertide.web.headers import SecurityHeaders
+from papertide.web.methods import AllowedMethods
+from papertide.web.openapi import documented_errors
 from papertide.web.templating import make_templates
 from papertide.web.views import SimilarCache
 
@@ -63,7 +66,10 @@ def create_app(settings: Settings | str | None = None, clock: Clock | None = Non
     app.state.papertide = papertide
     app.state.similar_cache = SimilarCache()
     app.state.templates = make_templates()
+    app.add_middleware(AllowedMethods)
+    app.add_middleware(InternalErrors)  # inside SecurityHeaders: its 500s get the headers too
     app.add_middleware(SecurityHeaders)
+    app.openapi = documented_errors(app)  # type: ignore[method-assign]
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(accounts.api_router)  # before api.router: its /papers/{id} is greedy
     app.include_router(library.api_router)

@@ -9,12 +9,23 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from papertide import __version__
+from papertide.periods import neighbour_months, neighbour_weeks, supported
 from papertide.rank import rankers
 from papertide.store import accounts, library, queries
 from papertide.web.auth import current_user
 from papertide.web.deps import papertide
 from papertide.web.templating import render
-from papertide.web.views import period, period_papers, run_search, similar_papers
+from papertide.web.views import (
+    Category,
+    Day,
+    Mode,
+    SearchText,
+    period,
+    period_papers,
+    run_search,
+    similar_papers,
+    viewed_paper,
+)
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 100
@@ -90,14 +101,17 @@ def trending_page(request: Request) -> HTMLResponse:
     )
 
 
+def _links(kind: str, neighbours: tuple[Any, Any]) -> tuple[str | None, str | None]:
+    return tuple(f"/{kind}/{n}" if n else None for n in neighbours)  # type: ignore[return-value]
+
+
 @router.get("/day/{day}")
 def day_page(request: Request, day: str, sort: str = "publishedAt") -> HTMLResponse:
-    start, end = period(day, None, None)
+    start, end = period(papertide(request), day, None, None)
     with papertide(request).engine.connect() as conn:
         before, after = queries.neighbour_days(conn, start, end)
-    neighbours = (
-        f"/day/{before.isoformat()}" if before else None,
-        f"/day/{after.isoformat()}" if after else None,
+    neighbours = _links(
+        "day", tuple(d.isoformat() if d and supported(d) else None for d in (before, after))
     )
     return _list_page(
         request, f"Papers of {start:%A %d %B %Y}", f"/day/{day}", start, end, sort, neighbours
@@ -106,12 +120,9 @@ def day_page(request: Request, day: str, sort: str = "publishedAt") -> HTMLRespo
 
 @router.get("/week/{week}")
 def week_page(request: Request, week: str, sort: str = "publishedAt") -> HTMLResponse:
-    start, end = period(None, week, None)
+    start, end = period(papertide(request), None, week, None)
     iso_year, iso_week, _ = start.isocalendar()
-    neighbours = (
-        f"/week/{(start - timedelta(days=7)):%G-W%V}",
-        f"/week/{end:%G-W%V}",
-    )
+    neighbours = _links("week", neighbour_weeks(start))
     return _list_page(
         request, f"Week {iso_week} of {iso_year}", f"/week/{week}", start, end, sort, neighbours
     )
@@ -119,8 +130,8 @@ def week_page(request: Request, week: str, sort: str = "publishedAt") -> HTMLRes
 
 @router.get("/month/{month}")
 def month_page(request: Request, month: str, sort: str = "publishedAt") -> HTMLResponse:
-    start, end = period(None, None, month)
-    neighbours = (f"/month/{(start - timedelta(days=1)):%Y-%m}", f"/month/{end:%Y-%m}")
+    start, end = period(papertide(request), None, None, month)
+    neighbours = _links("month", neighbour_months(start))
     return _list_page(request, f"{start:%B %Y}", f"/month/{month}", start, end, sort, neighbours)
 
 
@@ -137,10 +148,7 @@ def this_month(request: Request) -> RedirectResponse:
 @router.get("/papers/{paper_id:path}")
 def paper_page(request: Request, paper_id: str) -> HTMLResponse:
     svc = papertide(request)
-    with svc.engine.connect() as conn:
-        paper = queries.get_paper(conn, paper_id)
-    if paper is None:
-        raise HTTPException(404, f"no paper with id {paper_id!r}")
+    paper = viewed_paper(request, paper_id)
     related = similar_papers(svc, request.app.state.similar_cache, paper["id"], 8)
     user = current_user(request)
     states = {}
@@ -160,21 +168,22 @@ def paper_page(request: Request, paper_id: str) -> HTMLResponse:
 @router.get("/search")
 def search_page(
     request: Request,
-    q: str = "",
-    mode: str = "hybrid",
-    since: str | None = None,
-    category: str | None = None,
+    q: SearchText = "",
+    mode: Mode = "hybrid",
+    since: Day = None,
+    category: Category = None,
 ) -> HTMLResponse:
     hits, used_mode = [], mode
-    error = None
+    error, status = None, 200
     if q.strip() or category or since:
         try:
             hits, used_mode = run_search(papertide(request), q, mode, 20, since, category)
-        except HTTPException as exc:
-            error = exc.detail
+        except HTTPException as exc:  # shown on the page, with the status it would have had
+            error, status = exc.detail, exc.status_code
     return render(
         request,
         "search.html",
+        status_code=status,
         q=q,
         mode=mode,
         used_mode=used_mode,

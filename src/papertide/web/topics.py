@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import threading
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from papertide.rank.topics import draw_map
@@ -13,11 +14,14 @@ from papertide.store import queries
 from papertide.store import topics as stored
 from papertide.web.deps import papertide
 from papertide.web.templating import render
+from papertide.xmltext import xml_text
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api", tags=["topics"])
 _map_cache: dict[str, bytes] = {}
 _map_lock = threading.Lock()
+# Topic ids are SQLite integers: a larger number is no topic, not a database overflow.
+TopicId = Annotated[int, Path(ge=0, le=2**63 - 1)]
 
 
 def _version(request: Request) -> str:
@@ -43,13 +47,14 @@ def topics_map(request: Request) -> Response:
             buffer = io.BytesIO()
             draw_map(papertide(request).engine, buffer, "svg")
             _map_cache.clear()
-            _map_cache[version] = buffer.getvalue()
+            # SVG is XML: a topic label with a character XML cannot carry would break it.
+            _map_cache[version] = xml_text(buffer.getvalue().decode()).encode()
         picture = _map_cache[version]
     return Response(picture, media_type="image/svg+xml", headers={"Cache-Control": "max-age=300"})
 
 
 @router.get("/topics/{topic_id}")
-def topic_page(request: Request, topic_id: int) -> HTMLResponse:
+def topic_page(request: Request, topic_id: TopicId) -> HTMLResponse:
     with papertide(request).engine.connect() as conn:
         topic = stored.get(conn, topic_id)
         if topic is None:
@@ -68,12 +73,12 @@ def api_topics(request: Request) -> list[dict]:
 
 
 @api_router.get("/topics/{topic_id}")
-def api_topic(request: Request, topic_id: int, limit: int = 50) -> dict:
+def api_topic(request: Request, topic_id: TopicId, limit: int = Query(50, ge=1, le=500)) -> dict:
     """One topic with its newest papers."""
     with papertide(request).engine.connect() as conn:
         topic = stored.get(conn, topic_id)
         if topic is None:
             raise HTTPException(404, f"no topic {topic_id}")
-        ids = stored.papers_of(conn, topic_id, max(1, min(limit, 500)))
+        ids = stored.papers_of(conn, topic_id, limit)
         found = queries.summaries(conn, ids)
     return {**topic, "papers": [found[i] for i in ids if i in found]}

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import HTTPException
+from fastapi import HTTPException, Query, Request
 
 from papertide.application import Papertide
-from papertide.periods import PeriodError, period_range
+from papertide.periods import (
+    DAY_PATTERN,
+    MONTH_PATTERN,
+    SUPPORTED,
+    WEEK_PATTERN,
+    PeriodError,
+    parse_day,
+    period_range,
+)
 from papertide.rank import rankers
 from papertide.search.hybrid import (
     Hit,
@@ -22,8 +31,49 @@ from papertide.search.hybrid import (
     usable_mode,
 )
 from papertide.search.keyword import Filters
+from papertide.store import queries
+from papertide.web.accounts import api_user
+from papertide.web.auth import current_user
+from papertide.web.deps import papertide
 
 SIMILAR_CACHE = 20_000
+# Bounds of what requests may ask for. Offsets stay far inside SQLite's 64-bit integers (page
+# number x page size included); free text is cut off long before it costs anything to search.
+MAX_OFFSET = 1_000_000_000
+MAX_PAGE = 10_000_000
+MAX_QUERY_CHARS = 1_000
+MAX_NAME_CHARS = 200
+# Control characters mean nothing in a search and XML cannot carry most of them (feeds repeat
+# the query in their titles): they become spaces.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+# Query parameters shared by pages, API and feeds. The schema states the formats the code
+# accepts (periods.py), so every value valid by the schema is accepted.
+Day = Annotated[
+    str | None,
+    Query(
+        description=f"YYYY-MM-DD ({SUPPORTED}), today or yesterday",
+        json_schema_extra={"format": "date", "pattern": DAY_PATTERN},
+    ),
+]
+Week = Annotated[
+    str | None,
+    Query(
+        description=f"ISO week YYYY-Www ({SUPPORTED}), this, or a day in it",
+        json_schema_extra={"pattern": WEEK_PATTERN},
+    ),
+]
+Month = Annotated[
+    str | None,
+    Query(
+        description=f"YYYY-MM ({SUPPORTED}) or this", json_schema_extra={"pattern": MONTH_PATTERN}
+    ),
+]
+SearchText = Annotated[
+    str, Query(max_length=MAX_QUERY_CHARS, description='words, "a phrase", prefix*')
+]
+Category = Annotated[str | None, Query(max_length=MAX_NAME_CHARS, description="e.g. cs.LG")]
+Mode = Annotated[str, Query(max_length=MAX_NAME_CHARS, description="keyword, semantic or hybrid")]
 
 
 class SimilarCache:
@@ -52,12 +102,11 @@ class SimilarCache:
         return hit
 
 
-def period(
-    day: str | None, week: str | None, month: str | None, today: date | None = None
-) -> tuple[Any, Any]:
-    """(start, end) of the one period given; 400 for unreadable or conflicting ones."""
+def period(pt: Papertide, day: str | None, week: str | None, month: str | None) -> tuple[Any, Any]:
+    """(start, end) of the one period given ('today' by the application's clock); 400 for
+    unreadable, unsupported or conflicting ones."""
     try:
-        return period_range(day, week, month, today)
+        return period_range(day, week, month, pt.clock.now().date())
     except PeriodError as exc:
         raise HTTPException(400, str(exc)) from exc
 
@@ -76,14 +125,19 @@ def period_papers(
         return rankers.ranked_papers(conn, ranker, start, end, offset, limit, pt.clock.now())
 
 
-def day_start(value: str | None) -> datetime | None:
+def day_start(pt: Papertide, value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        parsed = date.fromisoformat(value)
-    except ValueError as exc:
-        raise HTTPException(400, f"not a day (YYYY-MM-DD): {value!r}") from exc
+        parsed = parse_day(value, pt.clock.now().date())
+    except PeriodError as exc:
+        raise HTTPException(400, str(exc)) from exc
     return datetime(parsed.year, parsed.month, parsed.day)
+
+
+def search_text(text: str) -> str:
+    """Free text as it is searched (and repeated in feed titles): no control characters."""
+    return _CONTROL.sub(" ", text[:MAX_QUERY_CHARS])
 
 
 def run_search(
@@ -95,13 +149,14 @@ def run_search(
     except SearchError as exc:
         raise HTTPException(400, str(exc)) from exc
     embedder = pt.embedder() if mode != "keyword" else None
-    mode = usable_mode(mode, embedder is not None)
-    if embedder is None and mode == "semantic":
+    used = usable_mode(mode, embedder is not None)
+    if embedder is None and used == "semantic":
         raise HTTPException(503, "semantic search needs the embedding model")
-    filters = Filters(since=day_start(since), category=category or None)
+    filters = Filters(since=day_start(pt, since), category=category or None)
     try:
-        hits = search(pt.engine, pt.indexes(), q, mode, k, filters, embedder, now=pt.clock.now())  # type: ignore[arg-type]
-        return hits, mode
+        now = pt.clock.now()
+        hits = search(pt.engine, pt.indexes(), search_text(q), used, k, filters, embedder, now=now)
+        return hits, used
     except SearchError as exc:
         raise HTTPException(400, str(exc)) from exc
 
@@ -122,3 +177,22 @@ def similar_papers(pt: Papertide, cache: SimilarCache, paper_id: str, k: int) ->
             return []
 
     return cache.get(indexes.generation, f"{paper_id}|{k}", compute)
+
+
+def viewer_is_admin(request: Request) -> bool:
+    """True for an admin's session or API token (an unknown token is a 401, as everywhere)."""
+    if request.headers.get("authorization", "").lower().startswith("bearer "):
+        user: dict[str, Any] | None = api_user(request)
+    else:
+        user = current_user(request)
+    return user is not None and user["role"] == "admin"
+
+
+def viewed_paper(request: Request, ref: str) -> dict[str, Any]:
+    """The paper REF as this request may see it: a hidden paper exists for admins only and is
+    a 404 to everyone else, exactly like an unknown id."""
+    with papertide(request).engine.connect() as conn:
+        paper = queries.get_paper(conn, ref, include_hidden=True)
+    if paper is None or (paper["hidden"] and not viewer_is_admin(request)):
+        raise HTTPException(404, f"no paper with id {ref!r}")
+    return paper
