@@ -422,3 +422,16 @@ def test_bad_subscription_input_gets_a_clear_400(mail_cli, sink):
         assert client.get("/confirm?token=forged").status_code == 400
         assert client.post("/confirm?token=forged").status_code == 400
     assert sink.messages == []
+
+
+def test_digest_composed_before_a_confirmed_change_is_not_sent_with_a_dead_unsubscribe_link(
+    mail_cli, sink
+):
+    mail_cli.run("digest", "subscribe", "a@example.org", "--confirmed")
+    sink.stop()  # the daily digest is composed, but cannot go out yet
+    assert mail_cli.run("digest", "send", "--date", "2026-11-22", check=False).returncode == 3
+    mail_cli.run("digest", "subscribe", "a@example.org", "--period", "weekly", "--confirmed")
+    sink.start()
+    mail_cli.run("digest", "send", "--date", "2026-11-22")
+    assert sink.messages == []  # its unsubscribe link belonged to the replaced subscription
+    assert mail_cli.json("digest", "status") == {"dropped": 1}

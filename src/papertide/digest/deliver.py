@@ -97,9 +97,10 @@ def deliver(
                     lease = clock.now() + timedelta(seconds=mail.lease_seconds)
                     if not digests.claim(conn, row["id"], now, lease):
                         continue
-                if row["unsubscribed_at"] is not None:
+                reason = _outdated(row)
+                if reason is not None:
                     with engine.begin() as conn:
-                        digests.mark_dropped(conn, row["id"], "unsubscribed before sending")
+                        digests.mark_dropped(conn, row["id"], reason)
                     report.dropped += 1
                     continue
                 try:
@@ -144,6 +145,17 @@ def deliver(
             except (smtplib.SMTPException, OSError):
                 client.close()
     return report
+
+
+def _outdated(row: dict) -> str | None:
+    """Why a composed message must not go out any more, if it must not."""
+    if row["unsubscribed_at"] is not None:
+        return "unsubscribed before sending"
+    if row["confirmed_at"] is not None and row["confirmed_at"] > row["created_at"]:
+        # composed for the subscription before its owner confirmed a change: another period
+        # or reader, and an unsubscribe link of the generation that has passed
+        return "the subscription changed after this digest was composed"
+    return None
 
 
 def _failed(

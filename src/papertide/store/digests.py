@@ -172,7 +172,12 @@ def enqueue(conn: Connection, rows: list[dict[str, Any]]) -> None:
 def due(conn: Connection, now: datetime, limit: int) -> list[dict[str, Any]]:
     """Pending messages whose next attempt is due, with their recipient, oldest first."""
     query = (
-        select(outbox, subscribers.c.email, subscribers.c.unsubscribed_at)
+        select(
+            outbox,
+            subscribers.c.email,
+            subscribers.c.unsubscribed_at,
+            subscribers.c.confirmed_at,
+        )
         .select_from(outbox.join(subscribers, subscribers.c.id == outbox.c.subscriber_id))
         .where(outbox.c.status == "pending", outbox.c.next_try_at <= now)
         .order_by(outbox.c.id)
@@ -201,7 +206,8 @@ def mark_sent(conn: Connection, message_id: int) -> None:
 
 
 def mark_dropped(conn: Connection, message_id: int, reason: str) -> None:
-    """Not sent and never will be (the reader unsubscribed after it was composed)."""
+    """Not sent and never will be (the reader unsubscribed, or confirmed a changed
+    subscription, after it was composed)."""
     conn.execute(
         update(outbox).where(outbox.c.id == message_id).values(status="dropped", last_error=reason)
     )
