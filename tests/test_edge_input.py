@@ -224,3 +224,54 @@ def test_an_index_run_takes_papers_dated_beyond_tantivys_dates(client):
         "/api/search", params={"q": long_ago, "mode": "keyword", "since": "1900-01-01"}
     ).json()
     assert "2611.00001" not in [hit["id"] for hit in found]  # year 1 is before 1900
+
+
+PERIOD_EXAMPLES = {  # the first and last period of each kind, and one past the end
+    "day": ("1900-01-01", "9998-12-31", "9999-01-01"),
+    "since": ("1900-01-01", "9998-12-31", "0001-01-01"),
+    "date": ("1900-01-01", "9998-12-31", "9999-12-31"),
+    "week": ("1900-W01", "9998-W52", "9999-W01"),
+    "month": ("1900-01", "9998-12", "9999-12"),
+}
+
+
+def test_schema_valid_period_values_are_accepted(client):
+    schema = client.get("/openapi.json").json()
+    checked = []
+    for path, item in schema["paths"].items():
+        for parameter in item.get("get", {}).get("parameters", []):
+            if parameter["name"] not in PERIOD_EXAMPLES:
+                continue
+            pattern = parameter["schema"]["pattern"]  # the schema says what is accepted
+            first, last, beyond = PERIOD_EXAMPLES[parameter["name"]]
+            assert not re.fullmatch(pattern, beyond)
+            url = path.replace("{fmt}", "rss")
+            for value in (first, last):
+                assert re.fullmatch(pattern, value), (path, parameter["name"], value)
+                params = {parameter["name"]: value, **({"q": "x"} if "search" in path else {})}
+                answer = client.get(url, params=params)
+                assert answer.status_code == 200, (path, params, answer.text)
+            checked.append(f"{path} {parameter['name']}")
+    assert len(checked) == 8, checked  # papers x3, daily_papers x3, search, feeds/daily
+
+
+def test_openapi_documents_the_error_answers(client):
+    schema = client.get("/openapi.json").json()
+    operations = schema["paths"]
+    error = {"$ref": "#/components/schemas/Error"}
+    assert schema["components"]["schemas"]["Error"]["required"] == ["detail"]
+
+    def answers(path: str, method: str) -> dict:
+        return {
+            int(status): response.get("content", {}).get("application/json", {}).get("schema")
+            for status, response in operations[path][method]["responses"].items()
+        }
+
+    paper = answers("/api/papers/{paper_id}", "get")
+    assert paper[400] == paper[404] == error
+    me = answers("/api/me", "get")
+    assert me[401] == error
+    hidden = answers("/api/papers/{paper_id}/hidden", "put")
+    assert hidden[401] == hidden[403] == hidden[404] == hidden[413] == error
+    assert answers("/api/search", "get")[503] == error
+    assert 401 not in answers("/api/papers", "get")  # public reads need no token

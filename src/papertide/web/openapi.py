@@ -1,7 +1,7 @@
 """The OpenAPI document with the error answers FastAPI does not list by itself.
 
 FastAPI documents a route's 200 and its 422 (request validation) only; the 400, 401, 403, 404,
-413 and 503 answers that handlers and middleware give are added here, in one place, to every
+413, 429 and 503 answers that handlers and middleware give are added here, in one place, to every
 operation they can come from, all with one `Error` schema: `{"detail": "what went wrong"}`.
 """
 
@@ -34,6 +34,7 @@ def error_answers(path: str, method: str, operation: dict[str, Any]) -> dict[int
     if _needs_token(path, method):
         answers[401] = "No API token (Authorization: Bearer), or an unknown one"
         answers[403] = "The token's user may not do this"
+        answers[429] = "Too many failed attempts (a password check): wait and retry"
     if any(p["in"] == "path" for p in parameters):
         answers[404] = "Nothing has this id (hidden papers included, except for admins)"
     if "requestBody" in operation:

@@ -23,6 +23,7 @@ from papertide.periods import (
 )
 from papertide.rank import rankers
 from papertide.search.hybrid import (
+    MODES,
     Hit,
     SearchError,
     search,
@@ -73,7 +74,10 @@ SearchText = Annotated[
     str, Query(max_length=MAX_QUERY_CHARS, description='words, "a phrase", prefix*')
 ]
 Category = Annotated[str | None, Query(max_length=MAX_NAME_CHARS, description="e.g. cs.LG")]
-Mode = Annotated[str, Query(max_length=MAX_NAME_CHARS, description="keyword, semantic or hybrid")]
+# Checked by usable_mode (400 with the choices), listed in the schema.
+Mode = Annotated[
+    str, Query(description="keyword, semantic or hybrid", json_schema_extra={"enum": list(MODES)})
+]
 
 
 class SimilarCache:
