@@ -151,7 +151,9 @@ def recommend(
     ctx: typer.Context,
     user: str = USER,
     k: int = typer.Option(20, "--k", min=1, max=500),
-    days: int = typer.Option(30, min=1, help="Only papers published in the last DAYS days."),
+    days: int = typer.Option(
+        30, min=1, max=3650, help="Only papers published in the last DAYS days."
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """A user's personal picks, each with the reason it was picked."""

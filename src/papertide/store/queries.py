@@ -13,6 +13,14 @@ from papertide.periods import AFTER_LATEST, EARLIEST
 from papertide.records import normalize_arxiv_id, normalize_doi
 from papertide.store.schema import ingest_runs, paper_keys, paper_sources, papers, upvotes, users
 
+# SQLite integers are 64-bit: a larger id, offset or limit is "none" or "all", not an overflow.
+SQL_INT_MAX = 2**63 - 1
+
+
+def sql_int(value: int) -> int:
+    """VALUE within what SQLite can bind as an offset or a limit."""
+    return min(max(value, 0), SQL_INT_MAX)
+
 
 def resolve_id(conn: Connection, ref: str, include_hidden: bool = False) -> str | None:
     """The paper id for an id, a former id, an arXiv id with version, or a DOI. A paper an
@@ -106,7 +114,7 @@ def list_papers(
     """Visible papers published in [start, end), newest first; undated papers last."""
     query = _in_period(select(*LIST_COLUMNS), start, end)
     if limit is not None:
-        query = query.limit(limit)
+        query = query.limit(sql_int(limit))
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
@@ -241,7 +249,8 @@ def papers_in_period(
         start,
         end,
     )
-    return [dict(r) for r in conn.execute(query.offset(offset).limit(limit)).mappings()]
+    query = query.offset(sql_int(offset)).limit(sql_int(limit))
+    return [dict(r) for r in conn.execute(query).mappings()]
 
 
 def papers_by_ids(conn: Connection, ids: list[str]) -> list[dict[str, Any]]:

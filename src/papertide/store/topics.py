@@ -8,6 +8,7 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 
+from papertide.store.queries import SQL_INT_MAX, sql_int
 from papertide.store.schema import paper_topics, papers, topics
 
 TOPIC_COLUMNS = (topics.c.id, topics.c.label, topics.c.terms, topics.c.size, topics.c.x, topics.c.y)
@@ -62,6 +63,8 @@ def all_topics(conn: Connection) -> list[dict[str, Any]]:
 
 
 def get(conn: Connection, topic_id: int) -> dict[str, Any] | None:
+    if not 0 <= topic_id <= SQL_INT_MAX:
+        return None  # no topic has an id SQLite cannot even hold
     row = conn.execute(select(*TOPIC_COLUMNS).where(topics.c.id == topic_id)).mappings().first()
     return dict(row) if row else None
 
@@ -73,7 +76,7 @@ def papers_of(conn: Connection, topic_id: int, limit: int = 100) -> list[str]:
         .select_from(paper_topics.join(papers, papers.c.id == paper_topics.c.paper_id))
         .where(paper_topics.c.topic_id == topic_id, papers.c.hidden.is_(False))
         .order_by(papers.c.published_at.is_(None), papers.c.published_at.desc(), papers.c.id)
-        .limit(limit)
+        .limit(sql_int(limit))
     )
     return list(conn.execute(query).scalars())
 
