@@ -207,6 +207,19 @@ def test_deeply_nested_json_is_a_reject_not_a_recursion_error(engine, tmp_path, 
     assert summary.new == 2 and "nested too deeply" in summary.rejected[0].reason
 
 
+def test_hf_document_with_one_broken_item_keeps_the_other_items():
+    items = [
+        b'{"paper": {"id": "2401.00001", "title": "First, [with] brackets"}}',
+        b"[" * 100_000 + b"]" * 100_000,  # too deep for json: the whole document used to fail
+        b'{"paper": {"id": "2401.00003", "title": "Third \\" ]} quoted"}}',
+        b'{"paper": {"id": "2401.00004", "title": "Cut off',  # a download cut short
+    ]
+    read = read_all("hf", b"[" + b", ".join(items))
+    titles = [i.title for i in read if isinstance(i, PaperRecord)]
+    assert titles == ["First, [with] brackets", 'Third " ]} quoted']
+    assert [i.where for i in read if isinstance(i, Reject)] == ["upload[1]", "upload[3]"]
+
+
 # -- 5. stray NULs and truly binary files ------------------------------------------------------
 
 

@@ -41,7 +41,8 @@ def build_record(where: str, **fields: Any) -> Item:
 def parse_json(text: str) -> tuple[Any, str | None]:
     """The JSON value of TEXT, or None and why it is not JSON papertide can read."""
     try:
-        return json.loads(text), None
+        # strict=False: a raw control character in a string costs nothing (clean_text drops it)
+        return json.loads(text, strict=False), None
     except RecursionError:
         return None, "invalid JSON: nested too deeply"
     except ValueError as exc:  # JSONDecodeError, and integers longer than Python converts

@@ -8,6 +8,7 @@ fields are ignored and every optional field may be missing.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -57,8 +58,12 @@ def items_from_json(document: Any) -> list[Any] | None:
 
 def read(stream: BinaryIO, origin: str) -> Iterator[Item]:
     text = text_stream(stream, origin)
-    document, error = parse_json(text.read())
+    content = text.read()
+    document, error = parse_json(content)
     yield from text.notices()
+    if error and content.lstrip().startswith("["):
+        yield from _salvage(content, origin)
+        return
     if error:
         yield Reject(where=origin, reason=error)
         return
@@ -67,11 +72,49 @@ def read(stream: BinaryIO, origin: str) -> Iterator[Item]:
         yield Reject(where=origin, reason="not a list of daily-papers items")
         return
     for index, item in enumerate(items):
-        where = f"{origin}[{index}]"
-        if not isinstance(item, dict):
-            yield Reject(where=where, reason="item is not a JSON object")
+        yield _item_record(item, f"{origin}[{index}]")
+
+
+def _item_record(item: Any, where: str) -> Item:
+    if not isinstance(item, dict):
+        return Reject(where=where, reason="item is not a JSON object")
+    return record_from_item(item, where)
+
+
+# A JSON string (escapes included) or one of the characters that shape an array's items.
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*+"|[\[\]{},]', re.DOTALL)
+
+
+def _array_items(content: str) -> Iterator[str]:
+    """The text of each item of the JSON array CONTENT, found by bracket depth without parsing
+    them, so an item that is cut short or nested too deeply for json costs only itself."""
+    depth = 0
+    start = 0
+    for match in _TOKEN.finditer(content):
+        token = match.group()
+        if token in ("[", "{"):
+            depth += 1
+            if depth == 1:
+                start = match.end()
+        elif token in ("]", "}"):
+            depth -= 1
+            if depth == 0:
+                yield content[start : match.start()]
+                return
+        elif token == "," and depth == 1:
+            yield content[start : match.start()]
+            start = match.end()
+    yield content[start:]  # the array was cut short: its last item, which will not parse
+
+
+def _salvage(content: str, origin: str) -> Iterator[Item]:
+    """Records from a daily-papers array that does not parse as a whole, item by item."""
+    for index, text in enumerate(_array_items(content)):
+        if not text.strip():
             continue
-        yield record_from_item(item, where)
+        where = f"{origin}[{index}]"
+        item, error = parse_json(text)
+        yield Reject(where=where, reason=error) if error else _item_record(item, where)
 
 
 PAGE_SIZE = 100
