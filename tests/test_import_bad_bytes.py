@@ -325,6 +325,14 @@ def test_upvote_count_beyond_sqlite_integers_does_not_abort_the_batch(engine, tm
     assert stored(engine)["Huge"]["upstream_upvotes"] is None
 
 
+def test_one_unsplittable_author_name_does_not_cost_the_bibtex_entry():
+    authors = b'Last, First, Jr, Extra and G{\\"o}del, Kurt'
+    content = b"@article{a, title={Too many commas}, author={%s}}" % authors
+    (record,) = read_all("bibtex", content)
+    assert record.title == "Too many commas"
+    assert record.authors[1] == "Kurt G\u00f6del" and "Last" in record.authors[0]
+
+
 def test_malformed_xml_costs_only_the_damaged_entry():
     def entry(n: int, title: bytes) -> bytes:
         return b"<entry><id>http://arxiv.org/abs/2401.0000%d</id><title>%s</title></entry>" % (

@@ -8,6 +8,7 @@ from typing import BinaryIO
 
 import bibtexparser
 from bibtexparser import middlewares
+from bibtexparser.middlewares.names import parse_single_name_into_parts
 
 from papertide.ingest.base import Item, build_record, date_precision, parse_date, text_stream
 from papertide.ingest.fields import as_list
@@ -32,9 +33,13 @@ def _middlewares() -> list[middlewares.Middleware]:
         middlewares.NormalizeFieldKeys(),
         middlewares.LatexDecodingMiddleware(),
         middlewares.SeparateCoAuthors(),
-        middlewares.SplitNameParts(),
-        middlewares.MergeNameParts(style="first"),
     ]
+
+
+def _first_name_first(name: str) -> str:
+    """'Gödel, Kurt' -> 'Kurt Gödel'. Not strict: the SplitNameParts middleware fails the whole
+    entry on one name it cannot split (too many commas, say); this reads it as well as it can."""
+    return parse_single_name_into_parts(name, strict=False).merge_first_name_first
 
 
 def _arxiv_id(fields: dict[str, str]) -> str | None:
@@ -90,7 +95,7 @@ def read(stream: BinaryIO, origin: str) -> Iterator[Item]:
             source_id="",
             title=text_fields.get("title", ""),
             abstract=text_fields.get("abstract", ""),
-            authors=as_list(fields.get("author", [])),
+            authors=[_first_name_first(a) for a in as_list(fields.get("author", []))],
             published_at=parse_date(published),
             published_precision=precision,
             arxiv_id=_arxiv_id(text_fields),
