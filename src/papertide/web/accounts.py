@@ -241,10 +241,10 @@ def password_form(
         revoked = change_password(request, user, current_password, new_password, revoke_tokens)
     except HTTPException as exc:
         return _account_page(request, user, exc.status_code, error=exc.detail)
-    note = f"Password changed: {revoked['sessions_revoked']} session(s) signed out"
+    note = f"Password changed: {revoked['sessions_revoked']} session(s) ended, this one included"
     if revoke_tokens:
-        note += f", {revoked['tokens_revoked']} API token(s) revoked"
-    response = _account_page(request, user, note=note + ". This browser stays signed in.")
+        note += f"; {revoked['tokens_revoked']} API token(s) revoked"
+    response = _account_page(request, user, note=note + ". This browser is signed in again.")
     start_session(request, response, user["id"])  # a fresh session replaces the ended one
     return response
 
