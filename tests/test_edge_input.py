@@ -285,3 +285,19 @@ def test_openapi_documents_the_error_answers(client):
     assert hidden[401] == hidden[403] == hidden[404] == hidden[413] == error
     assert answers("/api/search", "get")[503] == error
     assert 401 not in answers("/api/papers", "get")  # public reads need no token
+
+
+def test_a_browser_gets_errors_as_pages_and_scripts_as_json(client):
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    for url, status, says in (
+        ("/day/9999-12-31", 400, "years 1900-9998"),
+        ("/search?q=" + "x" * 1001, 422, "at most 1000 characters"),
+        ("/papers/0000.00000", 404, "no paper with id"),
+        ("/no/such/page", 404, "Not Found"),
+    ):
+        page = client.get(url, headers=browser)
+        assert page.status_code == status, url
+        assert page.headers["content-type"].startswith("text/html"), url
+        assert says in page.text and "<h1>" in page.text, url
+        assert client.get(url).json()["detail"], url  # no text/html asked for: JSON
+    assert client.get("/api/papers?day=9999-12-31", headers=browser).json()["detail"]

@@ -23,7 +23,7 @@ from papertide.clock import Clock
 from papertide.config import Settings
 from papertide.limits import MAX_BODY_BYTES
 from papertide.web import accounts, api, feeds, library, pages, subscriptions, topics
-from papertide.web.errors import InternalErrors
+from papertide.web.errors import InternalErrors, add_error_pages
 from papertide.web.headers import SecurityHeaders
 from papertide.web.methods import AllowedMethods
 from papertide.web.openapi import documented_errors
@@ -70,6 +70,7 @@ def create_app(settings: Settings | str | None = None, clock: Clock | None = Non
     app.add_middleware(InternalErrors)  # inside SecurityHeaders: its 500s get the headers too
     app.add_middleware(SecurityHeaders)
     app.openapi = documented_errors(app)  # type: ignore[method-assign]
+    add_error_pages(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(accounts.api_router)  # before api.router: its /papers/{id} is greedy
     app.include_router(library.api_router)

@@ -1,4 +1,10 @@
-"""The last wall behind every handler: an unexpected exception becomes a logged 500 answer.
+"""Error answers: pages for browsers, and the last wall behind every handler.
+
+A browser asking for a page (GET, Accept: text/html, outside /api and /feeds) gets an error as
+a page saying what was wrong; API clients, feed readers and scripts keep FastAPI's JSON
+`{"detail": ...}`.
+
+`InternalErrors`: an unexpected exception becomes a logged 500 answer.
 
 Every input a handler can be given has its own 4xx (parameter bounds, periods.py, views.py);
 this only catches what slipped past them. It answers inside the application, so the server
@@ -10,9 +16,20 @@ from __future__ import annotations
 
 import logging
 import uuid
+from http import HTTPStatus
 
-from starlette.responses import JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from papertide.web.templating import render
 
 log = logging.getLogger("papertide.web")
 
@@ -45,3 +62,45 @@ class InternalErrors:
                 return
             detail = f"internal error (incident {incident}); the server log has the details"
             await JSONResponse({"detail": detail}, status_code=500)(scope, receive, send)
+
+
+def _wants_page(request: Request) -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and "text/html" in request.headers.get("accept", "")
+        and not request.url.path.startswith(("/api/", "/feeds/", "/static/"))
+    )
+
+
+async def _page(request: Request, status: int, text: str, headers: dict | None) -> Response:
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:  # a status the standard library does not name
+        title = "Error"
+    page = await run_in_threadpool(
+        render, request, "message.html", status_code=status, title=title, text=text
+    )
+    page.headers.update(headers or {})
+    return page
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    if _wants_page(request):
+        return await _page(request, exc.status_code, str(exc.detail), exc.headers)
+    return await http_exception_handler(request, exc)
+
+
+async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+    if _wants_page(request):
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'][1:])}: {error['msg']}"
+            for error in exc.errors()
+        )
+        return await _page(request, 422, problems, None)
+    return await request_validation_exception_handler(request, exc)
+
+
+def add_error_pages(app: FastAPI) -> None:
+    """Errors as pages for browsers (JSON for everyone else, as FastAPI answers)."""
+    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]

@@ -184,11 +184,14 @@ def similar_papers(pt: Papertide, cache: SimilarCache, paper_id: str, k: int) ->
 
 
 def viewer_is_admin(request: Request) -> bool:
-    """True for an admin's session or API token (an unknown token is a 401, as everywhere)."""
+    """True for an admin's session or API token. Public reads need no token, so a stale or
+    unknown one only means: not an admin."""
+    user = current_user(request)
     if request.headers.get("authorization", "").lower().startswith("bearer "):
-        user: dict[str, Any] | None = api_user(request)
-    else:
-        user = current_user(request)
+        try:
+            user = api_user(request)
+        except HTTPException:
+            user = None
     return user is not None and user["role"] == "admin"
 
 
