@@ -421,6 +421,8 @@ def test_bad_subscription_input_gets_a_clear_400(mail_cli, sink):
             assert answer.status_code == 400 and "Not subscribed" in answer.text
         assert client.get("/confirm?token=forged").status_code == 400
         assert client.post("/confirm?token=forged").status_code == 400
+    too_long = mail_cli.run("digest", "subscribe", "x" * 250 + "@example.org", check=False)
+    assert too_long.returncode == 2 and "at most 254 characters" in too_long.stderr
     assert sink.messages == []
 
 
