@@ -2,7 +2,9 @@
 integers, control characters; stored records XML cannot carry; the error wall; OPTIONS."""
 
 import html
+import http.client
 import re
+import subprocess
 from datetime import datetime
 
 import feedparser
@@ -11,7 +13,7 @@ from fastapi.testclient import TestClient
 from lxml import etree
 from sqlalchemy import update
 
-from conftest import FIXTURES, index_database
+from conftest import FIXTURES, free_port, index_database, wait_for_server
 from papertide.clock import FixedClock
 from papertide.ingest.runner import import_file
 from papertide.store import queries
@@ -301,3 +303,29 @@ def test_a_browser_gets_errors_as_pages_and_scripts_as_json(client):
         assert says in page.text and "<h1>" in page.text, url
         assert client.get(url).json()["detail"], url  # no text/html asked for: JSON
     assert client.get("/api/papers?day=9999-12-31", headers=browser).json()["detail"]
+
+
+@pytest.mark.slow
+def test_edge_inputs_keep_the_keep_alive_connection_of_a_real_server(cli):
+    # uvicorn closes the connection after an exception reaches it; none may
+    cli.run("import", str(FIXTURES / "hf_daily.json"))
+    port = free_port()
+    server = subprocess.Popen(
+        cli.command("serve", "--port", str(port)),
+        env=cli.process_env,
+        cwd=cli.cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_server(f"http://127.0.0.1:{port}", server)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for url in [*EDGE_URLS, "/day/2026-11-22"]:
+            connection.request("GET", url)
+            answer = connection.getresponse()
+            answer.read()
+            assert answer.status < 500 and not answer.will_close, (url, answer.status)
+        connection.close()
+    finally:
+        server.terminate()
+        server.wait(30)
