@@ -325,6 +325,22 @@ def test_upvote_count_beyond_sqlite_integers_does_not_abort_the_batch(engine, tm
     assert stored(engine)["Huge"]["upstream_upvotes"] is None
 
 
+def test_csv_row_with_an_open_quote_costs_only_itself():
+    content = (
+        b"title,abstract\n"
+        b"Good one,a\n"
+        b'"An open quote never closed,b\n'
+        b'"Good two","multi\nline ""quoted"" abstract"\n'
+        b'"5" disk drives,c\n'  # sloppy quoting, read the way its writer meant it
+        b'"cut at the end\n'
+        b"Good three,d\n"
+    )
+    items = read_all("csv", content)
+    titles = [i.title for i in items if isinstance(i, PaperRecord)]
+    assert titles == ["Good one", "Good two", "5 disk drives", "Good three"]
+    assert [i.where for i in items if isinstance(i, Reject)] == ["upload:3", "upload:7"]
+
+
 def test_one_unsplittable_author_name_does_not_cost_the_bibtex_entry():
     authors = b'Last, First, Jr, Extra and G{\\"o}del, Kurt'
     content = b"@article{a, title={Too many commas}, author={%s}}" % authors

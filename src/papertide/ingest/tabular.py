@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
-import itertools
 import sys
+from collections import deque
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -74,33 +74,77 @@ def read_jsonl(stream: BinaryIO, origin: str) -> Iterator[Item]:
     yield from text.notices()
 
 
+class _Lines:
+    """An iterator of lines that remembers those taken since `mark()` and can put lines back,
+    so the lines a broken CSV row swallowed can be read again."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self._returned: deque[str] = deque()
+        self.taken: list[str] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = self._returned.popleft() if self._returned else next(self._lines)
+        self.taken.append(line)
+        return line
+
+    def mark(self) -> None:
+        self.taken = []
+
+    def put_back(self, lines: list[str]) -> None:
+        self._returned.extendleft(reversed(lines))
+
+
 def read_csv(stream: BinaryIO, origin: str) -> Iterator[Item]:
     text = text_stream(stream, origin)
-    lines = iter(text)
+    lines = _Lines(iter(text))
     header_line = next(lines, "")
+    lines.put_back([header_line])
+    lines.mark()
     try:
         # Only the delimiter is sniffed: a header line says nothing about quoting rules.
         delimiter = csv.Sniffer().sniff(header_line[:65536], delimiters=",\t;").delimiter
     except csv.Error:
         delimiter = ","
-    reader = csv.DictReader(itertools.chain([header_line], lines), delimiter=delimiter)
+    # Strict: a quote opened and never closed makes an error where it meets the next quoted
+    # cell, instead of silently swallowing the rows in between.
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     try:
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        header = [h.strip() for h in next(reader, [])]
     except csv.Error as exc:
         yield Reject(where=f"{origin}:1", reason=f"unreadable CSV header: {exc}")
         return
-    if "title" not in header and "name" not in header:
+    if not {"title", "name"} & {h.lower() for h in header}:
         yield Reject(where=f"{origin}:1", reason="CSV header has no 'title' column")
         return
+    number = 1 + len(lines.taken)  # the line the next row starts on
     while True:
-        where = f"{origin}:{reader.line_num + 1}"
+        lines.mark()
         try:
-            row = next(reader)
+            row: list[str] | None = next(reader)
         except StopIteration:
-            yield from text.notices()
-            return
+            break
         except csv.Error as exc:
-            yield Reject(where=where, reason=f"malformed CSV row: {exc}")
-            continue
-        row.pop(None, None)  # cells beyond the header
-        yield record_from_mapping(row, "csv", where)
+            row = _lenient_row(lines.taken[0], delimiter) if len(lines.taken) == 1 else None
+            if row is None:
+                yield Reject(where=f"{origin}:{number}", reason=f"malformed CSV row: {exc}")
+                # The lines after its first were swallowed by an open quote: they are rows of
+                # their own (or, rarely, the rest of a badly quoted cell, rejected in turn).
+                lines.put_back(lines.taken[1:])
+                number += 1
+                continue
+        where = f"{origin}:{number}"
+        number += len(lines.taken)
+        yield record_from_mapping(dict(zip(header, row, strict=False)), "csv", where)
+    yield from text.notices()
+
+
+def _lenient_row(line: str, delimiter: str) -> list[str] | None:
+    """LINE as a row the way most CSV writers mean it ('"5" disk' is '5 disk'), or None."""
+    try:
+        return next(csv.reader([line], delimiter=delimiter), None)
+    except csv.Error:
+        return None
