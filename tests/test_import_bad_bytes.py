@@ -349,6 +349,15 @@ def test_one_unsplittable_author_name_does_not_cost_the_bibtex_entry():
     assert record.authors[1] == "Kurt G\u00f6del" and "Last" in record.authors[0]
 
 
+def test_file_name_that_is_not_utf8_does_not_abort_the_import(engine, tmp_path):
+    path = tmp_path / os.fsdecode(b"caf\xe9 export.jsonl")  # a lone surrogate in a str
+    path.write_bytes(jsonl(good_line("Named badly"), b"not json"))
+    summary = import_file(engine, path)
+    assert summary.new == 1 and summary.rejected_count == 1
+    assert summary.rejected[0].where.endswith("caf\ufffd export.jsonl:2")
+    assert import_file(engine, path).duplicates == 1  # and its checkpoint name is stable
+
+
 def test_malformed_xml_costs_only_the_damaged_entry():
     def entry(n: int, title: bytes) -> bytes:
         return b"<entry><id>http://arxiv.org/abs/2401.0000%d</id><title>%s</title></entry>" % (

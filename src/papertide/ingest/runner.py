@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,7 +106,10 @@ def file_job(path: Path, fmt: str) -> str:
     with path.open("rb") as handle:
         digest.update(handle.read(1 << 20))
     size = path.stat().st_size
-    return f"import:{fmt}:{path.resolve()}:{size}:{digest.hexdigest()[:16]}"
+    # A file name need not be UTF-8 (Python keeps its bad bytes as lone surrogates, which the
+    # database refuses): the name is written with those bytes escaped.
+    location = os.fsencode(path.resolve()).decode("utf-8", "backslashreplace")
+    return f"import:{fmt}:{location}:{size}:{digest.hexdigest()[:16]}"
 
 
 def _file_batches(
