@@ -82,17 +82,22 @@ def _listed_anywhere(client: TestClient, neighbour: str) -> list[str]:
         "feed": "/feeds/search.rss?q=label+noise&mode=keyword",
         "month": "/month/2024-07",
     }
-    return [name for name, url in places.items() if PAPER in client.get(url).text]
+    for topic in client.get("/api/topics").json():
+        places[f"topic {topic['id']}"] = f"/api/topics/{topic['id']}?limit=500"
+        places[f"topic page {topic['id']}"] = f"/topics/{topic['id']}"
+    found = [name for name, url in places.items() if PAPER in client.get(url).text]
+    return sorted({name.rsplit(" ", 1)[0] if name.startswith("topic") else name for name in found})
 
 
-def test_hidden_paper_is_404_to_everyone_but_admins_on_every_route(app, tokens):
+def test_hidden_paper_is_404_to_everyone_but_admins_on_every_route(app, tokens, cli):
+    cli.run("topics", "build", "--k", "2")
     with TestClient(app) as admin, TestClient(app) as reader, TestClient(app) as anonymous:
         assert log_in(admin, "root", "password123") == 303
         assert log_in(reader, "ada", "password123") == 303
         assert reader.post(
             f"/api/me/library/{PAPER}", json={"action": "save"}, headers=tokens["ada"]
         ).json()["saved"]
-        everywhere = ["list", "search", "similar", "feed", "month"]
+        everywhere = sorted(["list", "search", "similar", "feed", "month", "topic", "topic page"])
         neighbour = _neighbour(anonymous)
         assert _listed_anywhere(anonymous, neighbour) == everywhere  # before it is hidden
         _hide(admin, True)

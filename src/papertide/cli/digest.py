@@ -24,6 +24,7 @@ from papertide.cli.common import (
     user_named,
 )
 from papertide.digest import compose, run, subscribe
+from papertide.periods import PeriodError, parse_day
 from papertide.store import digests
 
 digest_app = typer.Typer(
@@ -62,10 +63,11 @@ def digest_send(
     """Send this period's digest to every subscriber who has not had it (safe to rerun)."""
     now = None
     if day:
-        try:
-            now = datetime.fromisoformat(day).replace(hour=12)
-        except ValueError:
-            fail(f"not a day (YYYY-MM-DD): {day!r}")
+        try:  # periods.py's supported years: the digest window must not leave the calendar
+            picked = parse_day(day, application(ctx).clock.now().date())
+        except PeriodError as exc:
+            fail(str(exc))
+        now = datetime(picked.year, picked.month, picked.day, 12)
     result = send_digests(ctx, period, dry_run, to, now)
     if as_json:
         emit_json(result)
