@@ -250,6 +250,15 @@ def test_truly_binary_file_is_refused_and_both_import_commands_exit_non_zero(cli
     assert "Traceback" not in seeded.stderr + imported.stderr
 
 
+def test_eight_bit_text_is_read_with_a_warning_not_refused_as_binary(engine, tmp_path):
+    cyrillic = "".join(map(chr, range(0x0430, 0x0450)))  # every byte of it is non-UTF-8
+    rows = "".join(f"{cyrillic} {n},{cyrillic}\n" for n in range(50))
+    content = f"title,authors\n{rows}".encode("cp1251")
+    summary = import_file(engine, write(tmp_path, "cyrillic.csv", content))
+    assert summary.new == 50 and summary.rejected_count == 0
+    assert "read as Windows-1252" in summary.warnings[0].reason
+
+
 # -- 6. bidi controls and characters XML cannot carry -----------------------------------------
 
 

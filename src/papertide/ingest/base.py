@@ -98,20 +98,22 @@ def date_precision(value: Any) -> str:
 
 _REPLACEMENT = "\ufffd".encode()
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20)])
-# Text in any encoding papertide reads has few control bytes and, as UTF-8, few invalid ones
-# (a Windows-1252 export: one per accented letter); random or compressed bytes have about 60%.
-_BINARY_SHARE = 0.3
+# Random or compressed bytes (PDF, ZIP, PNG, gzip) are about 10% control bytes and 40% bytes
+# that are not UTF-8. Text has no control bytes but a stray few; 8-bit text (Windows-1251,
+# Latin-1) has many non-UTF-8 bytes but no control bytes, so it takes both to be binary.
+_BINARY_CONTROLS = 0.01
+_BINARY_NOT_TEXT = 0.3
 
 
 def looks_binary(head: bytes) -> bool:
-    """True when HEAD (the start of a file) is not text: more than a third of it is control
-    bytes or bytes that are not UTF-8. A few stray NULs in a text file do not make it binary:
-    its lines are read one by one and only the damaged ones are rejected."""
+    """True when HEAD (the start of a file) is not text. A few stray NULs in a text file do not
+    make it binary: its lines are read one by one and only the damaged ones are rejected."""
     if not head or head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return False
-    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    controls = (len(head) - len(head.translate(None, _CONTROL_BYTES))) / len(head)
     invalid = head.decode("utf-8", errors="replace").count("\ufffd") - head.count(_REPLACEMENT)
-    return controls + invalid > _BINARY_SHARE * len(head)
+    not_text = controls + invalid / len(head)
+    return controls > _BINARY_CONTROLS and not_text > _BINARY_NOT_TEXT
 
 
 _LONE_CR = re.compile(r"(?<=\r)(?!\n)")  # old Mac line ends, split as text files split them
