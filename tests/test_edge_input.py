@@ -149,6 +149,7 @@ def test_papers_dated_outside_the_supported_years_lead_no_link_to_a_refused_page
         ("topics", "show", "8326110492657200398336"),
         ("digest", "send", "--dry-run", "--date", "0001-01-01"),
     ],
+    ids=" ".join,
 )
 def test_cli_edge_inputs_print_one_error_line(cli, args):
     result = cli.run(*args, check=False)

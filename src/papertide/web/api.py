@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from papertide.store import accounts
 from papertide.web.accounts import api_user
 from papertide.web.deps import papertide
-from papertide.web.views import (
+from papertide.web.params import (
     MAX_OFFSET,
     MAX_PAGE,
     Category,
@@ -18,17 +18,12 @@ from papertide.web.views import (
     Mode,
     Month,
     SearchText,
+    Sort,
     Week,
-    period,
-    period_papers,
-    run_search,
-    similar_papers,
-    viewed_paper,
 )
+from papertide.web.views import period, period_papers, run_search, similar_papers, viewed_paper
 
 router = APIRouter(prefix="/api", tags=["api"])
-# The sorts are the registered rankers (rank/rankers.py), so they are checked per request.
-SORT_HELP = "publishedAt, trending, or another registered ranker's name"
 
 
 def _iso(value: Any) -> str | None:
@@ -57,7 +52,7 @@ def list_papers(
     day: Day = None,
     week: Week = None,
     month: Month = None,
-    sort: str = Query("publishedAt", description=SORT_HELP, max_length=100),
+    sort: Sort = "publishedAt",
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
     limit: int = Query(50, ge=1, le=500),
 ) -> list[dict[str, Any]]:
@@ -126,7 +121,7 @@ def daily_papers(
     date: Day = None,
     week: Week = None,
     month: Month = None,
-    sort: str = Query("publishedAt", description=SORT_HELP, max_length=100),
+    sort: Sort = "publishedAt",
     p: int = Query(0, ge=0, le=MAX_PAGE, description="page number, from 0"),
     limit: int = Query(50, ge=1, le=100),
 ) -> list[dict[str, Any]]:

@@ -18,7 +18,8 @@ from feedgen.feed import FeedGenerator
 
 from papertide.store import queries
 from papertide.web.deps import papertide
-from papertide.web.views import Day, Mode, SearchText, period, period_papers, run_search
+from papertide.web.params import Day, Mode, SearchText
+from papertide.web.views import period, period_papers, run_search
 from papertide.xmltext import xml_text
 
 FORMATS = {"rss": "application/rss+xml", "atom": "application/atom+xml"}

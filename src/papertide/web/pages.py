@@ -14,18 +14,9 @@ from papertide.rank import rankers
 from papertide.store import accounts, library, queries
 from papertide.web.auth import current_user
 from papertide.web.deps import papertide
+from papertide.web.params import Category, Day, Mode, SearchText, Sort
 from papertide.web.templating import render
-from papertide.web.views import (
-    Category,
-    Day,
-    Mode,
-    SearchText,
-    period,
-    period_papers,
-    run_search,
-    similar_papers,
-    viewed_paper,
-)
+from papertide.web.views import period, period_papers, run_search, similar_papers, viewed_paper
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 100
@@ -106,7 +97,7 @@ def _links(kind: str, neighbours: tuple[Any, Any]) -> tuple[str | None, str | No
 
 
 @router.get("/day/{day}")
-def day_page(request: Request, day: str, sort: str = "publishedAt") -> HTMLResponse:
+def day_page(request: Request, day: str, sort: Sort = "publishedAt") -> HTMLResponse:
     start, end = period(papertide(request), day, None, None)
     with papertide(request).engine.connect() as conn:
         before, after = queries.neighbour_days(conn, start, end)
@@ -119,7 +110,7 @@ def day_page(request: Request, day: str, sort: str = "publishedAt") -> HTMLRespo
 
 
 @router.get("/week/{week}")
-def week_page(request: Request, week: str, sort: str = "publishedAt") -> HTMLResponse:
+def week_page(request: Request, week: str, sort: Sort = "publishedAt") -> HTMLResponse:
     start, end = period(papertide(request), None, week, None)
     iso_year, iso_week, _ = start.isocalendar()
     neighbours = _links("week", neighbour_weeks(start))
@@ -129,7 +120,7 @@ def week_page(request: Request, week: str, sort: str = "publishedAt") -> HTMLRes
 
 
 @router.get("/month/{month}")
-def month_page(request: Request, month: str, sort: str = "publishedAt") -> HTMLResponse:
+def month_page(request: Request, month: str, sort: Sort = "publishedAt") -> HTMLResponse:
     start, end = period(papertide(request), None, None, month)
     neighbours = _links("month", neighbour_months(start))
     return _list_page(request, f"{start:%B %Y}", f"/month/{month}", start, end, sort, neighbours)

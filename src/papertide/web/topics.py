@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import io
 import threading
-from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from papertide.rank.topics import draw_map
 from papertide.store import queries
 from papertide.store import topics as stored
 from papertide.web.deps import papertide
+from papertide.web.params import TopicId
 from papertide.web.templating import render
 from papertide.xmltext import xml_text
 
@@ -20,8 +20,6 @@ router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api", tags=["topics"])
 _map_cache: dict[str, bytes] = {}
 _map_lock = threading.Lock()
-# Topic ids are SQLite integers: a larger number is no topic, not a database overflow.
-TopicId = Annotated[int, Path(ge=0, le=2**63 - 1)]
 
 
 def _version(request: Request) -> str:

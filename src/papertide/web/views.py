@@ -7,23 +7,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import HTTPException, Query, Request
+from fastapi import HTTPException, Request
 
 from papertide.application import Papertide
-from papertide.periods import (
-    DAY_PATTERN,
-    MONTH_PATTERN,
-    SUPPORTED,
-    WEEK_PATTERN,
-    PeriodError,
-    parse_day,
-    period_range,
-)
+from papertide.periods import PeriodError, parse_day, period_range
 from papertide.rank import rankers
 from papertide.search.hybrid import (
-    MODES,
     Hit,
     SearchError,
     search,
@@ -36,48 +27,9 @@ from papertide.store import queries
 from papertide.web.accounts import api_user
 from papertide.web.auth import current_user
 from papertide.web.deps import papertide
+from papertide.web.params import MAX_QUERY_CHARS
 
 SIMILAR_CACHE = 20_000
-# Bounds of what requests may ask for. Offsets stay far inside SQLite's 64-bit integers (page
-# number x page size included); free text is cut off long before it costs anything to search.
-MAX_OFFSET = 1_000_000_000
-MAX_PAGE = 10_000_000
-MAX_QUERY_CHARS = 1_000
-MAX_NAME_CHARS = 200
-# Control characters mean nothing in a search and XML cannot carry most of them (feeds repeat
-# the query in their titles): they become spaces.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-# Query parameters shared by pages, API and feeds. The schema states the formats the code
-# accepts (periods.py), so every value valid by the schema is accepted.
-Day = Annotated[
-    str | None,
-    Query(
-        description=f"YYYY-MM-DD ({SUPPORTED}), today or yesterday",
-        json_schema_extra={"format": "date", "pattern": DAY_PATTERN},
-    ),
-]
-Week = Annotated[
-    str | None,
-    Query(
-        description=f"ISO week YYYY-Www ({SUPPORTED}), this, or a day in it",
-        json_schema_extra={"pattern": WEEK_PATTERN},
-    ),
-]
-Month = Annotated[
-    str | None,
-    Query(
-        description=f"YYYY-MM ({SUPPORTED}) or this", json_schema_extra={"pattern": MONTH_PATTERN}
-    ),
-]
-SearchText = Annotated[
-    str, Query(max_length=MAX_QUERY_CHARS, description='words, "a phrase", prefix*')
-]
-Category = Annotated[str | None, Query(max_length=MAX_NAME_CHARS, description="e.g. cs.LG")]
-# Checked by usable_mode (400 with the choices), listed in the schema.
-Mode = Annotated[
-    str, Query(description="keyword, semantic or hybrid", json_schema_extra={"enum": list(MODES)})
-]
 
 
 class SimilarCache:
@@ -137,6 +89,11 @@ def day_start(pt: Papertide, value: str | None) -> datetime | None:
     except PeriodError as exc:
         raise HTTPException(400, str(exc)) from exc
     return datetime(parsed.year, parsed.month, parsed.day)
+
+
+# Control characters mean nothing in a search and XML cannot carry most of them (feeds repeat
+# the query in their titles): they become spaces.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def search_text(text: str) -> str:
