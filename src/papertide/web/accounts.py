@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Body, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from papertide.links import local_path
 from papertide.security import (
     MAX_PASSWORD,
     WeakPassword,
@@ -32,16 +32,6 @@ from papertide.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 api_router = APIRouter(prefix="/api", tags=["votes"])
-# A path of this site and nothing else: one leading slash, then no backslash (browsers read
-# it as a slash: '/\\evil' is '//evil'), no whitespace or control character (browsers drop
-# tabs and newlines, so '/\t/evil' is '//evil' too).
-_LOCAL_PATH = re.compile(r"/(?![/\\])[^\\\s\x00-\x1f\x7f]*")
-
-
-def local_path(value: str) -> str | None:
-    """VALUE when it is a relative path on this site ('/x?y'), else None: never '//host',
-    '/\\host', a scheme or anything a browser could read as another origin."""
-    return value if _LOCAL_PATH.fullmatch(value) else None
 
 
 def back(request: Request, fallback: str = "/") -> str:
