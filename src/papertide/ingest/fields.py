@@ -51,9 +51,13 @@ def as_int(value: Any) -> int | None:
     return None
 
 
-def first(mapping: dict[str, Any], *names: str) -> Any:
-    """The first of NAMES present with a non-empty value (keys compared case-insensitively)."""
-    lowered = {str(k).strip().lower(): v for k, v in mapping.items()}
+def lower_keys(mapping: dict[Any, Any]) -> dict[str, Any]:
+    """MAPPING with its keys stripped and lower-cased, for `first`."""
+    return {str(k).strip().lower(): v for k, v in mapping.items()}
+
+
+def first(lowered: dict[str, Any], *names: str) -> Any:
+    """The first of NAMES present in LOWERED (a `lower_keys` mapping) with a non-empty value."""
     for name in names:
         value = lowered.get(name)
         if value not in (None, "", []):

@@ -16,7 +16,7 @@ from papertide.ingest.base import (
     parse_json,
     text_stream,
 )
-from papertide.ingest.fields import as_list, as_text, first
+from papertide.ingest.fields import as_list, as_text, first, lower_keys
 from papertide.ingest.hf import record_from_item
 from papertide.records import Reject, normalize_arxiv_id
 
@@ -26,6 +26,7 @@ csv.field_size_limit(sys.maxsize)
 
 def record_from_mapping(row: dict[str, Any], source: str, where: str) -> Item:
     """A record from a flat mapping with the usual column names of paper exports."""
+    row = lower_keys(row)  # column names are compared case-insensitively
     url = as_text(first(row, "url", "link", "abs_url", "arxiv_url"))
     arxiv = as_text(first(row, "arxiv_id", "arxiv", "eprint", "id"))
     arxiv_id = normalize_arxiv_id(arxiv) if arxiv else None
