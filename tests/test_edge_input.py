@@ -34,6 +34,7 @@ EDGE_URLS = [
     "/api/daily_papers?date=9999-12-31",
     "/feeds/daily.rss?date=9999-12-31",
     "/feeds/daily.atom?date=0001-01-01",
+    "/feeds/daily.rss?date=",  # found by schemathesis' negative cases
     "/api/search?q=x&since=0001-01-01",
     "/api/search?q=x&since=9999-12-31",
     "/search?q=x&since=0001-01-01",
@@ -90,6 +91,9 @@ def client(db):
 @pytest.mark.parametrize("url", EDGE_URLS)
 def test_edge_inputs_answer_4xx_with_a_message_not_500(client, url):
     response = client.get(url)
+    if url.endswith("date="):  # empty is "not given", as for every period parameter
+        assert response.status_code == 200
+        return
     assert 400 <= response.status_code < 500, (url, response.status_code, response.text[:300])
     assert "Traceback" not in response.text
     if response.headers["content-type"].startswith("application/json"):

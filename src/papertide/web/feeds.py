@@ -76,7 +76,7 @@ def _feed(
 def daily(request: Request, fmt: Format, date: Day = None) -> Response:
     """The papers of one day (default: the newest day with papers)."""
     svc = papertide(request)
-    if date is None:
+    if not date:  # as for every period parameter, empty means not given
         with svc.engine.connect() as conn:
             newest = queries.newest_day(conn)
         date = newest.isoformat() if newest else svc.clock.now().date().isoformat()
