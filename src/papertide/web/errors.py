@@ -36,7 +36,7 @@ log = logging.getLogger("papertide.web")
 
 class InternalErrors:
     """ASGI middleware: an exception before the answer started is logged with an incident id
-    and answered 500 `{"detail": ...}`; one after that can only be logged."""
+    and answered 500 `{"detail": ...}`; one after that goes on to the server."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -56,10 +56,10 @@ class InternalErrors:
         try:
             await self.app(scope, receive, watching)
         except Exception:
+            if started:  # half an answer is out: only the server can end it (outer middleware
+                raise  # also unwinds this way, e.g. the body limit after its 413)
             incident = uuid.uuid4().hex[:12]
             log.exception("incident %s: %s %s", incident, scope["method"], scope["path"])
-            if started:
-                return
             detail = f"internal error (incident {incident}); the server log has the details"
             await JSONResponse({"detail": detail}, status_code=500)(scope, receive, send)
 
