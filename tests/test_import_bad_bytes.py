@@ -31,9 +31,8 @@ FORBIDDEN = set(BIDI + NOT_XML) | {chr(c) for c in range(0xD800, 0xE000)}
 
 
 def good_line(title: str, **fields) -> bytes:
-    return json.dumps(
-        {"title": title, "abstract": "Kept as written: café, naïve.", **fields}
-    ).encode()
+    fields = {"title": title, "abstract": "Kept as written: café, naïve.", **fields}
+    return json.dumps(fields, ensure_ascii=False).encode()  # raw UTF-8, not \u escapes
 
 
 def jsonl(*lines: bytes) -> bytes:
@@ -190,6 +189,21 @@ def test_every_text_reader_decodes_each_line_on_its_own(source_name, template):
     assert {"Café one", "Naïve two", "Café latin"} <= titles
     (notice,) = [i for i in items if isinstance(i, Notice)]
     assert "read as Windows-1252" in notice.reason
+
+
+def test_old_mac_line_ends_are_decoded_line_by_line_too():
+    content = b"\r".join(
+        [good_line("Café first"), b'{"title": "Caf\xe9 second"}', good_line("Third")]
+    )
+    items = read_all("jsonl", content)
+    assert [i.title for i in items if isinstance(i, PaperRecord)] == [
+        "Café first",
+        "Café second",
+        "Third",
+    ]
+    assert [i.reason for i in items if isinstance(i, Notice)] == [
+        "line 2: not UTF-8, read as Windows-1252"
+    ]
 
 
 # -- 4. deep nesting -----------------------------------------------------------------------------

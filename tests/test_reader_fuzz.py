@@ -131,7 +131,9 @@ def _without(piece: bytes, forbidden: bytes) -> bytes:
 
 
 def _jsonl(good: list[str], bad: list[bytes]) -> bytes:
-    lines = [json.dumps({"title": t, "abstract": ABSTRACT}).encode() for t in good]
+    lines = [
+        json.dumps({"title": t, "abstract": ABSTRACT}, ensure_ascii=False).encode() for t in good
+    ]
     damaged = [_without(b, b"\n") for b in bad]
     damaged += [b'{"title": "cut ' + _without(b, b'\n"') for b in bad]
     damaged += [b'{"title": "kept ' + _without(b, b'\n"') + b'"}' for b in bad]
@@ -145,7 +147,10 @@ def _csv(good: list[str], bad: list[bytes]) -> bytes:
 
 
 def _hf(good: list[str], bad: list[bytes]) -> bytes:
-    items = [json.dumps({"paper": {"title": t, "summary": ABSTRACT}}).encode() for t in good]
+    items = [
+        json.dumps({"paper": {"title": t, "summary": ABSTRACT}}, ensure_ascii=False).encode()
+        for t in good
+    ]
     damaged = [b'{"paper": {"title": "' + _without(b, b'"\\') + b'"}}' for b in bad]
     damaged += [b"[" * 3000 + b"]" * 3000, b'{"paper": {"title": "\\ud800"}}', b"17"]
     return b"[" + _interleave(items, damaged, b", ") + b"]"

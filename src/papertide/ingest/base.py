@@ -116,7 +116,7 @@ def looks_binary(head: bytes) -> bool:
     return controls > _BINARY_CONTROLS and not_text > _BINARY_NOT_TEXT
 
 
-_LONE_CR = re.compile(r"(?<=\r)(?!\n)")  # old Mac line ends, split as text files split them
+_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
 _MAX_LISTED_LINES = 20
 
 
@@ -153,14 +153,20 @@ class DecodedText:
             # UTF-16 cannot be split into lines as bytes; it is rare enough to decode whole.
             yield from io.TextIOWrapper(self._stream, "utf-16", errors="replace", newline="")
             return
-        for number, raw in enumerate(self._stream, start=1):
+        for number, raw in enumerate(self._lines(), start=1):
             text, fallback = decode_line(raw.removeprefix(codecs.BOM_UTF8) if number == 1 else raw)
             if fallback:
                 self._fallbacks.setdefault(fallback, []).append(number)
-            if "\r" in text:
-                yield from (piece for piece in _LONE_CR.split(text) if piece)
+            yield text
+
+    def _lines(self) -> Iterator[bytes]:
+        """The raw lines, ended by LF, CRLF or (old Mac files) a lone CR, as text files split."""
+        for raw in self._stream:
+            cr = raw.find(b"\r")
+            if cr == -1 or (cr == len(raw) - 2 and raw.endswith(b"\r\n")):
+                yield raw  # the common cases: LF and CRLF line ends
             else:
-                yield text
+                yield from (piece for piece in _LONE_CR.split(raw) if piece)
 
     def read(self) -> str:
         return "".join(self)
