@@ -152,6 +152,8 @@ def test_papers_dated_outside_the_supported_years_lead_no_link_to_a_refused_page
         ("search", "x", "--until", "9999-12-31"),
         ("topics", "show", "8326110492657200398336"),
         ("digest", "send", "--dry-run", "--date", "0001-01-01"),
+        ("show", "[/]"),  # Rich markup in what the error message quotes
+        ("list", "--day", "[bold]x[/]"),
     ],
     ids=" ".join,
 )
@@ -161,6 +163,7 @@ def test_cli_edge_inputs_print_one_error_line(cli, args):
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert args[-1] in lines[0] or args[-1].isdigit()  # what was typed, quoted as text
 
 
 def test_cli_numbers_past_sqlite_integers_give_no_traceback(cli):
