@@ -338,3 +338,20 @@ def test_edge_inputs_keep_the_keep_alive_connection_of_a_real_server(cli):
     finally:
         server.terminate()
         server.wait(30)
+
+
+def test_stored_rich_markup_prints_as_text_in_the_cli(cli, db_url):
+    cli.run("import", str(FIXTURES / "hf_daily.json"))
+    engine = open_engine(db_url)
+    with engine.begin() as conn:  # a row as any source could have stored it
+        conn.execute(
+            update(papers)
+            .where(papers.c.id == "2611.00005")
+            .values(title="Closing [/] tags", categories=["[/]cs.LG"], project_url="http://x/[/]")
+        )
+    engine.dispose()
+    index_database(db_url)
+    for args in (("list",), ("show", "2611.00005"), ("search", "closing", "--mode", "keyword")):
+        result = cli.run(*args)
+        assert "Closing [/] tags" in result.stdout, args
+    assert "categories: [/]cs.LG" in cli.run("show", "2611.00005").stdout

@@ -9,6 +9,7 @@ from typing import Any
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from papertide.cli.common import (
     EXIT_NOTHING_READ,
@@ -102,7 +103,7 @@ def list_(
     table.add_column("title")
     for row in rows:
         published = row["published_at"].date().isoformat() if row["published_at"] else "-"
-        table.add_row(row["id"], published, row["title"])
+        table.add_row(Text(row["id"]), published, Text(row["title"]))  # text, not markup
     out.print(table)
 
 
@@ -123,7 +124,7 @@ def show(
     if paper["hidden"]:
         out.print("[yellow]hidden:[/] only admins see this paper", highlight=False)
     out.print(f"[bold]{escape(paper['title'])}[/]", highlight=False)
-    out.print(f"id: {paper['id']}", highlight=False)
+    out.print(f"id: {paper['id']}", highlight=False, markup=False)
     if paper["authors"]:
         out.print(", ".join(paper["authors"]), highlight=False, markup=False)
     dates = [
@@ -134,12 +135,12 @@ def show(
     if dates:
         out.print("; ".join(dates))
     if paper["categories"]:
-        out.print("categories: " + ", ".join(paper["categories"]), highlight=False)
+        out.print("categories: " + ", ".join(paper["categories"]), highlight=False, markup=False)
     for label, key in (("abs", "abs_url"), ("pdf", "pdf_url"), ("project", "project_url")):
         if paper[key]:
-            out.print(f"{label}: {paper[key]}", highlight=False)
+            out.print(f"{label}: {paper[key]}", highlight=False, markup=False)
     for url in paper["code_urls"]:
-        out.print(f"code: {url}", highlight=False)
+        out.print(f"code: {url}", highlight=False, markup=False)
     if paper["upstream_upvotes"] is not None:
         out.print(f"Hugging Face upvotes: {paper['upstream_upvotes']}")
     if paper["abstract"]:
