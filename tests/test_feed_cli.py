@@ -29,14 +29,14 @@ def test_picks_follow_the_library_and_say_why(reader, listing_truth):
     reader.run("library", "add", *library, "--user", "ada")
     disliked = sorted(held_out)[0]
     reader.run("library", "add", disliked, "--user", "ada", "--rating", "down")
-    picks = reader.json("recommend", "--user", "ada", "--k", "10", "--days", "100000")
+    picks = reader.json("recommend", "--user", "ada", "--k", "10", "--days", "3650")
     ids = [p["id"] for p in picks]
     assert len(ids) == 10 and not set(ids) & {*library, disliked}
     # a reader whose library is the other page's papers gets other picks
     reader.run("users", "create", "eve", "--password-stdin", stdin="correct horse battery\n")
     other_library = sorted(page_b - set(page_a))[::2]
     reader.run("library", "add", *other_library, "--user", "eve")
-    other = reader.json("recommend", "--user", "eve", "--k", "10", "--days", "100000")
+    other = reader.json("recommend", "--user", "eve", "--k", "10", "--days", "3650")
     mine = len(set(ids) & held_out)
     theirs = len({p["id"] for p in other} & held_out)
     assert mine >= theirs + 3, (mine, theirs)  # measured 5 against 0
@@ -49,13 +49,13 @@ def test_picks_follow_the_library_and_say_why(reader, listing_truth):
 
 def test_a_followed_search_brings_its_papers_first(reader):
     reader.run("users", "create", "bo", "--password-stdin", stdin="correct horse battery\n")
-    assert reader.json("recommend", "--user", "bo", "--days", "100000") == []  # nothing known
+    assert reader.json("recommend", "--user", "bo", "--days", "3650") == []  # nothing known
     reader.run("follow", "query", "PiSSA", "--user", "bo")
-    picks = reader.json("recommend", "--user", "bo", "--days", "100000")
+    picks = reader.json("recommend", "--user", "bo", "--days", "3650")
     assert picks and "PiSSA" in picks[0]["title"]
     assert picks[0]["reason"] == "matches your saved search “PiSSA”"
     reader.run("follow", "query", "PiSSA", "--user", "bo", "--undo")
-    assert reader.json("recommend", "--user", "bo", "--days", "100000") == []
+    assert reader.json("recommend", "--user", "bo", "--days", "3650") == []
 
 
 def test_library_seeded_from_a_zotero_export(reader):
