@@ -355,3 +355,5 @@ def test_stored_rich_markup_prints_as_text_in_the_cli(cli, db_url):
         result = cli.run(*args)
         assert "Closing [/] tags" in result.stdout, args
     assert "categories: [/]cs.LG" in cli.run("show", "2611.00005").stdout
+    cli.run("users", "create", "bob", "--password-stdin", stdin="password123\n")
+    assert "follows query '[/]'" in cli.run("follow", "query", "--user", "bob", "[/]").stdout

@@ -144,7 +144,9 @@ def _follow(ctx: typer.Context, username: str, kind: str, value: str, undo: bool
                 library.follow(conn, user_id, kind, value)
             except ValueError as exc:
                 fail(str(exc))
-    out.print(f"{username} {'no longer follows' if undo else 'follows'} {kind} {value!r}")
+    out.print(
+        f"{username} {'no longer follows' if undo else 'follows'} {kind} {value!r}", markup=False
+    )
 
 
 def recommend(
