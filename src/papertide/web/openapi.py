@@ -37,7 +37,7 @@ def error_answers(path: str, method: str, operation: dict[str, Any]) -> dict[int
         answers[429] = "Too many failed attempts (a password check): wait and retry"
     if any(p["in"] == "path" for p in parameters):
         answers[404] = "Nothing has this id (hidden papers included, except for admins)"
-    if "requestBody" in operation:
+    if "requestBody" in operation or method != "get":  # any body sent is size-limited
         answers[413] = "The request body is too large"
     if any(p["name"] == "mode" for p in parameters):
         answers[503] = "Semantic search was asked for and the embedding model is not prepared"
