@@ -27,24 +27,19 @@ from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
+from papertide.web.asgi import HttpMiddleware
 from papertide.web.templating import render
 
 log = logging.getLogger("papertide.web")
 
 
-class InternalErrors:
+class InternalErrors(HttpMiddleware):
     """ASGI middleware: an exception before the answer started is logged with an incident id
     and answered 500 `{"detail": ...}`; one after that goes on to the server."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def watching(message: Message) -> None:

@@ -7,7 +7,9 @@ script from elsewhere, post a form to another site or frame the pages.
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from papertide.web.asgi import HttpMiddleware
 
 POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -26,16 +28,10 @@ DOCS_POLICY = (
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
 
 
-class SecurityHeaders:
-    """Pure ASGI middleware (no per-request task, unlike BaseHTTPMiddleware)."""
+class SecurityHeaders(HttpMiddleware):
+    """Adds the headers above to every HTTP answer."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         policy = DOCS_POLICY if scope["path"] in DOCS_PATHS else POLICY
         extra = [
             (b"content-security-policy", policy.encode()),

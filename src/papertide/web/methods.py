@@ -11,7 +11,9 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.routing import Match, Mount
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
+
+from papertide.web.asgi import HttpMiddleware
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
@@ -31,16 +33,10 @@ def allowed_methods(scope: Scope) -> list[str]:
     return [*allowed, "OPTIONS"] if allowed else []
 
 
-class AllowedMethods:
+class AllowedMethods(HttpMiddleware):
     """ASGI middleware: OPTIONS answers 204 with `Allow`; a 405 gets the full `Allow`."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] == "OPTIONS":
             allowed = allowed_methods(scope)
             if allowed:
