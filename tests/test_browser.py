@@ -138,8 +138,10 @@ def test_sign_up_log_in_upvote_log_out(page, server):
     count = page.locator(".paper .vote .count")
     before = int(count.inner_text())
     page.locator(".paper .vote button").click()
+    # a function, not an expression string: Playwright evals strings in the page, which the
+    # Content-Security-Policy (rightly) refuses
     page.wait_for_function(
-        f"document.querySelector('.paper .vote .count').textContent == '{before + 1}'"
+        "n => document.querySelector('.paper .vote .count').textContent == n", arg=str(before + 1)
     )
     assert page.locator(".paper .vote button").get_attribute("aria-pressed") == "true"
     page.reload()
