@@ -4,6 +4,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from conftest import FIXTURES, LISTING_PAGES
@@ -18,6 +19,7 @@ ALL_SOURCES = [
 ]
 
 
+@pytest.mark.shared_data
 def test_import_list_show_and_reimport_is_a_noop(cli, listing_truth):
     cli.run("init")
     pages = [str(LISTING_PAGES / "page-a.txt"), str(LISTING_PAGES / "page-b.txt")]
@@ -43,6 +45,7 @@ def test_import_list_show_and_reimport_is_a_noop(cli, listing_truth):
     assert stats["papers"] == len(unique_titles)
 
 
+@pytest.mark.shared_data
 def test_every_source_merges_into_one_record_per_paper(cli):
     summary = cli.json("import", *map(str, ALL_SOURCES))
     assert summary["rejected_count"] == len(summary["rejected"]) > 0

@@ -15,6 +15,7 @@ def abstracts(n: int) -> list[str]:
     return [document_text(r["title"], r["abstract"]) for r in rows[:n]]
 
 
+@pytest.mark.shared_data
 def test_vectors_are_normalized_and_order_independent(embedder):
     texts = [*abstracts(6), "short", ""]
     matrix = embedder.embed(texts)
@@ -25,6 +26,7 @@ def test_vectors_are_normalized_and_order_independent(embedder):
     assert embedder.embed([]).shape == (0, embedder.dim)
 
 
+@pytest.mark.shared_data
 def test_int8_matches_fp32_reference(embedder):
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")

@@ -5,6 +5,8 @@ import pytest
 from conftest import FIXTURES, LISTING_PAGES, Cli
 from papertide.records import title_key
 
+pytestmark = pytest.mark.shared_data  # every test reads the real listing pages
+
 
 @pytest.fixture(scope="module")
 def reader(tmp_path_factory, embedder):

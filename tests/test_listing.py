@@ -17,6 +17,7 @@ def records(items: list) -> list[PaperRecord]:
     return [i for i in items if isinstance(i, PaperRecord)]
 
 
+@pytest.mark.shared_data
 @pytest.mark.parametrize("page", ["page-a", "page-b"])
 def test_real_pages_match_ground_truth_exactly(page, listing_truth):
     with (LISTING_PAGES / f"{page}.txt").open("rb") as handle:

@@ -172,7 +172,7 @@ def test_tsv_is_sniffed():
         (FIXTURES / "zotero.bib", "bibtex"),
         (FIXTURES / "papers.jsonl", "jsonl"),
         (FIXTURES / "papers.csv", "csv"),
-        (LISTING_PAGES / "page-a.txt", "listing"),
+        pytest.param(LISTING_PAGES / "page-a.txt", "listing", marks=pytest.mark.shared_data),
     ],
 )
 def test_format_detection_from_content(path, expected, tmp_path):

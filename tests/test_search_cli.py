@@ -28,6 +28,7 @@ def loaded(prepared, cli, tmp_path):
     return cli
 
 
+@pytest.mark.shared_data
 def test_known_title_phrase_finds_its_paper_first(loaded, listing_truth):
     for row in listing_truth[::25]:
         phrase = " ".join(row["title"].split()[:6])
@@ -39,6 +40,7 @@ def test_known_title_phrase_finds_its_paper_first(loaded, listing_truth):
     assert set(hits[0]) >= {"id", "title", "score", "why"}
 
 
+@pytest.mark.shared_data
 def test_similar_papers_come_from_the_same_page_above_chance(loaded, listing_truth):
     page_of = {}
     for row in listing_truth:
@@ -54,6 +56,7 @@ def test_similar_papers_come_from_the_same_page_above_chance(loaded, listing_tru
     assert sum(precisions) / len(precisions) > chance + 0.05
 
 
+@pytest.mark.shared_data
 def test_bad_queries_give_results_or_a_clear_message(loaded):
     empty = loaded.run("search", "", check=False)
     assert empty.returncode == 2 and "empty query" in empty.stderr
@@ -66,6 +69,7 @@ def test_bad_queries_give_results_or_a_clear_message(loaded):
     assert "Traceback" not in unknown.stderr + empty.stderr
 
 
+@pytest.mark.shared_data
 def test_filters_apply_to_both_sides(loaded, tmp_path):
     jsonl = tmp_path / "dated.jsonl"
     jsonl.write_text(
@@ -91,6 +95,7 @@ def test_filters_apply_to_both_sides(loaded, tmp_path):
         assert loaded.json("search", "label noise", "--mode", mode, "--category", "q-bio") == []
 
 
+@pytest.mark.shared_data
 def test_missing_stale_and_corrupt_indexes_are_rebuilt(loaded, tmp_path):
     loaded.run("index")
     root = tmp_path / "papertide.index"

@@ -36,6 +36,7 @@ def topical(tmp_path_factory, embedder):
     return cli
 
 
+@pytest.mark.shared_data
 def test_topics_build_list_show_and_map(topical, tmp_path):
     listed = topical.json("topics", "list")
     assert len(listed) == 6 and sum(t["size"] for t in listed) == 68
@@ -51,6 +52,7 @@ def test_topics_build_list_show_and_map(topical, tmp_path):
     assert bad.returncode == 2
 
 
+@pytest.mark.shared_data
 def test_new_papers_join_their_nearest_topic(topical, tmp_path):
     before = {t["id"]: t["size"] for t in topical.json("topics", "list")}
     extra = tmp_path / "new.jsonl"
@@ -74,6 +76,7 @@ def test_new_papers_join_their_nearest_topic(topical, tmp_path):
     assert sum(after.values()) == sum(before.values()) + 1
 
 
+@pytest.mark.shared_data
 def test_topic_pages_and_api(topical):
     client = TestClient(create_app(topical.env["PAPERTIDE_DB"]))
     page = client.get("/topics")
@@ -87,6 +90,7 @@ def test_topic_pages_and_api(topical):
     assert len(client.get(f"/api/topics/{first['id']}?limit=3").json()["papers"]) == 3
 
 
+@pytest.mark.shared_data
 def test_following_a_topic_follows_its_terms(topical):
     from test_web_accounts import sign_up
 
