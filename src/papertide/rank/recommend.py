@@ -21,7 +21,7 @@ from papertide.clock import Clock, SystemClock
 from papertide.rank.affinity import Background, affinity
 from papertide.records import clean_text
 from papertide.search.generations import Indexes
-from papertide.search.keyword import Filters
+from papertide.search.keyword import WORDS, Filters
 from papertide.store import library, queries
 
 FOLLOW_BOOST = 1.0
@@ -230,4 +230,6 @@ def _score_by_follows(
 
 
 def _name_key(name: str) -> str:
-    return clean_text(name).casefold()
+    """A followed author matches however the name's accents were written (Muller, Müller),
+    the same folding the keyword index applies to authors."""
+    return " ".join(WORDS.analyze(clean_text(name)))

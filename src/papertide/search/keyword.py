@@ -18,7 +18,7 @@ from typing import Any
 import tantivy
 
 # Bumped when the schema or analysis changes, so older indexes are rebuilt, never misread.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: accent-folding analyzers
 FIELD_BOOSTS = {"title": 3.0, "abstract": 1.0, "authors": 0.5}
 MAX_QUERY_TERMS = 64
 WRITER_HEAP = 128_000_000
@@ -52,12 +52,28 @@ class KeywordHit:
     snippet: str
 
 
+def _analyzer(stem: bool) -> tantivy.TextAnalyzer:
+    """tantivy's `default` / `en_stem` analysis plus ASCII folding, so that `muller` finds
+    Müller and `müller` finds Muller: readers type names and words without their accents."""
+    builder = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+    builder = builder.filter(tantivy.Filter.remove_long(40)).filter(tantivy.Filter.lowercase())
+    builder = builder.filter(tantivy.Filter.ascii_fold())
+    if stem:
+        builder = builder.filter(tantivy.Filter.stemmer("english"))
+    return builder.build()
+
+
+# Terms built by hand (prefixes, author filters) go through the same analysis as the text.
+WORDS = _analyzer(stem=False)
+ANALYZERS = {"papertide_words": WORDS, "papertide_stem": _analyzer(stem=True)}
+
+
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("id", stored=True, tokenizer_name="raw")
-    builder.add_text_field("title", stored=True, tokenizer_name="en_stem")
-    builder.add_text_field("abstract", stored=True, tokenizer_name="en_stem")
-    builder.add_text_field("authors", tokenizer_name="default")
+    builder.add_text_field("title", stored=True, tokenizer_name="papertide_stem")
+    builder.add_text_field("abstract", stored=True, tokenizer_name="papertide_stem")
+    builder.add_text_field("authors", tokenizer_name="papertide_words")
     builder.add_text_field("categories", tokenizer_name="raw")
     builder.add_date_field("published", indexed=True, fast=True)
     return builder.build()
@@ -131,9 +147,12 @@ class KeywordIndex:
     def _open(self) -> tantivy.Index:
         if self._index is None:
             if self.read_only:
-                self._index = tantivy.Index.open(str(self.directory))
+                index = tantivy.Index.open(str(self.directory))
             else:
-                self._index = tantivy.Index(self.schema, path=str(self.directory), reuse=True)
+                index = tantivy.Index(self.schema, path=str(self.directory), reuse=True)
+            for name, analyzer in ANALYZERS.items():  # tantivy keeps only their names on disk
+                index.register_tokenizer(name, analyzer)
+            self._index = index
         return self._index
 
     def _searcher(self) -> tantivy.Searcher | None:
@@ -211,8 +230,11 @@ class KeywordIndex:
             )
             parts.append((tantivy.Occur.Should, parsed))
         for prefix in prefixes:
+            terms = WORDS.analyze(prefix)  # folded, not stemmed: a stem is no prefix of a word
+            if not terms:
+                continue
             for field in ("title", "abstract"):
-                prefix_query = tantivy.Query.phrase_prefix_query(self.schema, field, [prefix])
+                prefix_query = tantivy.Query.phrase_prefix_query(self.schema, field, terms)
                 parts.append((tantivy.Occur.Should, prefix_query))
         if not parts:
             return None
@@ -242,7 +264,7 @@ class KeywordIndex:
                 )
             )
         if filters.author:
-            tokens = _NOT_WORD.sub(" ", filters.author.replace("*", " ")).lower().split()
+            tokens = WORDS.analyze(filters.author)
             if tokens:
                 author_query = (
                     tantivy.Query.term_query(self.schema, "authors", tokens[0])
