@@ -219,8 +219,8 @@ def _score_by_follows(
         # dated papers through the date filter; undated ones (new by first sighting) need the
         # unfiltered search, as the keyword index only knows publication dates
         hits = [
-            *indexes.keyword.search(query, 200, Filters(since=pool.since), snippets=False),
-            *indexes.keyword.search(query, 200, snippets=False),
+            *indexes.keyword.saved_search(query, 200, Filters(since=pool.since)),
+            *indexes.keyword.saved_search(query, 200),
         ]
         for hit in dict.fromkeys(h.id for h in hits):
             index = pool.position.get(hit)

@@ -21,6 +21,10 @@ import tantivy
 SCHEMA_VERSION = 2  # 2: accent-folding analyzers
 FIELD_BOOSTS = {"title": 3.0, "abstract": 1.0, "authors": 0.5}
 MAX_QUERY_TERMS = 64
+PHRASE_BOOST = 2.0  # a saved search's words as a phrase, against the same words scattered
+# A saved search's match that has its words but not as a phrase is kept only above this share
+# of the best match's score: below it, the words are scattered through an unrelated paper.
+SAVED_SEARCH_FLOOR = 0.5
 WRITER_HEAP = 128_000_000
 # tantivy keeps dates as nanoseconds in 64 bits: 1677-09-21 to 2262-04-11. Dates beyond are
 # kept (and filtered on) as the nearest end, so an index run or a date filter never fails on
@@ -219,23 +223,36 @@ class KeywordIndex:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def _text_query(self, text: str) -> tantivy.Query | None:
+    def _text_query(self, text: str, match_all: bool = False) -> tantivy.Query | None:
+        """The query for TEXT: any word (ranked by BM25), or with MATCH_ALL every word and
+        prefix in the title or abstract, with the words as one phrase ranked far above them
+        scattered: what a saved search means to the person who saved it."""
         words, phrases, prefixes = parse_user_query(text)
         index = self._open()
+        boosts = {f: b for f, b in FIELD_BOOSTS.items() if not (match_all and f == "authors")}
+        occur = tantivy.Occur.Must if match_all else tantivy.Occur.Should
         parts: list[tuple[tantivy.Occur, tantivy.Query]] = []
         query_text = " ".join([*words, *(f'"{" ".join(p)}"' for p in phrases)])
         if query_text:
             parsed, _errors = index.parse_query_lenient(
-                query_text, list(FIELD_BOOSTS), field_boosts=FIELD_BOOSTS
+                query_text, list(boosts), field_boosts=boosts, conjunction_by_default=match_all
             )
-            parts.append((tantivy.Occur.Should, parsed))
+            parts.append((occur, parsed))
+        if match_all and len(words) > 1:
+            phrase_boosts = {f: PHRASE_BOOST * b for f, b in boosts.items()}
+            phrase, _errors = index.parse_query_lenient(
+                f'"{" ".join(words)}"', list(boosts), field_boosts=phrase_boosts
+            )
+            parts.append((tantivy.Occur.Should, phrase))
         for prefix in prefixes:
             terms = WORDS.analyze(prefix)  # folded, not stemmed: a stem is no prefix of a word
             if not terms:
                 continue
-            for field in ("title", "abstract"):
-                prefix_query = tantivy.Query.phrase_prefix_query(self.schema, field, terms)
-                parts.append((tantivy.Occur.Should, prefix_query))
+            either = [
+                (tantivy.Occur.Should, tantivy.Query.phrase_prefix_query(self.schema, f, terms))
+                for f in ("title", "abstract")
+            ]
+            parts.append((occur, tantivy.Query.boolean_query(either)))
         if not parts:
             return None
         return tantivy.Query.boolean_query(parts)
@@ -275,13 +292,19 @@ class KeywordIndex:
         return must
 
     def search(
-        self, text: str, k: int = 10, filters: Filters | None = None, snippets: bool = True
+        self,
+        text: str,
+        k: int = 10,
+        filters: Filters | None = None,
+        snippets: bool = True,
+        match_all: bool = False,
     ) -> list[KeywordHit]:
+        """The K best documents for TEXT passing FILTERS; MATCH_ALL: see `_text_query`."""
         filters = filters or Filters()
         searcher = self._searcher()
         if searcher is None:
             return []
-        text_query = self._text_query(text)
+        text_query = self._text_query(text, match_all)
         must = self.filter_query(filters)
         if text_query is None and not must:
             return []
@@ -298,6 +321,19 @@ class KeywordIndex:
             snippet = generator.snippet_from_doc(doc).to_html() if generator else ""
             results.append(KeywordHit(id=doc["id"][0], score=float(score), snippet=snippet))
         return results
+
+    def saved_search(self, text: str, k: int, filters: Filters | None = None) -> list[KeywordHit]:
+        """What a followed search means to the person who saved it: papers with all its words
+        in the title or abstract; with several words, those that have them as a phrase, and
+        others only when they score close to the best (SAVED_SEARCH_FLOOR)."""
+        hits = self.search(text, k, filters, snippets=False, match_all=True)
+        words = parse_user_query(text)[0]
+        if len(words) < 2 or not hits:
+            return hits
+        phrase = f'"{" ".join(words)}"'
+        as_phrase = {h.id for h in self.search(phrase, k, filters, snippets=False)}
+        floor = SAVED_SEARCH_FLOOR * hits[0].score
+        return [h for h in hits if h.id in as_phrase or h.score >= floor]
 
     def matching_ids(self, filters: Filters, limit: int) -> set[str]:
         """Ids of documents passing FILTERS (for the filters the vector side cannot apply)."""
