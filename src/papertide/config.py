@@ -40,6 +40,10 @@ class Settings(BaseSettings):
         description="where the embedding model is prepared",
     )
     threads: int = Field(1, ge=1, le=256, description="onnxruntime threads per embedding process")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "warning",
+        description="`debug`, `info` (adds the web server's access log), `warning`, `error`",
+    )
 
     # -- web ------------------------------------------------------------------------------------
     request_threads: int = Field(
@@ -115,6 +119,11 @@ class Settings(BaseSettings):
         if "://" not in value:  # a bare file path is shorthand for an SQLite database
             return f"sqlite:///{Path(value).expanduser().resolve()}"
         return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_case_level(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
 
     @classmethod
     def load(cls, **overrides: Any) -> Settings:

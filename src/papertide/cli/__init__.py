@@ -13,15 +13,15 @@ import typer
 from papertide import __version__
 from papertide.application import Papertide
 from papertide.cli import digest, feed, model, papers, search, serve, sync, users
-from papertide.cli.common import fail, out
+from papertide.cli.common import configure_logging, fail, out
 from papertide.config import Settings, SettingsError
 
 app = typer.Typer(
     help="papertide: a self-hosted research-paper discovery engine.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
 )
+LOG_LEVELS = ("warning", "info", "debug")  # what -v and -vv step through
 
 
 def _print_version(value: bool) -> None:
@@ -36,6 +36,16 @@ def main(
     db: str | None = typer.Option(
         None, "--db", help="Database URL or SQLite file path (default: PAPERTIDE_DB)."
     ),
+    log_level: str | None = typer.Option(
+        None,
+        "--log-level",
+        metavar="LEVEL",
+        help="debug, info (adds the web server's access log), warning or error "
+        "(default: PAPERTIDE_LOG_LEVEL, else warning).",
+    ),
+    verbose: int = typer.Option(
+        0, "--verbose", "-v", count=True, help="More log output: -v is info, -vv debug."
+    ),
     version: bool = typer.Option(
         False,
         "--version",
@@ -45,11 +55,14 @@ def main(
     ),
 ) -> None:
     preset = ctx.obj if isinstance(ctx.obj, dict) else {}
+    if verbose and log_level is None:
+        log_level = LOG_LEVELS[min(verbose, len(LOG_LEVELS) - 1)]
     try:
-        settings = Settings.load(db=db)
+        settings = Settings.load(db=db, log_level=log_level)
     except SettingsError as exc:
         fail(str(exc))
         return
+    configure_logging(settings.log_level)
     ctx.obj = Papertide(settings, preset.get("clock"))
     ctx.call_on_close(ctx.obj.close)
 

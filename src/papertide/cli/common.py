@@ -4,6 +4,7 @@ once by the root callback and kept in Typer's context), JSON output, progress di
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +31,30 @@ from papertide.store.engine import StoreError
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Log records to whatever sys.stderr is when they are written (in-process CLI tests swap
+    it for every command)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+def configure_logging(level: str) -> None:
+    """Log LEVEL and above to stderr, once per process however many commands run in it."""
+    root = logging.getLogger()
+    root.setLevel(level.upper())
+    if not any(isinstance(handler, _StderrHandler) for handler in root.handlers):
+        handler = _StderrHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+
 
 EXIT_USER_ERROR = 2
 EXIT_NOTHING_READ = 1

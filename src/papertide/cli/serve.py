@@ -47,13 +47,20 @@ def serve(
             fail(f"--forwarded-allow-ips: {exc}")
     url = pt.settings.database_url
     out.print(f"papertide on http://{host}:{port}/ (database {url})", highlight=False)
-    options = {"host": host, "port": port, "log_level": "warning", **proxy_options(allow_ips)}
+    level = pt.settings.log_level
+    options = {
+        "host": host,
+        "port": port,
+        "log_level": level,
+        "access_log": level in ("info", "debug"),  # -v: one line per request
+        **proxy_options(allow_ips),
+    }
     if workers == 1:
         uvicorn.run(create_app(pt.settings, pt.clock), **options)
         return
     # Worker processes are started by uvicorn from an import string and read their settings
-    # from the environment they inherit: the database chosen here (--db) goes with them.
-    os.environ["PAPERTIDE_DB"] = url
+    # from the environment they inherit: the database and log level chosen here go with them.
+    os.environ.update(PAPERTIDE_DB=url, PAPERTIDE_LOG_LEVEL=level)
     uvicorn.run("papertide.web.app:app_from_env", factory=True, workers=workers, **options)
 
 
