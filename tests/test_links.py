@@ -167,16 +167,44 @@ def test_library_import_by_a_member_cannot_plant_a_script_link(db_url, tmp_path)
     assert_only_safe_links(paper_page)
 
 
-def test_every_data_href_in_a_template_goes_through_a_link_filter():
-    """A template attribute that starts with a value (not a literal "/path/") must pass it
-    through `href` (http(s) only) or `path` (same-site path only)."""
+def test_every_value_in_a_template_url_goes_through_a_link_filter():
+    """Every value inside an href/src/action passes `href` (http(s) only), `path` (same-site
+    path only), `paper_path` (a paper id as one encoded path segment) or `urlencode`: a raw
+    value could be a script link, or an id holding '../' or '?' that aims a form elsewhere."""
     unchecked = []
     for template in TEMPLATES.glob("**/templates/*.html"):
         text = template.read_text()
-        for match in re.finditer(r'\b(?:href|src|action|formaction)="\{\{([^}]*)\}\}', text):
-            if not re.search(r"\|\s*(href|path)\s*$", match.group(1)):
-                unchecked.append(f"{template.name}: {match.group(0)}")
+        for attribute in re.finditer(r'\b(?:href|src|action|formaction)="([^"]*)"', text):
+            for value in re.findall(r"\{\{([^}]*)\}\}", attribute.group(1)):
+                if not re.search(r"\|\s*(href|path|paper_path|urlencode)\s*$", value):
+                    unchecked.append(f"{template.name}: {attribute.group(0)}")
     assert unchecked == []
+
+
+def test_a_paper_id_cannot_aim_a_link_or_form_at_another_route(db_url, tmp_path):
+    """A member imports a paper whose DOI holds '../../admin/...?': its vote form must still
+    post to that paper's vote, not to the admin's hide route (found by an attack review)."""
+    line = {"title": "Totally Normal Upvote Me Paper", "date": "2026-11-22"}
+    line["doi"] = "10.1234/../../admin/papers/1706.03762/hide?"
+    planted = tmp_path / "planted.jsonl"
+    planted.write_text(json.dumps(line) + "\n")
+    engine = open_engine(db_url)
+    import_file(engine, planted)
+    engine.dispose()
+    client = TestClient(create_app(db_url, CLOCK))
+    sign_up(client, "voter")
+    listing = lxml_html.fromstring(client.get("/day/2026-11-22").text)
+    forms = [f.get("action") for f in listing.iter("form") if "vote" in (f.get("class") or "")]
+    links = [a.get("href") for a in listing.iter("a") if "Upvote Me" in (a.text or "")]
+    assert forms and links
+    for url in [*forms, *links]:
+        assert "/../" not in url and "?" not in url and "#" not in url, url
+    voted = client.post(
+        forms[0], data={"csrf_token": client.cookies.get("pt_csrf")}, follow_redirects=False
+    )
+    assert voted.status_code == 303
+    page = client.get(links[0])
+    assert page.status_code == 200 and "Totally Normal Upvote Me Paper" in page.text
 
 
 def test_pages_and_api_carry_a_content_security_policy_without_inline_script(db_url):

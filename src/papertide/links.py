@@ -10,7 +10,7 @@ before this rule existed.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 MAX_URL_CHARS = 2_048
 # Browsers drop tabs and newlines inside URLs and trim control characters, which turns
@@ -49,6 +49,13 @@ def local_path(value: object) -> str | None:
     if value[1:2] in ("/", "\\") or _UNSAFE_CHARS.search(value):
         return None
     return value
+
+
+def paper_path(paper_id: object) -> str:
+    """The page of a paper, its id percent-encoded as one path segment ('/' included): a DOI
+    may hold '../', '?' or '#', which would otherwise point a link or a form's action at
+    another route of this site (as a member's import could, at an admin's buttons)."""
+    return "/papers/" + quote(str(paper_id), safe=":")
 
 
 def href_filter(value: object) -> str:

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 
 from papertide.digest import tokens
 from papertide.digest.settings import MailSettings
-from papertide.links import href_filter, http_url
+from papertide.links import href_filter, http_url, paper_path
 from papertide.rank import trending
 from papertide.rank.recommend import Recommender
 from papertide.store import digests, library, queries
@@ -64,7 +64,7 @@ def _item(paper: dict[str, Any], reason: str, mail: MailSettings) -> Item:
     links += [("code", url) for url in (paper.get("code_urls") or [])[:1]]
     links = [(label, url) for label, url in links if http_url(url)]  # text part too
     return Item(
-        paper["id"], paper["title"], shown, reason, f"{mail.base_url}/papers/{paper['id']}", links
+        paper["id"], paper["title"], shown, reason, mail.base_url + paper_path(paper["id"]), links
     )
 
 

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Body, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from papertide.links import local_path
+from papertide.links import local_path, paper_path
 from papertide.security import (
     MAX_PASSWORD,
     WeakPassword,
@@ -143,7 +143,7 @@ def vote(request: Request, paper_id: str, csrf_token: str = Form("")) -> Respons
     result = _toggle(request, user, paper_id)
     if "application/json" in request.headers.get("accept", ""):
         return JSONResponse(result)
-    return RedirectResponse(back(request, f"/papers/{result['id']}"), status_code=303)
+    return RedirectResponse(back(request, paper_path(result["id"])), status_code=303)
 
 
 def _account_page(

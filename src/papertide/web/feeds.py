@@ -16,6 +16,7 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from fastapi.responses import Response
 from feedgen.feed import FeedGenerator
 
+from papertide.links import paper_path
 from papertide.store import queries
 from papertide.web.deps import papertide
 from papertide.web.params import Day, Mode, SearchText
@@ -49,7 +50,7 @@ def _feed(
     newest = None
     for paper in reversed(papers):  # feedgen prepends: add oldest first, newest ends on top
         entry = feed.add_entry()
-        url = f"{base}/papers/{quote(paper['id'])}"
+        url = base + paper_path(paper["id"])
         entry.id(url)
         entry.guid(url, permalink=True)
         entry.title(xml_text(paper["title"]))

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from papertide.ingest.seed import seed_library
 from papertide.limits import MAX_UPLOAD_BYTES
+from papertide.links import paper_path
 from papertide.store import digests, library, queries
 from papertide.web.accounts import api_user, back
 from papertide.web.auth import check_csrf, current_user, require_user
@@ -109,7 +110,7 @@ def library_action(
     check_csrf(request, csrf_token)
     user = require_user(request)
     result = _apply(request, user["id"], _resolve(request, paper_id), action)
-    return RedirectResponse(back(request, f"/papers/{result['id']}"), status_code=303)
+    return RedirectResponse(back(request, paper_path(result["id"])), status_code=303)
 
 
 @router.post("/follow")

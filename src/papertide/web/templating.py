@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
-from papertide.links import href_filter, path_filter
+from papertide.links import href_filter, paper_path, path_filter
 from papertide.web.auth import csrf_token, current_user, set_csrf_cookie
 
 HERE = Path(__file__).parent
@@ -31,6 +31,7 @@ def make_templates() -> Jinja2Templates:
     # Every href/src built from data goes through one of these (tests/test_links.py checks).
     templates.env.filters["href"] = href_filter
     templates.env.filters["path"] = path_filter
+    templates.env.filters["paper_path"] = paper_path
     # KaTeX is vendored at install time (scripts/vendor.sh); without it math stays plain text.
     templates.env.globals["katex"] = (HERE / "static/vendor/katex/katex.min.js").exists()
     return templates
