@@ -104,7 +104,13 @@ def set_csrf_cookie(request: Request, response: Response) -> None:
 def check_csrf(request: Request, submitted: str | None) -> None:
     cookie = request.cookies.get(CSRF_COOKIE)
     submitted = submitted or request.headers.get("X-CSRF-Token")
-    if not cookie or not submitted or not secrets.compare_digest(cookie, submitted):
+    if (
+        not cookie
+        or not submitted
+        or not secrets.compare_digest(
+            cookie.encode("utf-8", "surrogatepass"), submitted.encode("utf-8", "surrogatepass")
+        )
+    ):
         raise HTTPException(403, "missing or invalid CSRF token: reload the page and retry")
 
 

@@ -15,14 +15,14 @@ error middleware re-raises after answering. The client gets no traceback, only a
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from http import HTTPStatus
+from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import (
-    http_exception_handler,
-    request_validation_exception_handler,
-)
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -80,19 +80,35 @@ async def _page(request: Request, status: int, text: str, headers: dict | None) 
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
+    exc.detail = json_safe(exc.detail)  # a message may quote what the client sent
     if _wants_page(request):
         return await _page(request, exc.status_code, str(exc.detail), exc.headers)
     return await http_exception_handler(request, exc)
 
 
+def json_safe(value: Any) -> Any:
+    """VALUE as JSON can carry it: an error answer echoes what the client sent, and a JSON
+    `NaN`/`Infinity` or a lone surrogate in it made the answer itself fail (a 500)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {json_safe(str(key)): json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
+
+
 async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
+    errors = json_safe(jsonable_encoder(exc.errors()))
     if _wants_page(request):
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error['loc'][1:])}: {error['msg']}"
-            for error in exc.errors()
+            for error in errors
         )
         return await _page(request, 422, problems, None)
-    return await request_validation_exception_handler(request, exc)
+    return JSONResponse({"detail": errors}, status_code=422)
 
 
 def add_error_pages(app: FastAPI) -> None:
