@@ -35,3 +35,19 @@ def test_a_bad_log_level_is_one_error_line(db_url):
     assert result.exit_code != 0
     assert result.stderr.startswith("error:") and "Traceback" not in result.output
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_output_files_and_periods_that_cannot_work_are_one_error_line(cli, tmp_path):
+    """Found by an attack review: `digest preview` tracebacks on a bad period or --out."""
+    cli.run("users", "create", "writer", "--password-stdin", stdin="password123\n")
+    missing = str(tmp_path / "no" / "such" / "dir" / "x.html")
+    for args in (
+        ("digest", "preview", "--user", "writer", "--period", "bogus", "--out", missing),
+        ("digest", "preview", "--user", "writer", "--out", missing),
+        ("digest", "preview", "--user", "writer", "--out", str(tmp_path / ("x" * 5000))),
+        ("topics", "map", "--out", str(tmp_path / "no" / "dir" / "map.svg")),
+    ):
+        result = cli.run(*args, check=False)
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert result.returncode != 0 and "Traceback" not in result.stderr, (args, result.stderr)
+        assert len(lines) == 1 and lines[0].startswith("error: "), (args, result.stderr)

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -65,6 +66,16 @@ def fail(message: str, code: int = EXIT_USER_ERROR) -> None:
     # the message often quotes what the user typed: shown as text, never read as Rich markup
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     raise typer.Exit(code)
+
+
+@contextmanager
+def writing_to(path: Path) -> Iterator[None]:
+    """Around code that writes PATH: a missing folder, a name too long or no permission is one
+    error line, not a traceback."""
+    try:
+        yield
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
 
 
 def application(ctx: typer.Context) -> Papertide:

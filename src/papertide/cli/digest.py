@@ -22,6 +22,7 @@ from papertide.cli.common import (
     out,
     staged_progress,
     user_named,
+    writing_to,
 )
 from papertide.digest import compose, run, subscribe
 from papertide.periods import PeriodError, parse_day
@@ -33,6 +34,12 @@ digest_app = typer.Typer(
 PERIOD = typer.Option("daily", "--period", help="daily or weekly.")
 
 
+def checked_period(period: str) -> str:
+    if period not in compose.WINDOW_DAYS:
+        fail(f"--period is daily or weekly, not {period!r}")
+    return period
+
+
 def send_digests(
     ctx: typer.Context,
     period: str,
@@ -40,8 +47,7 @@ def send_digests(
     to: str | None = None,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    if period not in compose.WINDOW_DAYS:
-        fail("period is daily or weekly")
+    checked_period(period)
     eng, pt = engine(ctx), application(ctx)
     with staged_progress() as show:
         return run.send_digests(
@@ -86,11 +92,13 @@ def digest_preview(
     period: str = PERIOD,
 ) -> None:
     """Write the digest a user would get now as HTML (nothing is queued or marked seen)."""
+    checked_period(period)
     eng = engine(ctx)
     found = user_named(eng, user)
     pt = application(ctx)
     message = compose.preview(eng, pt.recommender, found, period, pt.mail, pt.clock.now())
-    out_file.write_text(compose.part_of(message, "html"), encoding="utf-8")
+    with writing_to(out_file):
+        out_file.write_text(compose.part_of(message, "html"), encoding="utf-8")
     out.print(f"wrote {out_file}: {message['Subject']}", highlight=False)
 
 

@@ -19,6 +19,7 @@ from papertide.cli.common import (
     out,
     print_summary,
     user_named,
+    writing_to,
 )
 from papertide.ingest.seed import seed_library
 from papertide.store import library, queries
@@ -246,7 +247,9 @@ def topics_map(
     fmt = out_file.suffix.lower().lstrip(".")
     if fmt not in ("svg", "png"):
         fail("--out must end in .svg or .png")
-    drawn = topics.draw_map(engine(ctx), out_file, fmt)
+    eng = engine(ctx)
+    with writing_to(out_file):
+        drawn = topics.draw_map(eng, out_file, fmt)
     out.print(f"wrote {out_file} ({drawn} topics)", highlight=False)
 
 
