@@ -104,3 +104,29 @@ def test_a_library_import_does_not_hold_up_page_requests(token_and_app, monkeypa
 
     page_status, import_status, answered_during_import = anyio.run(scenario)
     assert page_status == 200 and import_status == 200 and answered_during_import
+
+
+def test_an_upload_without_an_account_is_refused_before_its_body_is_read(
+    token_and_app, monkeypatch
+):
+    """Attack review: the upload used to be parsed (spooled to disk) before the token check."""
+    _, app = token_and_app
+    from starlette.requests import Request
+
+    forms_read = []
+    real_form = Request.form
+
+    def counting_form(self, *args, **kwargs):
+        forms_read.append(self.url.path)
+        return real_form(self, *args, **kwargs)
+
+    monkeypatch.setattr(Request, "form", counting_form)
+    client = TestClient(app)
+    upload = {"file": ("lib.bib", (FIXTURES / "zotero.bib").read_bytes())}
+    assert client.post("/api/me/library-import", files=upload).status_code == 401
+    assert client.post("/library/import", files=upload, follow_redirects=False).status_code in (
+        401,
+        303,
+        403,
+    )
+    assert forms_read == []

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from anyio import to_thread
-from fastapi import APIRouter, Body, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Body, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.engine import Engine
+from starlette.datastructures import UploadFile
 
 from papertide.ingest.seed import seed_library
 from papertide.limits import MAX_UPLOAD_BYTES
@@ -155,13 +156,41 @@ def _for_you_page(
     )
 
 
+# The upload routes read their form themselves, after checking who is asking: FastAPI reads a
+# declared File parameter before the handler runs, so anyone could make the server spool
+# 50 MB to disk per request without an account.
+UPLOAD_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
+}
+
+
+async def _import_upload(request: Request, user_id: int, csrf: bool = False) -> dict[str, Any]:
+    form = await request.form(max_files=1, max_fields=8)
+    try:
+        if csrf:
+            token = form.get("csrf_token")
+            check_csrf(request, token if isinstance(token, str) else None)
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise HTTPException(422, "send the library file as the multipart field 'file'")
+        return await _import(request, user_id, upload)
+    finally:
+        await form.close()
+
+
 @router.post("/library/import", max_body_size=UPLOAD_ROUTE_LIMIT)
-async def import_form(
-    request: Request, file: UploadFile = File(...), csrf_token: str = Form("")
-) -> Response:
-    check_csrf(request, csrf_token)
+async def import_form(request: Request) -> Response:
     user = await to_thread.run_sync(require_user, request)
-    imported = await _import(request, user["id"], file)
+    imported = await _import_upload(request, user["id"], csrf=True)
     return await to_thread.run_sync(_for_you_page, request, user, 30, imported)
 
 
@@ -185,11 +214,14 @@ def api_library_action(
     return _apply(request, user["id"], _resolve(request, paper_id), action)
 
 
-@api_router.post("/library-import", max_body_size=UPLOAD_ROUTE_LIMIT)
-async def api_library_import(request: Request, file: UploadFile = File(...)) -> dict[str, Any]:
-    """Seed your library from a BibTeX / Zotero export; unknown papers are added from it."""
+@api_router.post(
+    "/library-import", max_body_size=UPLOAD_ROUTE_LIMIT, openapi_extra={"requestBody": UPLOAD_BODY}
+)
+async def api_library_import(request: Request) -> dict[str, Any]:
+    """Seed your library from a BibTeX / Zotero export (multipart field `file`); unknown papers
+    are added from it."""
     user = await to_thread.run_sync(api_user, request)
-    return await _import(request, user["id"], file)
+    return await _import_upload(request, user["id"])
 
 
 @api_router.get("/follows")
