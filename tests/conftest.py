@@ -12,6 +12,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy.engine import Engine
 from papertide.application import Papertide
 from papertide.clock import FixedClock
 from papertide.config import Settings
+from papertide.search.keyword import KeywordIndex
 from papertide.store.engine import open_engine
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -227,6 +229,14 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def keyword_index(directory: Path, papers: list[dict]) -> KeywordIndex:
+    """A fresh keyword index in DIRECTORY holding PAPERS (dicts shaped like store rows)."""
+    index = KeywordIndex(directory)
+    index.reset()
+    index.apply(papers, datetime(2026, 1, 1))
+    return index
 
 
 def application(db_url: str, clock: FixedClock | None = None) -> Papertide:

@@ -5,6 +5,7 @@ from datetime import datetime
 
 import pytest
 
+from conftest import keyword_index
 from papertide.rank.recommend import _name_key
 from papertide.search.keyword import Filters, KeywordIndex
 
@@ -30,10 +31,7 @@ DOCS = [
 
 @pytest.fixture
 def keyword(tmp_path):
-    index = KeywordIndex(tmp_path / "kw")
-    index.reset()
-    index.apply(DOCS, datetime(2026, 1, 1))
-    return index
+    return keyword_index(tmp_path / "kw", DOCS)
 
 
 def found(index: KeywordIndex, text: str, **filters) -> set[str]:

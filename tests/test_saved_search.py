@@ -5,7 +5,7 @@ from datetime import datetime
 
 import pytest
 
-from papertide.search.keyword import KeywordIndex
+from conftest import keyword_index
 
 
 def paper(paper_id: str, title: str, abstract: str) -> dict:
@@ -36,10 +36,7 @@ PAPERS = [
 
 @pytest.fixture
 def keyword(tmp_path):
-    index = KeywordIndex(tmp_path / "kw")
-    index.reset()
-    index.apply(PAPERS, datetime(2026, 1, 1))
-    return index
+    return keyword_index(tmp_path / "kw", PAPERS)
 
 
 def test_a_followed_search_does_not_match_papers_with_only_some_of_its_words(keyword):

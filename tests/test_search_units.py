@@ -5,6 +5,7 @@ from datetime import datetime
 import numpy as np
 import pytest
 
+from conftest import keyword_index
 from papertide.search.hybrid import RRF_K, rrf
 from papertide.search.keyword import MAX_QUERY_TERMS, Filters, KeywordIndex, parse_user_query
 from papertide.search.vectors import VectorFilter, VectorIndex
@@ -39,10 +40,7 @@ DOCS = [
 
 @pytest.fixture
 def keyword(tmp_path):
-    index = KeywordIndex(tmp_path / "kw")
-    index.reset()
-    index.apply(DOCS, datetime(2026, 1, 1))
-    return index
+    return keyword_index(tmp_path / "kw", DOCS)
 
 
 def ids(hits):
