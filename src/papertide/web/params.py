@@ -11,6 +11,7 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
+from papertide.limits import MAX_QUERY_CHARS
 from papertide.periods import DAY_PATTERN, MONTH_PATTERN, SUPPORTED, WEEK_PATTERN
 from papertide.search.hybrid import MODES
 from papertide.store.queries import SQL_INT_MAX
@@ -19,7 +20,6 @@ from papertide.store.queries import SQL_INT_MAX
 # number x page size included); free text is cut off long before it costs anything to search.
 MAX_OFFSET = 1_000_000_000
 MAX_PAGE = 10_000_000
-MAX_QUERY_CHARS = 1_000
 MAX_NAME_CHARS = 200
 
 Day = Annotated[

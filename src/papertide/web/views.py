@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import HTTPException, Request
 
 from papertide.application import Papertide
+from papertide.limits import MAX_QUERY_CHARS
 from papertide.periods import PeriodError, parse_day, period_range
 from papertide.rank import rankers
 from papertide.search.hybrid import (
@@ -27,7 +28,6 @@ from papertide.store import queries
 from papertide.web.accounts import api_user
 from papertide.web.auth import current_user
 from papertide.web.deps import papertide
-from papertide.web.params import MAX_QUERY_CHARS
 
 SIMILAR_CACHE = 20_000
 
