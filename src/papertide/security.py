@@ -8,10 +8,10 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from papertide.limits import MAX_PASSWORD
+
 _hasher = PasswordHasher()
 MIN_PASSWORD = 8
-# argon2 reads the whole password: without a cap, one 10 MB password costs seconds of CPU.
-MAX_PASSWORD = 1024
 
 
 class WeakPassword(ValueError):

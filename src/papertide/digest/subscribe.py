@@ -12,14 +12,15 @@ from papertide.digest import tokens
 from papertide.digest.compose import TEMPLATES
 from papertide.digest.deliver import connect
 from papertide.digest.settings import MailSettings
+from papertide.limits import MAX_EMAIL
 from papertide.store import digests
 
 
 def checked_email(value: str) -> str:
     """VALUE as the address it stores (lower case), or ValueError saying what is wrong."""
     value = value.strip()
-    if len(value) > digests.MAX_EMAIL:
-        raise ValueError(f"an email address has at most {digests.MAX_EMAIL} characters")
+    if len(value) > MAX_EMAIL:
+        raise ValueError(f"an email address has at most {MAX_EMAIL} characters")
     address = parseaddr(value)[1]
     local, _, domain = address.rpartition("@")
     plain = value.isprintable() and not any(c.isspace() for c in value)

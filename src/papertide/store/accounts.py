@@ -12,6 +12,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from papertide.limits import MAX_NAME_INPUT, MAX_TOKEN_NAME
 from papertide.store import dialect
 from papertide.store.schema import (
     api_tokens,
@@ -29,10 +30,6 @@ USERNAME_RULE = (
     "or digit (capitals count as small letters)"
 )
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,30}[a-z0-9]")
-# Longer than any name ever stored (names from before the rule included): a longer login name
-# is refused before it reaches the database or the password hasher.
-MAX_NAME_INPUT = 256
-MAX_TOKEN_NAME = 100
 TOKEN_ID_LENGTH = 16  # hex digits of the token's hash: a public handle for listing and revoking
 
 

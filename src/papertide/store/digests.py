@@ -28,9 +28,6 @@ def signing_secret(conn: Connection) -> str:
     ).scalar_one()
 
 
-MAX_EMAIL = 254  # RFC 5321: the longest address a mail server has to accept
-
-
 @dataclass(frozen=True)
 class Change:
     """What a confirmation link asks an address's owner to agree to: the subscription (at the

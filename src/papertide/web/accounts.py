@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Body, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
+from papertide.limits import MAX_NAME_INPUT, MAX_PASSWORD
 from papertide.links import local_path, paper_path
 from papertide.security import (
-    MAX_PASSWORD,
     WeakPassword,
     hash_password,
     new_token,
@@ -58,7 +58,7 @@ def _account_error(
         status_code=status_code,
         mode=mode,
         error=error,
-        username=username[: accounts.MAX_NAME_INPUT],
+        username=username[:MAX_NAME_INPUT],
     )
 
 
@@ -99,7 +99,7 @@ def login(
     csrf_token: str = Form(""),
 ) -> Response:
     check_csrf(request, csrf_token)
-    if len(username) > accounts.MAX_NAME_INPUT:
+    if len(username) > MAX_NAME_INPUT:
         return _account_error(request, "login", username, "wrong name or password")
     check_login_rate(request, username)
     engine = papertide(request).engine

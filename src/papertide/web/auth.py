@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import HTTPException, Request, Response
 
+from papertide.limits import MAX_NAME_INPUT
 from papertide.security import new_token, token_hash
 from papertide.store import accounts
 from papertide.store.writer import utcnow
@@ -118,7 +119,7 @@ def login_key(request: Request, username: str) -> str:
     """The rate-limit bucket: the canonical name (every spelling of one account shares it) and
     the client's address (the socket's peer, or a configured proxy's X-Forwarded-For)."""
     client = request.client.host if request.client else "unknown"
-    return f"{accounts.username_key(username[: accounts.MAX_NAME_INPUT])}|{client}"
+    return f"{accounts.username_key(username[:MAX_NAME_INPUT])}|{client}"
 
 
 def check_login_rate(request: Request, username: str) -> None:
