@@ -18,8 +18,8 @@ if papertide sync hf; then synced=1; else
     echo "  Hugging Face could not be reached; carrying on with what is stored."
 fi
 if [ "$synced" = 0 ] && [ "$(papertide stats --json | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["papers"])')" = 0 ]; then
-    echo "No network and an empty database: importing the bundled sample papers instead."
-    papertide import examples/sample-papers.jsonl examples/sample-library.bib
+    echo "No network and an empty database: loading the bundled sample papers instead."
+    papertide sample load
 fi
 papertide stats
 papertide list --limit 20

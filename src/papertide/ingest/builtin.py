@@ -82,4 +82,7 @@ SOURCES = (
         scheduled=sync.scheduled_arxiv,
     ),
     Source(oai.FORMAT, 60, oai.read, _is_oai, detect_order=100),
+    # The bundled made-up papers (ingest/sample.py), loaded by `papertide sample load`: least
+    # trusted, though no real record should ever match one.
+    Source("sample", 5),
 )

@@ -15,6 +15,7 @@ from pathlib import Path
 from anyio import to_thread
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 from threadpoolctl import threadpool_limits
 
 from papertide import __version__
@@ -22,8 +23,8 @@ from papertide.application import Papertide
 from papertide.clock import Clock
 from papertide.config import Settings
 from papertide.limits import MAX_BODY_BYTES
-from papertide.web import accounts, api, feeds, library, pages, subscriptions, topics
-from papertide.web.errors import InternalErrors, add_error_pages
+from papertide.web import accounts, api, docs, feeds, library, pages, subscriptions, topics
+from papertide.web.errors import InternalErrors, PlainTextErrors, add_error_pages
 from papertide.web.headers import SecurityHeaders
 from papertide.web.methods import AllowedMethods
 from papertide.web.openapi import documented_errors
@@ -56,7 +57,8 @@ def create_app(settings: Settings | str | None = None, clock: Clock | None = Non
 
     app = FastAPI(
         lifespan=lifespan,
-        max_body_size=MAX_BODY_BYTES,  # upload routes set their own, larger limit
+        docs_url=None,  # web/docs.py serves /docs from the package; ReDoc is not offered
+        redoc_url=None,
         title="papertide",
         version=__version__,
         description="Research papers: daily lists, search, similar papers. "
@@ -66,8 +68,13 @@ def create_app(settings: Settings | str | None = None, clock: Clock | None = Non
     app.state.papertide = papertide
     app.state.similar_cache = SimilarCache()
     app.state.templates = make_templates()
+    # The body limit is middleware of ours, not FastAPI's max_body_size: that one sits outside
+    # every user middleware and answers 413 as plain text, which PlainTextErrors then could not
+    # turn into a page or JSON. Upload routes set their own, larger limit.
+    app.add_middleware(RequestBodyLimitMiddleware, max_body_size=MAX_BODY_BYTES)
     app.add_middleware(AllowedMethods)
     app.add_middleware(InternalErrors)  # inside SecurityHeaders: its 500s get the headers too
+    app.add_middleware(PlainTextErrors)
     app.add_middleware(SecurityHeaders)
     app.openapi = documented_errors(app)  # type: ignore[method-assign]
     add_error_pages(app)
@@ -77,6 +84,7 @@ def create_app(settings: Settings | str | None = None, clock: Clock | None = Non
     app.include_router(topics.api_router)
     app.include_router(api.router)
     app.include_router(feeds.router)
+    app.include_router(docs.router)
     app.include_router(accounts.router)
     app.include_router(library.router)  # before pages.router, for the same reason
     app.include_router(subscriptions.router)

@@ -1,8 +1,9 @@
 """Error answers: pages for browsers, and the last wall behind every handler.
 
-A browser asking for a page (GET, Accept: text/html, outside /api and /feeds) gets an error as
-a page saying what was wrong; API clients, feed readers and scripts keep FastAPI's JSON
-`{"detail": ...}`.
+A browser (a request that accepts text/html before JSON, outside /api, /feeds and /static)
+gets every error, 4xx or 500, as a page in the site's layout: what went wrong in a sentence
+and a way home. API clients, feed readers, scripts and `fetch` calls asking for JSON keep
+FastAPI's JSON `{"detail": ...}`.
 
 `InternalErrors`: an unexpected exception becomes a logged 500 answer.
 
@@ -25,8 +26,9 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
 from papertide.web.asgi import HttpMiddleware
@@ -56,32 +58,129 @@ class InternalErrors(HttpMiddleware):
             incident = uuid.uuid4().hex[:12]
             log.exception("incident %s: %s %s", incident, scope["method"], scope["path"])
             detail = f"internal error (incident {incident}); the server log has the details"
-            await JSONResponse({"detail": detail}, status_code=500)(scope, receive, send)
+            await _bare_error(scope, 500, detail)(scope, receive, send)
 
 
-def _wants_page(request: Request) -> bool:
+class PlainTextErrors(HttpMiddleware):
+    """ASGI middleware: an error Starlette answers as text/plain from below the exception
+    handlers (the request body limit's 413) is answered again, as a page or as JSON."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        held: Message | None = None  # the start of a plain-text error, while its body comes
+        text = b""
+
+        async def rewriting(message: Message) -> None:
+            nonlocal held, text
+            if message["type"] == "http.response.start" and _plain_text_error(message):
+                held = message
+                return
+            if held is not None and message["type"] == "http.response.body":
+                text += message.get("body", b"")
+                if not message.get("more_body"):
+                    detail = text.decode("utf-8", "replace")
+                    await _bare_error(scope, held["status"], detail)(scope, receive, send)
+                return
+            await send(message)
+
+        await self.app(scope, receive, rewriting)
+
+
+def _plain_text_error(start: Message) -> bool:
+    content_type = Headers(raw=start.get("headers", [])).get("content-type", "")
+    return start["status"] >= 400 and content_type.startswith("text/plain")
+
+
+def _bare_error(scope: Scope, status: int, detail: str) -> Response:
+    """An error answer from middleware: a page for a browser, rendered without the database
+    or the session (whatever failed may be either), else JSON."""
+    if _wants_page(scope["path"], Headers(scope=scope).get("accept", "")):
+        try:
+            template = scope["app"].state.templates.get_template("error.html")
+            body = template.render(user=None, csrf="", **_error_context(status, detail))
+            return HTMLResponse(body, status_code=status)
+        except Exception:  # the page itself failed: JSON still says what happened
+            log.exception("the %s page could not be rendered", status)
+    return JSONResponse({"detail": detail}, status_code=status)
+
+
+# Paths whose answers are data for programs, never pages.
+DATA_PATHS = ("/api/", "/feeds/", "/static/", "/openapi.json")
+
+
+def _quality(accept: str, media_type: str) -> float:
+    """The q-value ACCEPT gives MEDIA_TYPE itself (0 when not named: */* is no preference)."""
+    for media_range in accept.lower().split(","):
+        name, *parameters = (part.strip() for part in media_range.split(";"))
+        if name == media_type:
+            for parameter in parameters:
+                key, _, value = parameter.partition("=")
+                if key.strip() == "q":
+                    try:
+                        return float(value)
+                    except ValueError:
+                        return 0.0
+            return 1.0
+    return 0.0
+
+
+def _wants_page(path: str, accept: str) -> bool:
+    """A browser's request: it names text/html, above JSON if it names both (a script's
+    `fetch` asks for application/json; curl and HTTP libraries send */*)."""
+    html = _quality(accept, "text/html")
     return (
-        request.method in ("GET", "HEAD")
-        and "text/html" in request.headers.get("accept", "")
-        and not request.url.path.startswith(("/api/", "/feeds/", "/static/"))
+        html > 0
+        and html >= _quality(accept, "application/json")
+        and not path.startswith(DATA_PATHS)
     )
 
 
-async def _page(request: Request, status: int, text: str, headers: dict | None) -> Response:
+# What each error means to a reader, when the handler said nothing more specific than the
+# status's name (Starlette's own 404, 405 and 413 say only "Not Found" and the like).
+HEADINGS = {
+    400: "That request could not be read",
+    401: "Log in first",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Not available this way",
+    413: "Too large",
+    422: "Some input was not accepted",
+    429: "Too many attempts",
+    500: "Something went wrong on our side",
+    503: "Not available right now",
+}
+EXPLANATIONS = {
+    404: "There is no page at this address.",
+    405: "This address exists, but not for this kind of request.",
+    413: "What was sent is larger than this server takes.",
+}
+
+
+def _error_context(status: int, text: str) -> dict[str, Any]:
     try:
-        title = HTTPStatus(status).phrase
+        phrase = HTTPStatus(status).phrase
     except ValueError:  # a status the standard library does not name
-        title = "Error"
+        phrase = "Error"
+    if text == phrase:
+        text = EXPLANATIONS.get(status, "")
+    heading = HEADINGS.get(status, "Something went wrong" if status >= 500 else phrase)
+    return {"status": status, "phrase": phrase, "heading": heading, "text": text}
+
+
+async def _page(request: Request, status: int, text: str, headers: dict | None) -> Response:
     page = await run_in_threadpool(
-        render, request, "message.html", status_code=status, title=title, text=text
+        render, request, "error.html", status_code=status, **_error_context(status, text)
     )
     page.headers.update(headers or {})
     return page
 
 
+def _page_wanted(request: Request) -> bool:
+    return _wants_page(request.url.path, request.headers.get("accept", ""))
+
+
 async def _http_error(request: Request, exc: HTTPException) -> Response:
     exc.detail = json_safe(exc.detail)  # a message may quote what the client sent
-    if _wants_page(request):
+    if _page_wanted(request):
         return await _page(request, exc.status_code, str(exc.detail), exc.headers)
     return await http_exception_handler(request, exc)
 
@@ -102,7 +201,7 @@ def json_safe(value: Any) -> Any:
 
 async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
     errors = json_safe(jsonable_encoder(exc.errors()))
-    if _wants_page(request):
+    if _page_wanted(request):
         problems = "; ".join(
             f"{'.'.join(str(part) for part in error['loc'][1:])}: {error['msg']}"
             for error in errors

@@ -2,7 +2,8 @@
 
 The Content-Security-Policy allows scripts and styles from papertide's own /static only, so
 even a value that slipped past the link and escaping rules cannot run inline script, load a
-script from elsewhere, post a form to another site or frame the pages.
+script from elsewhere, post a form to another site or frame the pages. The API explorer on
+/docs runs under the same policy: its Swagger UI is vendored (web/docs.py).
 """
 
 from __future__ import annotations
@@ -16,25 +17,14 @@ POLICY = (
     "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-# FastAPI's /docs and /redoc pages load Swagger UI / ReDoc from a CDN with an inline start-up
-# script; they show the API's schema and never data, so they get a policy that allows exactly that.
-DOCS_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "font-src 'self' https://fonts.gstatic.com; worker-src blob:; object-src 'none'; "
-    "base-uri 'none'; frame-ancestors 'none'"
-)
-DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
 
 
 class SecurityHeaders(HttpMiddleware):
     """Adds the headers above to every HTTP answer."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        policy = DOCS_POLICY if scope["path"] in DOCS_PATHS else POLICY
         extra = [
-            (b"content-security-policy", policy.encode()),
+            (b"content-security-policy", POLICY.encode()),
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"same-origin"),
             (b"x-frame-options", b"DENY"),

@@ -1,6 +1,7 @@
-"""Digest subscription pages: subscribe (double opt-in), confirm, and RFC 8058 one-click
-unsubscribe. The signed token in the link is the authority: no login needed. A GET never
-changes anything (mail scanners open every link): it shows a page whose button POSTs."""
+"""Digest subscription pages: subscribe (a form anyone may use; double opt-in), confirm, and
+RFC 8058 one-click unsubscribe. The signed token in the link is the authority: no login
+needed. A GET never changes anything (mail scanners open every link): it shows a page whose
+button POSTs."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 
 from papertide.digest import subscribe, tokens
+from papertide.limits import MAX_EMAIL
 from papertide.store import accounts, digests
+from papertide.store.digests import PERIODS
 from papertide.web.auth import check_csrf, current_user
 from papertide.web.deps import papertide
 from papertide.web.templating import render
@@ -27,6 +30,28 @@ def _secret(request: Request) -> str:
 
 def _message(request: Request, title: str, text: str, status_code: int = 200) -> HTMLResponse:
     return render(request, "message.html", status_code=status_code, title=title, text=text)
+
+
+def _subscribe_page(
+    request: Request, email: str, period: str, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
+    return render(
+        request,
+        "subscribe.html",
+        status_code=status_code,
+        email=email,
+        period=period,
+        periods=PERIODS,
+        max_email=MAX_EMAIL,
+        error=error,
+    )
+
+
+@router.get("/subscribe")
+def subscribe_page(request: Request) -> HTMLResponse:
+    """The form: an address and how often. A member's address is filled in."""
+    user = current_user(request)
+    return _subscribe_page(request, (user or {}).get("email") or "", "daily")
 
 
 @router.post("/subscribe")
@@ -46,8 +71,8 @@ def subscribe_form(
             period,
             user["id"] if user else None,
         )
-    except ValueError as exc:
-        return _message(request, "Not subscribed", str(exc), 400)
+    except ValueError as exc:  # the form again, with what was typed and what is wrong
+        return _subscribe_page(request, email, period, str(exc), 400)
     except (smtplib.SMTPException, OSError):
         return _message(
             request,

@@ -11,8 +11,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
+from papertide.ingest import sample
 from papertide.links import href_filter, paper_path, path_filter
 from papertide.web.auth import csrf_token, current_user, set_csrf_cookie
+from papertide.web.deps import papertide
 
 HERE = Path(__file__).parent
 
@@ -39,7 +41,11 @@ def make_templates() -> Jinja2Templates:
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A page with the signed-in user and the CSRF token its forms repeat."""
-    context.update(user=current_user(request), csrf=csrf_token(request))
+    context.update(
+        user=current_user(request),
+        csrf=csrf_token(request),
+        sample_data=sample.shown(papertide(request).engine),
+    )
     response = request.app.state.templates.TemplateResponse(
         request, template, context, status_code=status_code
     )
