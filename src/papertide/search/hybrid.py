@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from papertide.search.embedder import QUERY_MAX_TOKENS, Embedder, document_text
 from papertide.search.generations import Indexes
 from papertide.search.keyword import Filters
-from papertide.search.vectors import VectorFilter
+from papertide.search.vectors import VectorFilter, VectorIndex
 from papertide.store import queries
 
 Mode = Literal["keyword", "semantic", "hybrid"]
@@ -26,6 +26,11 @@ MODES: tuple[Mode, ...] = ("keyword", "semantic", "hybrid")
 RRF_K = 60
 # How deep each side is read before fusing: fusion can only reorder what the sides return.
 CANDIDATES = 100
+# A query's semantic side keeps only papers at least this close (cosine, default MiniLM-L6
+# model): without a floor every paper is somebody's nearest, so nonsense ("xqzvw plorb")
+# returned the whole index "via semantic". Chosen by bench/quality.py (bench/RESULTS.md):
+# random letter strings reach at most ~0.29, a title against its own abstract at least ~0.3.
+SEMANTIC_FLOOR = 0.20
 MAX_QUERY_CHARS = 2_000
 
 
@@ -103,6 +108,20 @@ def rrf(rankings: dict[str, list[str]], weights: dict[str, float] | None = None)
     return [Hit(id=pid, score=scores[pid], why="+".join(sorted(found_by[pid]))) for pid in ordered]
 
 
+def semantic_ids(
+    vectors: VectorIndex,
+    query: np.ndarray,
+    depth: int,
+    filters: VectorFilter | None = None,
+    floor: float | None = None,
+) -> list[str]:
+    """The DEPTH papers nearest to a query vector, dropping those below FLOOR (by default
+    SEMANTIC_FLOOR)."""
+    floor = SEMANTIC_FLOOR if floor is None else floor
+    ids, scores = vectors.search(query, depth, filters)
+    return [paper_id for paper_id, score in zip(ids, scores, strict=True) if score >= floor]
+
+
 def _vector_filter(indexes: Indexes, filters: Filters) -> VectorFilter | None:
     if not filters.active():
         return None
@@ -146,8 +165,8 @@ def search(
         snippets = {h.id: h.snippet for h in keyword_hits}
     if mode in ("semantic", "hybrid") and text and embedder is not None:
         query = embedder.embed([text], max_tokens=QUERY_MAX_TOKENS)[0]
-        ids, _scores = indexes.vectors.search(query, depth, _vector_filter(indexes, filters))
-        rankings["semantic"] = ids
+        vector_filter = _vector_filter(indexes, filters)
+        rankings["semantic"] = semantic_ids(indexes.vectors, query, depth, vector_filter)
     hits = rrf(rankings) if len(rankings) > 1 else _single(rankings)
     if boosts is not None and boosts.active():
         return _hydrate(engine, hits, snippets, len(hits), boosts, now)[:k]
