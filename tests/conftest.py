@@ -24,6 +24,7 @@ from papertide.clock import FixedClock
 from papertide.config import Settings
 from papertide.search.keyword import KeywordIndex
 from papertide.store.engine import open_engine
+from pgserver import ThrowawayPostgres
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
@@ -90,9 +91,73 @@ def no_network() -> Iterator[None]:
         yield
 
 
+# Every test that uses a database through `db_url` (or `engine`, `cli`) runs once per backend:
+# `[sqlite]` on a file in its temp folder, `[postgresql]` on its own database in a throwaway
+# server (tests/pgserver.py). `--backends` (or PAPERTIDE_TEST_BACKENDS) picks them.
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backends",
+        default=os.environ.get("PAPERTIDE_TEST_BACKENDS", ",".join(BACKENDS)),
+        help="comma-separated databases the store-touching tests run on (default: %(default)s)",
+    )
+
+
+def selected_backends(config: pytest.Config) -> list[str]:
+    chosen = [name.strip() for name in config.getoption("--backends").split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(BACKENDS))
+    if unknown or not chosen:
+        raise pytest.UsageError(f"--backends takes {', '.join(BACKENDS)}; got {unknown or chosen}")
+    return chosen
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize `backend` (which `db_url` asks for): `sqlite_only` tests get SQLite alone,
+    `postgres_pending` ones skip their PostgreSQL variant with their reason."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    sqlite_only = metafunc.definition.get_closest_marker("sqlite_only")
+    pending = metafunc.definition.get_closest_marker("postgres_pending")
+    params = []
+    for name in selected_backends(metafunc.config):
+        marks = []
+        if name == "postgresql" and sqlite_only:
+            continue
+        if name == "postgresql" and pending:
+            reason = pending.kwargs.get("reason") or (pending.args or ["no reason given"])[0]
+            marks.append(pytest.mark.skip(reason=f"pending on PostgreSQL: {reason}"))
+        params.append(pytest.param(name, marks=marks, id=name))
+    if not params:
+        skip = pytest.mark.skip(reason="about SQLite, which --backends leaves out")
+        params.append(pytest.param("sqlite", marks=skip, id="sqlite"))
+    # module scope: module-wide fixtures (one database for a module's tests) can ask for it
+    metafunc.parametrize("backend", params, scope="module")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[ThrowawayPostgres]:
+    """One PostgreSQL server per test process (each xdist worker), started on first use."""
+    server = ThrowawayPostgres()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'papertide.db'}"
+def db_url(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A fresh, empty database on BACKEND, its index folder in the test's temp folder."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'papertide.db'}"
+        return
+    server: ThrowawayPostgres = request.getfixturevalue("postgres_server")
+    name = server.create_database()
+    # as for an SQLite file, the index folder goes beside it, not into the user's data dir
+    monkeypatch.setenv("PAPERTIDE_INDEX_DIR", str(tmp_path / "papertide.index"))
+    yield server.url(name)
+    server.drop_database(name)
 
 
 @pytest.fixture

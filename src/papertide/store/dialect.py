@@ -6,7 +6,15 @@ from typing import Any
 
 from sqlalchemy import Table, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
+
+
+def with_default_driver(url: URL) -> URL:
+    """URL with the driver papertide installs: a plain `postgresql://` (what users copy) means
+    psycopg 3, which SQLAlchemy 2.0 would not pick by itself (it looks for psycopg2)."""
+    if url.drivername == "postgresql":
+        return url.set(drivername="postgresql+psycopg")
+    return url
 
 
 def configure(engine: Engine) -> None:
