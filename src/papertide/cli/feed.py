@@ -161,12 +161,13 @@ def recommend(
 ) -> None:
     """A user's personal picks, each with the reason it was picked."""
     eng = engine(ctx)
-    picks = application(ctx).recommender.recommend(_user_id(eng, user), k, days)
+    feed = application(ctx).recommender.feed(_user_id(eng, user), k, days)
+    if feed.note:  # widened or empty, and why: on stderr, so --json stays the picks alone
+        typer.echo(feed.note, err=True)
+    picks = feed.picks
     if as_json:
         emit_json([p.as_json() for p in picks])
         return
-    if not picks:
-        out.print("no picks yet: save or rate papers, or follow an author or a search")
     for rank, pick in enumerate(picks, 1):
         out.print(
             f"{rank:>2}. {pick.paper.get('title')}  [{pick.id}]", highlight=False, markup=False

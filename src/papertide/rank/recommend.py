@@ -4,6 +4,11 @@ score = affinity (rank/affinity.py: the user's linear classifier over embeddings
 to their nearest library paper) + FOLLOW_BOOST per followed author or saved search matched
 + RECENCY_WEIGHT x 0.5 ** (age_days / 7). Papers in the library, rated down or already sent in a
 digest are never picked. Each `Pick` carries its score and the reason.
+
+`Recommender.feed` is what a reader looks at ("For you", `papertide recommend`): when the window
+leaves nothing to pick (no papers published in it, or only ones already in the library), it
+widens to the newest stored papers and says so, and an empty feed says why it is empty.
+Digests keep the strict window (`recommend`): they mail what is new, and mark it seen.
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ FOLLOW_BOOST = 1.0
 RECENCY_WEIGHT = 0.1
 BACKGROUND_SAMPLE = 2000
 CANDIDATE_LIMIT = 20_000
+NEWEST_STORED = datetime.min  # a window start before every paper: the newest CANDIDATE_LIMIT
+POOLS_KEPT = 2  # the reader's window and, when it is empty, the newest stored papers
 
 
 @dataclass
@@ -51,6 +58,23 @@ class Pick:
             if paper.get("published_at")
             else None,
         }
+
+
+NO_SIGNALS = "No picks yet: save or rate papers, or follow an author or a search."
+NO_PAPERS = "No papers stored yet: import or sync some (papertide sync hf)."
+NOT_INDEXED = "Your library's papers are not indexed yet: run papertide index."
+NO_FOLLOW_MATCH = "No stored paper matches the authors or searches you follow yet."
+ALL_TAKEN = "Every stored paper is already in your library, rated down or sent to you."
+
+
+@dataclass
+class Feed:
+    """A reader's picks and, when they are not simply the window's best, why."""
+
+    picks: list[Pick]
+    days: float
+    widened: bool = False  # the window was empty for this reader: picks are older papers
+    note: str | None = None  # what the reader is told: the widening, or why there are none
 
 
 @dataclass
@@ -88,7 +112,8 @@ class Recommender:
         identity = (indexes.vectors.meta() or {}).get("identity")
         key = (since, indexes.generation + json.dumps(identity))
         if key not in self._pools:
-            self._pools.clear()  # an older window or index state is not asked for again
+            while len(self._pools) >= POOLS_KEPT:  # older windows are not asked for again
+                self._pools.pop(next(iter(self._pools)))
             self._pools[key] = self._build_pool(since, now, indexes)
         return self._pools[key]
 
@@ -122,7 +147,8 @@ class Recommender:
             author_keys=[{_name_key(a) for a in p["authors"] or []} for p in papers],
             background=background,
             background_rows=set(picked.tolist()),
-            since=since,
+            # the oldest paper's time: a followed search filters by it (NEWEST_STORED is no date)
+            since=min((p["published_at"] or p["first_seen_at"] for p in papers), default=since),
         )
 
     def recommend(
@@ -132,12 +158,54 @@ class Recommender:
         now = now or self.clock.now()
         indexes = self.indexes()  # one generation for the whole answer
         pool = self.pool(now - timedelta(days=days), now, indexes)
+        return pick(indexes, pool, *self._signals(user_id), k)
+
+    def feed(
+        self, user_id: int, k: int = 20, days: float = 30, now: datetime | None = None
+    ) -> Feed:
+        """The user's K best papers of the last DAYS days, or of the newest stored papers when
+        that window leaves nothing to pick, with a note saying which and why."""
+        now = now or self.clock.now()
+        indexes = self.indexes()
+        signals, titles = self._signals(user_id)
+        if not (signals.positive or signals.authors or signals.queries):
+            return Feed([], days, note=NO_SIGNALS)
+        pool = self.pool(now - timedelta(days=days), now, indexes)
+        picks = pick(indexes, pool, signals, titles, k)
+        if picks:
+            return Feed(picks, days)
+        newest = self.pool(NEWEST_STORED, now, indexes)
+        if not newest.papers:
+            return Feed([], days, note=NO_PAPERS)
+        picks = (
+            []
+            if len(newest.papers) == len(pool.papers)
+            else pick(indexes, newest, signals, titles, k)
+        )
+        if not picks:  # widening found nothing either: say what stands in the way
+            return Feed([], days, note=_why_empty(indexes, signals))
+        window = "No papers" if not pool.papers else "Nothing new for you"
+        note = f"{window} from the last {days:g} days; showing the newest stored papers instead."
+        return Feed(picks, days, widened=True, note=note)
+
+    def _signals(self, user_id: int) -> tuple[library.Signals, dict[str, str]]:
+        """The user's signals, and their library's titles (the reasons name them)."""
         with self.engine.connect() as conn:
             signals = library.signals(conn, user_id)
             titles = {
                 pid: p["title"] for pid, p in queries.summaries(conn, signals.positive).items()
             }
-        return pick(indexes, pool, signals, titles, k)
+        return signals, titles
+
+
+def _why_empty(indexes: Indexes, signals: library.Signals) -> str:
+    """Why a reader with signals and stored papers gets no picks at all."""
+    indexed = [pid for pid in signals.positive if indexes.vectors.row_of(pid) is not None]
+    if signals.positive and not indexed:
+        return NOT_INDEXED
+    if not signals.positive:
+        return NO_FOLLOW_MATCH
+    return ALL_TAKEN
 
 
 def _row(row: int | None) -> int:

@@ -139,7 +139,7 @@ def for_you(request: Request, days: int = 30) -> Response:
 def _for_you_page(
     request: Request, user: dict[str, Any], days: int, imported: dict[str, Any] | None
 ) -> Response:
-    picks = _picks(request, user["id"], 30, days)
+    feed = papertide(request).recommender.feed(user["id"], 30, days)
     with papertide(request).engine.connect() as conn:
         entries = library.entries(conn, user["id"])
         follows = library.followed(conn, user["id"])
@@ -147,7 +147,7 @@ def _for_you_page(
     return render(
         request,
         "for_you.html",
-        picks=picks,
+        feed=feed,
         entries=entries,
         follows=follows,
         days=days,

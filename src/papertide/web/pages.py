@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from papertide import __version__
 from papertide.periods import neighbour_months, neighbour_weeks, supported
-from papertide.rank import rankers
+from papertide.rank import rankers, trending
 from papertide.store import accounts, library, queries
 from papertide.web.auth import current_user
 from papertide.web.deps import papertide
@@ -78,11 +78,14 @@ def _voted(request: Request, rows: list[dict[str, Any]]) -> set[str]:
 @router.get("/trending")
 def trending_page(request: Request) -> HTMLResponse:
     pt = papertide(request)
-    rows = period_papers(pt, pt.clock.now() - TRENDING_WINDOW, None, "trending", 0, PAGE_SIZE)
+    with pt.engine.connect() as conn:  # an empty week widens to the newest papers, saying so
+        window = trending.window(conn, pt.clock.now(), TRENDING_WINDOW)
+    rows = period_papers(pt, window.since, None, "trending", 0, PAGE_SIZE)
     return render(
         request,
         "list.html",
-        heading="Trending this week",
+        heading="Trending this week" if window.note is None else "Trending",
+        note=window.note,
         papers=rows,
         sort="",
         base="",
