@@ -306,6 +306,26 @@ def _hostile_file(source_name: str) -> bytes:
     if source_name == "jsonl":
         fields = {"title": h, "abstract": h, "authors": [h], "categories": [h], "keywords": [h]}
         return json.dumps(fields).encode() + b"\n"
+    if source_name == "arxiv-snapshot":
+        fields = {
+            "id": "2401.00001",
+            "title": h,
+            "abstract": h,
+            "authors_parsed": [[h, h, ""]],
+            "categories": f"cs.LG {h}",
+            "comments": h,
+            "versions": [{"version": "v1", "created": "Mon, 1 Jan 2024 10:00:00 GMT"}],
+        }
+        return json.dumps(fields).encode() + b"\n"
+    if source_name == "openalex":
+        fields = {
+            "id": "https://openalex.org/W1",
+            "title": h,
+            "abstract_inverted_index": {h: [0]},
+            "authorships": [{"author": {"display_name": h}}],
+            "topics": [{"display_name": h}],
+        }
+        return json.dumps(fields).encode() + b"\n"
     if source_name == "csv":
         return (
             f'title,abstract,authors,categories,keywords\n"{h}","{h}","{h}","{h}","{h}"\n'.encode()

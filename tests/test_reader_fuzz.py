@@ -199,6 +199,40 @@ def _listing(good: list[str], bad: list[bytes]) -> bytes:
     return _interleave(pairs, [_without(b, b"\n\r") for b in bad], b"\n")
 
 
+def _arxiv_snapshot(good: list[str], bad: list[bytes]) -> bytes:
+    def line(n: int, title: str) -> bytes:
+        record = {
+            "id": f"2401.{n:05d}",
+            "title": title,
+            "abstract": ABSTRACT,
+            "authors_parsed": [["Doe", "Jane", ""]],
+            "versions": [{"version": "v1", "created": "Mon, 1 Jan 2024 10:00:00 GMT"}],
+        }
+        return json.dumps(record, ensure_ascii=False).encode()
+
+    lines = [line(n, t) for n, t in enumerate(good)]
+    damaged = [_without(b, b"\n") for b in bad]
+    damaged += [b'{"id": "2401.99999", "title": "cut ' + _without(b, b'\n"') for b in bad]
+    return _interleave(lines, damaged, b"\n")
+
+
+def _openalex(good: list[str], bad: list[bytes]) -> bytes:
+    def line(n: int, title: str) -> bytes:
+        record = {
+            "id": f"https://openalex.org/W{1000 + n}",
+            "title": title,
+            "abstract_inverted_index": {"An": [0], "abstract.": [1]},
+        }
+        return json.dumps(record, ensure_ascii=False).encode()
+
+    lines = [line(n, t) for n, t in enumerate(good)]
+    damaged = [_without(b, b"\n") for b in bad]
+    damaged += [
+        b'{"id": "https://openalex.org/W9", "title": "cut ' + _without(b, b'\n"') for b in bad
+    ]
+    return _interleave(lines, damaged, b"\n")
+
+
 def _interleave(good: list[bytes], damaged: list[bytes], separator: bytes) -> bytes:
     """A good record first (detection sees it), then damaged and good ones taking turns."""
     parts = [good[0]]
@@ -215,6 +249,8 @@ WRITERS: dict[str, Callable[[list[str], list[bytes]], bytes]] = {
     "arxiv": _atom,
     "oai": _oai,
     "listing": _listing,
+    "arxiv-snapshot": _arxiv_snapshot,
+    "openalex": _openalex,
 }
 
 

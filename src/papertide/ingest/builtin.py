@@ -12,7 +12,17 @@ import json
 import re
 
 from papertide.cli import sync as sync_cli
-from papertide.ingest import arxiv_atom, bibtex, hf, listing, oai, sync, tabular
+from papertide.ingest import (
+    arxiv_atom,
+    arxiv_snapshot,
+    bibtex,
+    hf,
+    listing,
+    oai,
+    openalex,
+    sync,
+    tabular,
+)
 from papertide.ingest.sources import Sniff, Source
 
 _BIBTEX_ENTRY = re.compile(r"^\s*@\s*[a-zA-Z]+\s*[{(]", re.MULTILINE)
@@ -82,6 +92,21 @@ SOURCES = (
         scheduled=sync.scheduled_arxiv,
     ),
     Source(oai.FORMAT, 60, oai.read, _is_oai, detect_order=100),
+    # Bulk snapshots: JSON Lines with keys of their own, so tested before plain JSON Lines.
+    Source(
+        arxiv_snapshot.FORMAT,
+        60,
+        arxiv_snapshot.read,
+        lambda sniff: arxiv_snapshot.looks_like(sniff.head),
+        detect_order=250,
+    ),
+    Source(
+        openalex.FORMAT,
+        45,
+        openalex.read,
+        lambda sniff: openalex.looks_like(sniff.head),
+        detect_order=260,
+    ),
     # The bundled made-up papers (ingest/sample.py), loaded by `papertide sample load`: least
     # trusted, though no real record should ever match one.
     Source("sample", 5),

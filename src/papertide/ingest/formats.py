@@ -15,7 +15,8 @@ WINDOW = 65536
 def detect(stream: BinaryIO, name: str = "") -> str:
     """The format of STREAM from its first 64 KiB, using the file name only to break ties."""
     text = text_stream(io.BytesIO(_head(stream)), name).read().lstrip("\ufeff \t\r\n")
-    stream.seek(0)
+    if stream.seekable():  # a decompressing stream cannot go back: its caller reopens it
+        stream.seek(0)
     return sources.detect(sources.Sniff(text, Path(name).suffix.lower()))
 
 

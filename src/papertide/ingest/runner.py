@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 
 from papertide.ingest import sources
 from papertide.ingest.base import Item, looks_binary
+from papertide.ingest.compressed import Input, content_name, open_input
 from papertide.ingest.formats import detect
 from papertide.records import Notice, PaperRecord, Reject
 from papertide.store import jobs
@@ -145,6 +146,13 @@ def guarded(items: Iterator[Item], origin: str) -> Iterator[Item]:
         yield Reject(where=origin, reason=f"unreadable from here on: {type(exc).__name__}: {exc}")
 
 
+def detected_format(path: Path) -> str:
+    """The format of PATH's content, read from its own handle (a decompressing stream cannot
+    go back to its start)."""
+    with open_input(path).content as probe:
+        return detect(probe, content_name(path.name))
+
+
 def unreadable(path: Path, handle: BinaryIO) -> Reject | None:
     """Why the open file at PATH is not worth handing to a reader, or None if it is."""
     if path.stat().st_size == 0:
@@ -165,17 +173,18 @@ def import_file(
     "auto" or the name (or alias) of a source with a reader."""
     summary = summary or ImportSummary()
     try:
-        handle = path.open("rb")
+        opened = open_input(path)
     except OSError as exc:
         summary.reject(Reject(where=str(path), reason=f"cannot open: {exc.strerror or exc}"))
         return summary
+    raw, handle = opened.file, opened.content
     with handle:
         refused = unreadable(path, handle)
         if refused:
             summary.reject(refused)
             return summary
         # An alias names the same job as its source, so either resumes the other's import.
-        fmt = detect(handle, path.name) if fmt == "auto" else sources.get(fmt).name
+        fmt = detected_format(path) if fmt == "auto" else sources.get(fmt).name
         job = file_job(path, fmt)
         with engine.connect() as conn:
             state = jobs.load_checkpoint(conn, job) or {}
@@ -184,10 +193,26 @@ def import_file(
         size = path.stat().st_size
 
         def tick() -> None:
-            # A reader's text wrapper closes the handle when it is done with it.
+            # A reader's text wrapper closes the handle when it is done with it. Progress is
+            # in the file's bytes, compressed or not.
             if on_progress:
-                on_progress(size if handle.closed else handle.tell())
+                on_progress(size if raw.closed else raw.tell())
 
         items = guarded(sources.reader(fmt)(handle, str(path)), str(path))
-        run_batches(engine, job, _file_batches(items, skip, tick, summary), summary)
+        run_batches(
+            engine,
+            job,
+            _file_batches(_reporting_damage(items, opened, path), skip, tick, summary),
+            summary,
+        )
     return summary
+
+
+def _reporting_damage(items: Iterator[Item], opened: Input, path: Path) -> Iterator[Item]:
+    """ITEMS, then a Reject if the compressed file ended in damage (the records before it are
+    kept; the reader saw the damage as the end of the file)."""
+    yield from items
+    if opened.damage:
+        yield Reject(
+            where=str(path), reason=f"damaged compressed data, read up to it: {opened.damage}"
+        )

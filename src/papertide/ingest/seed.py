@@ -8,8 +8,14 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from papertide.ingest import sources
-from papertide.ingest.formats import detect
-from papertide.ingest.runner import ImportSummary, guarded, import_file, unreadable
+from papertide.ingest.compressed import open_input
+from papertide.ingest.runner import (
+    ImportSummary,
+    detected_format,
+    guarded,
+    import_file,
+    unreadable,
+)
 from papertide.records import PaperRecord
 from papertide.store import library
 
@@ -21,10 +27,14 @@ def seed_library(
     summary (rejects included) and how many papers were newly saved."""
     summary = import_file(engine, path, fmt)
     refs: list[tuple[str, str]] = []
-    with path.open("rb") as handle:
+    try:
+        handle = open_input(path).content
+    except OSError:
+        return summary, 0  # the import reported why it could not open the file
+    with handle:
         if unreadable(path, handle):
             return summary, 0
-        reader = sources.reader(detect(handle, path.name) if fmt == "auto" else fmt)
+        reader = sources.reader(detected_format(path) if fmt == "auto" else fmt)
         for item in guarded(reader(handle, str(path)), str(path)):
             if isinstance(item, PaperRecord):
                 refs.append((item.source, item.source_id))
