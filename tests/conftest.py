@@ -114,24 +114,28 @@ def selected_backends(config: pytest.Config) -> list[str]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Parametrize `backend` (which `db_url` asks for): `sqlite_only` tests get SQLite alone,
-    `postgres_pending` ones skip their PostgreSQL variant with their reason."""
+    """Parametrize `backend` (which `db_url` asks for): `sqlite_only` and `postgresql_only`
+    tests get that backend alone, `postgres_pending` ones skip their PostgreSQL variant with
+    their reason."""
     if "backend" not in metafunc.fixturenames:
         return
-    sqlite_only = metafunc.definition.get_closest_marker("sqlite_only")
-    pending = metafunc.definition.get_closest_marker("postgres_pending")
+    marker = metafunc.definition.get_closest_marker
+    only = (
+        "sqlite" if marker("sqlite_only") else "postgresql" if marker("postgresql_only") else None
+    )
+    pending = marker("postgres_pending")
     params = []
     for name in selected_backends(metafunc.config):
         marks = []
-        if name == "postgresql" and sqlite_only:
+        if only not in (None, name):
             continue
         if name == "postgresql" and pending:
             reason = pending.kwargs.get("reason") or (pending.args or ["no reason given"])[0]
             marks.append(pytest.mark.skip(reason=f"pending on PostgreSQL: {reason}"))
         params.append(pytest.param(name, marks=marks, id=name))
     if not params:
-        skip = pytest.mark.skip(reason="about SQLite, which --backends leaves out")
-        params.append(pytest.param("sqlite", marks=skip, id="sqlite"))
+        skip = pytest.mark.skip(reason=f"about {only}, which --backends leaves out")
+        params.append(pytest.param(only, marks=skip, id=only))
     # module scope: module-wide fixtures (one database for a module's tests) can ask for it
     metafunc.parametrize("backend", params, scope="module")
 

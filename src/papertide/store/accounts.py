@@ -231,17 +231,21 @@ def toggle_vote(conn: Connection, user_id: int, paper_id: str) -> bool:
     """Add the user's vote, or take it back if there was one; True when the vote now stands.
 
     One row per (user, paper) under a primary key, so concurrent toggles can never count twice.
+    Each toggle flips the vote once, as in some serial order: under PostgreSQL's READ COMMITTED
+    another toggle may delete the row this one found, and then this one inserts it again.
     """
-    inserted = conn.execute(
-        dialect.insert_ignoring_conflicts(upvotes, conn.engine.name),
-        [{"user_id": user_id, "paper_id": paper_id, "created_at": utcnow()}],
-    )
-    if inserted.rowcount:
-        return True
-    conn.execute(
-        delete(upvotes).where(upvotes.c.user_id == user_id, upvotes.c.paper_id == paper_id)
-    )
-    return False
+    while True:
+        inserted = conn.execute(
+            dialect.insert_ignoring_conflicts(upvotes, conn.engine.name),
+            [{"user_id": user_id, "paper_id": paper_id, "created_at": utcnow()}],
+        )
+        if inserted.rowcount:
+            return True
+        deleted = conn.execute(
+            delete(upvotes).where(upvotes.c.user_id == user_id, upvotes.c.paper_id == paper_id)
+        )
+        if deleted.rowcount:
+            return False
 
 
 def voted_papers(conn: Connection, user_id: int, paper_ids: list[str]) -> set[str]:

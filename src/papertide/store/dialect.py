@@ -35,12 +35,17 @@ def configure(engine: Engine) -> None:
 
 
 def insert_ignoring_conflicts(table: Table, engine_name: str) -> Any:
-    """INSERT that silently skips rows whose primary or unique key already exists."""
+    """INSERT that silently skips rows whose primary or unique key already exists; its
+    result's rowcount says how many rows it did insert (callers branch on it)."""
     if engine_name == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    if engine_name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    raise NotImplementedError(f"database {engine_name!r} is not supported")
+        statement = sqlite.insert(table)
+    elif engine_name == "postgresql":
+        statement = postgresql.insert(table)
+    else:
+        raise NotImplementedError(f"database {engine_name!r} is not supported")
+    # SQLAlchemy keeps an INSERT's rowcount only when asked: psycopg's reads -1 otherwise
+    # (sqlite3's happened to survive), so a vote never toggled off and a checkpoint never moved.
+    return statement.on_conflict_do_nothing().execution_options(preserve_rowcount=True)
 
 
 def max_bind_params(engine_name: str) -> int:

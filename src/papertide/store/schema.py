@@ -18,6 +18,11 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
+
+# PostgreSQL's `json` type has no equality operator (a query comparing a list column with `[]`
+# fails there) and is re-parsed on every read; `jsonb` has both. SQLite keeps its JSON text.
+JSON_DOCUMENT = JSON().with_variant(JSONB(), "postgresql")
 
 metadata = MetaData(
     naming_convention={
@@ -35,20 +40,20 @@ papers = Table(
     Column("title", Text, nullable=False),
     Column("title_key", String(12), nullable=False, index=True),
     Column("abstract", Text, nullable=False, default=""),
-    Column("authors", JSON, nullable=False, default=list),
+    Column("authors", JSON_DOCUMENT, nullable=False, default=list),
     Column("published_at", DateTime, index=True),
     Column("updated_at", DateTime),
-    Column("categories", JSON, nullable=False, default=list),
+    Column("categories", JSON_DOCUMENT, nullable=False, default=list),
     Column("arxiv_id", String(64), unique=True),
     Column("doi", String(200), index=True),
     Column("abs_url", Text),
     Column("pdf_url", Text),
-    Column("code_urls", JSON, nullable=False, default=list),
+    Column("code_urls", JSON_DOCUMENT, nullable=False, default=list),
     Column("project_url", Text),
     # Hugging Face community upvotes: an upstream signal, kept apart from papertide's own votes.
     Column("upstream_upvotes", Integer),
     Column("github_stars", Integer),
-    Column("keywords", JSON, nullable=False, default=list),
+    Column("keywords", JSON_DOCUMENT, nullable=False, default=list),
     Column("hidden", Boolean, nullable=False, default=False),
     # Hash of title + abstract: embeddings are recomputed only when it changes.
     Column("content_hash", String(16)),
@@ -77,7 +82,7 @@ paper_sources = Table(
     Column("last_seen_at", DateTime, nullable=False),
     # The normalized record exactly as this source gave it: merging is recomputed from these,
     # so no source's data is ever lost by a merge.
-    Column("record", JSON, nullable=False),
+    Column("record", JSON_DOCUMENT, nullable=False),
     UniqueConstraint("source", "source_id", name="uq_paper_sources_source_source_id"),
 )
 
@@ -151,7 +156,7 @@ checkpoints = Table(
     "checkpoints",
     metadata,
     Column("job", String(500), primary_key=True),
-    Column("state", JSON, nullable=False),
+    Column("state", JSON_DOCUMENT, nullable=False),
     Column("updated_at", DateTime, nullable=False),
 )
 
@@ -231,7 +236,7 @@ outbox = Table(
     Column("status", String(8), nullable=False, default="pending", index=True),
     Column("message_id", String(200), nullable=False),
     Column("message", LargeBinary, nullable=False),  # the whole RFC 5322 message, as sent
-    Column("paper_ids", JSON, nullable=False),
+    Column("paper_ids", JSON_DOCUMENT, nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_try_at", DateTime, nullable=False),
     Column("last_error", Text),
@@ -255,7 +260,7 @@ topics = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("label", String(300), nullable=False),
-    Column("terms", JSON, nullable=False),
+    Column("terms", JSON_DOCUMENT, nullable=False),
     Column("size", Integer, nullable=False),
     Column("x", Float, nullable=False),
     Column("y", Float, nullable=False),

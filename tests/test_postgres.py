@@ -1,0 +1,133 @@
+"""What only PostgreSQL shows: its driver, its migrations both ways, its types, and its
+concurrency (READ COMMITTED sessions writing at once, where SQLite serialises writers)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import JSON, func, select
+from sqlalchemy.engine import make_url
+
+from papertide.records import PaperRecord
+from papertide.store import accounts, dialect, digests, queries
+from papertide.store.engine import _alembic_config, head_revision, upgrade
+from papertide.store.schema import metadata, outbox, papers, upvotes
+from papertide.store.writer import save_batch, utcnow
+
+pytestmark = pytest.mark.postgresql_only(reason="PostgreSQL's own behaviour")
+
+
+def test_a_plain_postgresql_url_means_psycopg_3():
+    url = make_url("postgresql://reader@db.example/papertide")
+    assert dialect.with_default_driver(url).drivername == "postgresql+psycopg"
+    explicit = make_url("postgresql+pg8000://reader@db.example/papertide")
+    assert dialect.with_default_driver(explicit) == explicit  # a driver the user chose stays
+
+
+def test_the_test_server_is_reached_by_a_plain_tcp_url(engine, db_url):
+    assert db_url.startswith("postgresql://postgres@127.0.0.1:")
+    assert engine.dialect.driver == "psycopg"
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW server_version").scalar().startswith("18")
+
+
+def test_migrations_go_down_to_nothing_and_up_again_to_the_declared_schema(engine):
+    command.downgrade(_alembic_config(engine), "base")
+    with engine.connect() as conn:
+        left = set(
+            conn.exec_driver_sql(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            ).scalars()
+        )
+    assert left <= {"alembic_version"}
+    upgrade(engine)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn)
+        assert context.get_current_revision() == head_revision(engine)
+        assert compare_metadata(context, metadata) == []
+
+
+def test_json_columns_compare_on_postgresql(engine):
+    """PostgreSQL's `json` has no `=`: a query comparing a list column with `[]` failed (the
+    papers-with-code count of `stats`). Every JSON column of the schema compares now."""
+    with engine.begin() as conn:
+        save_batch(
+            conn,
+            [
+                PaperRecord(source="csv", title="With code", code_urls=["https://github.com/a/b"]),
+                PaperRecord(source="csv", title="Without code"),
+            ],
+        )
+    json_columns = [
+        column
+        for table in metadata.sorted_tables
+        for column in table.columns
+        if isinstance(column.type, JSON)
+    ]
+    assert len(json_columns) >= 8
+    with engine.connect() as conn:
+        for column in json_columns:
+            conn.execute(select(func.count()).where(column == []))  # raised before
+        with_code = select(func.count()).where(papers.c.code_urls != [])
+        assert conn.execute(with_code).scalar_one() == 1
+        assert queries.stats(conn)["with_code"] == 1
+
+
+def _user_and_paper(engine) -> tuple[int, str]:
+    with engine.begin() as conn:
+        save_batch(conn, [PaperRecord(source="csv", title="A paper to vote on")])
+        paper_id = queries.list_papers(conn)[0]["id"]
+        user_id = accounts.create_user(conn, "voter", "hash")
+    return user_id, paper_id
+
+
+def test_concurrent_vote_toggles_leave_the_count_a_serial_order_gives(engine):
+    user_id, paper_id = _user_and_paper(engine)
+
+    def toggle(_: int) -> bool:
+        with engine.begin() as conn:
+            return accounts.toggle_vote(conn, user_id, paper_id)
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(toggle, range(40)))
+    with engine.connect() as conn:
+        stored = conn.execute(select(func.count()).select_from(upvotes)).scalar_one()
+    # every toggle flipped the vote once: as many "now voted" as "taken back", or one more
+    assert outcomes.count(True) - outcomes.count(False) == stored
+    assert stored in (0, 1)
+
+
+def test_one_sender_wins_a_claim_on_postgresql(engine):
+    now = utcnow()  # enqueue makes messages due now, by the real clock
+    with engine.begin() as conn:
+        subscriber = digests.subscribe(conn, "reader@example.org", "daily")
+        digests.confirm(conn, subscriber)
+        digests.enqueue(
+            conn,
+            [
+                {
+                    "subscriber_id": subscriber.subscriber_id,
+                    "period_key": f"daily:2026-11-{day}",
+                    "message_id": f"<{day}@papertide>",
+                    "message": b"Subject: digest\r\n\r\nbody",
+                    "paper_ids": [],
+                }
+                for day in range(10, 20)
+            ],
+        )
+        ids = list(conn.execute(select(outbox.c.id)).scalars())
+
+    def claim(message_id: int) -> bool:
+        with engine.begin() as conn:
+            return digests.claim(
+                conn, message_id, now + timedelta(hours=1), now + timedelta(hours=2)
+            )
+
+    with ThreadPoolExecutor(8) as pool:
+        won = list(pool.map(claim, ids * 4))
+    assert won.count(True) == len(ids)
