@@ -18,6 +18,7 @@ from papertide.security import (
     verify_password,
 )
 from papertide.store import accounts, queries
+from papertide.web import schemas
 from papertide.web.auth import (
     check_csrf,
     check_login_rate,
@@ -278,20 +279,20 @@ def api_user(request: Request) -> dict[str, Any]:
     return user
 
 
-@api_router.post("/papers/{paper_id:path}/vote")
+@api_router.post("/papers/{paper_id:path}/vote", response_model=schemas.Vote)
 def api_vote(request: Request, paper_id: str) -> dict[str, Any]:
     """Toggle your vote on a paper (API token in `Authorization: Bearer`)."""
     return _toggle(request, api_user(request), paper_id)
 
 
-@api_router.get("/me")
+@api_router.get("/me", response_model=schemas.Me)
 def me(request: Request) -> dict[str, Any]:
     """Who an API token belongs to."""
     user = api_user(request)
     return {"username": user["username"], "role": user["role"]}
 
 
-@api_router.get("/me/tokens")
+@api_router.get("/me/tokens", response_model=list[schemas.ApiToken])
 def api_tokens(request: Request) -> list[dict[str, Any]]:
     """Your API tokens: id (to revoke it), name, created_at, last_used_at (never the token)."""
     user = api_user(request)
@@ -311,7 +312,7 @@ def api_revoke_token(request: Request, token_id: str) -> Response:
     return Response(status_code=204)
 
 
-@api_router.post("/me/password")
+@api_router.post("/me/password", response_model=schemas.PasswordChanged)
 def api_change_password(
     request: Request,
     current_password: str = Body(..., max_length=MAX_PASSWORD),

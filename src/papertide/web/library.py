@@ -19,6 +19,7 @@ from papertide.ingest.seed import seed_library
 from papertide.limits import MAX_UPLOAD_BYTES
 from papertide.links import paper_path
 from papertide.store import digests, library, queries
+from papertide.web import schemas
 from papertide.web.accounts import api_user, back
 from papertide.web.auth import check_csrf, current_user, require_user
 from papertide.web.deps import papertide
@@ -197,7 +198,7 @@ async def import_form(request: Request) -> Response:
 # -- JSON API (API token) --------------------------------------------------------------------
 
 
-@api_router.get("/library")
+@api_router.get("/library", response_model=list[schemas.LibraryEntry])
 def api_library(request: Request) -> list[dict[str, Any]]:
     """Your library: saved and rated papers, newest change first."""
     user = api_user(request)
@@ -205,7 +206,7 @@ def api_library(request: Request) -> list[dict[str, Any]]:
         return library.entries(conn, user["id"])
 
 
-@api_router.post("/library/{paper_id:path}")
+@api_router.post("/library/{paper_id:path}", response_model=schemas.LibraryState)
 def api_library_action(
     request: Request, paper_id: str, action: str = Body(..., embed=True)
 ) -> dict[str, Any]:
@@ -215,7 +216,10 @@ def api_library_action(
 
 
 @api_router.post(
-    "/library-import", max_body_size=UPLOAD_ROUTE_LIMIT, openapi_extra={"requestBody": UPLOAD_BODY}
+    "/library-import",
+    max_body_size=UPLOAD_ROUTE_LIMIT,
+    openapi_extra={"requestBody": UPLOAD_BODY},
+    response_model=schemas.LibraryImport,
 )
 async def api_library_import(request: Request) -> dict[str, Any]:
     """Seed your library from a BibTeX / Zotero export (multipart field `file`); unknown papers
@@ -224,7 +228,7 @@ async def api_library_import(request: Request) -> dict[str, Any]:
     return await _import_upload(request, user["id"])
 
 
-@api_router.get("/follows")
+@api_router.get("/follows", response_model=list[schemas.Follow])
 def api_follows(request: Request) -> list[dict[str, Any]]:
     """Authors and searches you follow."""
     user = api_user(request)
@@ -232,7 +236,7 @@ def api_follows(request: Request) -> list[dict[str, Any]]:
         return library.followed(conn, user["id"])
 
 
-@api_router.post("/follows")
+@api_router.post("/follows", response_model=list[schemas.Follow])
 def api_follow(
     request: Request,
     kind: str = Body(...),
@@ -246,7 +250,7 @@ def api_follow(
         return library.followed(conn, user["id"])
 
 
-@api_router.get("/recommendations")
+@api_router.get("/recommendations", response_model=list[schemas.Pick])
 def api_recommendations(request: Request, k: int = 20, days: int = 30) -> list[dict[str, Any]]:
     """Your personal picks from the last DAYS days, each with the reason it was picked."""
     if not 1 <= k <= 500 or not 1 <= days <= 3650:
