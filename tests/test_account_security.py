@@ -90,6 +90,7 @@ def _database_at_0005(url: str) -> sa.Engine:
     return raw
 
 
+@pytest.mark.empty_database
 def test_migration_keeps_old_accounts_whose_names_break_the_rule(db_url):
     from papertide.security import hash_password
 
@@ -100,7 +101,7 @@ def test_migration_keeps_old_accounts_whose_names_break_the_rule(db_url):
             conn.execute(
                 sa.text(
                     "INSERT INTO users (username, password_hash, role, created_at, votes_hidden)"
-                    " VALUES (:name, :hash, 'user', '2026-01-01', 0)"
+                    " VALUES (:name, :hash, 'user', '2026-01-01', false)"
                 ),
                 {"name": name, "hash": hash_password(f"password-{i}")},
             )
@@ -117,6 +118,7 @@ def test_migration_keeps_old_accounts_whose_names_break_the_rule(db_url):
             assert sign_up_status(client, name) == status, name
 
 
+@pytest.mark.empty_database
 def test_migration_folds_subscriber_addresses_differing_in_case(db_url):
     raw = _database_at_0005(db_url)
     with raw.begin() as conn:
@@ -138,9 +140,9 @@ def test_migration_folds_subscriber_addresses_differing_in_case(db_url):
                 sa.text(
                     "INSERT INTO outbox (subscriber_id, period_key, status, message_id, message,"
                     " paper_ids, attempts, next_try_at, created_at) VALUES (:s, :k, 'sent',"
-                    " 'm', x'00', '[]', 1, '2026-01-01', '2026-01-01')"
+                    " 'm', :message, '[]', 1, '2026-01-01', '2026-01-01')"
                 ),
-                {"s": subscriber_id, "k": period_key},
+                {"s": subscriber_id, "k": period_key, "message": b"\x00"},
             )
     raw.dispose()
     engine = open_engine(db_url)
@@ -249,7 +251,7 @@ def test_cli_lists_and_revokes_api_tokens(cli):
     assert "revoked" in cli.run("users", "revoke-token", "ADA", token["id"]).stdout
     assert cli.json("users", "tokens", "ada") == []
     again = cli.run("users", "revoke-token", "ada", token["id"], check=False)
-    assert again.returncode == 1 and again.stderr.startswith("error: no API token")
+    assert again.returncode == 2 and again.stderr.startswith("error: no API token")
 
 
 def test_password_change_needs_the_current_password_and_ends_other_sessions(app):  # noqa: F811

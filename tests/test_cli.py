@@ -75,11 +75,12 @@ def test_list_by_day_week_and_month(cli):
 
 
 def test_user_errors_are_one_line_without_traceback(cli, tmp_path):
+    cli.run("init")
     bad_day = cli.run("list", "--day", "someday", check=False)
     assert bad_day.returncode == 2 and "not a day" in bad_day.stderr
     assert "Traceback" not in bad_day.stderr
     missing = cli.run("show", "0000.00000", check=False)
-    assert missing.returncode == 1 and "no paper with id" in missing.stderr
+    assert missing.returncode == 2 and "no paper with id" in missing.stderr
     wrong_format = cli.run("import", "--format", "docx", str(FIXTURES / "papers.csv"), check=False)
     assert wrong_format.returncode == 2 and "unknown format" in wrong_format.stderr
     bad_db = cli.run("--db", "nosuchdriver://x", "stats", check=False)
@@ -171,4 +172,4 @@ def test_users_create_token_and_hide_votes(cli):
     taken = cli.run("users", "create", "root", "--password-stdin", stdin="rootpass2\n", check=False)
     assert taken.returncode == 2 and "taken" in taken.stderr
     assert "hidden" in cli.run("users", "hide-votes", "root").stdout
-    assert cli.run("users", "hide-votes", "nobody", check=False).returncode == 1
+    assert cli.run("users", "hide-votes", "nobody", check=False).returncode == 2

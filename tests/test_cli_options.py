@@ -18,6 +18,7 @@ def test_version_completion_and_log_level_options_exist(db_url):
 def test_verbose_and_log_level_set_the_level(db_url):
     runner = CliRunner()
     env = {"PAPERTIDE_DB": db_url}
+    assert runner.invoke(app, ["init"], env=env).exit_code == 0
     for args, level in (
         ([], logging.WARNING),
         (["-v"], logging.INFO),

@@ -158,6 +158,7 @@ def test_papers_dated_outside_the_supported_years_lead_no_link_to_a_refused_page
     ids=" ".join,
 )
 def test_cli_edge_inputs_print_one_error_line(cli, args):
+    cli.run("init")  # read-only commands refuse a missing database before reading their input
     result = cli.run(*args, check=False)
     assert result.returncode in (1, 2), result.stderr  # a mistake (2), or nothing found (1)
     assert "Traceback" not in result.stderr

@@ -69,4 +69,4 @@ def test_library_seeded_from_a_zotero_export(reader):
     again = reader.json("library", "import", str(FIXTURES / "zotero.bib"), "--user", "cy")
     assert again["saved"] == 0  # idempotent
     missing = reader.run("library", "add", "9999.99999", "--user", "cy", check=False)
-    assert missing.returncode == 1 and "no paper" in missing.stderr
+    assert missing.returncode == 2 and "no paper" in missing.stderr

@@ -65,7 +65,7 @@ def test_bad_queries_give_results_or_a_clear_message(loaded):
         assert result.returncode == 0, result.stderr
         assert isinstance(json.loads(result.stdout), list)
     unknown = loaded.run("similar", "9999.99999", check=False)
-    assert unknown.returncode == 1 and "no paper with id" in unknown.stderr
+    assert unknown.returncode == 2 and "no paper with id" in unknown.stderr
     assert "Traceback" not in unknown.stderr + empty.stderr
 
 

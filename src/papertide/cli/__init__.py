@@ -14,9 +14,12 @@ from papertide import __version__
 from papertide.application import Papertide
 from papertide.cli import digest, feed, model, papers, sample, search, serve, sync, users
 from papertide.cli.common import configure_logging, fail, out
+from papertide.cli.errors import OneLineErrors
+from papertide.cli.framework import CommandGroup
 from papertide.config import Settings, SettingsError
 
-app = typer.Typer(
+app = CommandGroup(
+    cls=OneLineErrors,
     help="papertide: a self-hosted research-paper discovery engine.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -34,7 +37,10 @@ def _print_version(value: bool) -> None:
 def main(
     ctx: typer.Context,
     db: str | None = typer.Option(
-        None, "--db", help="Database URL or SQLite file path (default: PAPERTIDE_DB)."
+        None,
+        "--db",
+        metavar="URL",
+        help="Database URL or SQLite file path (default: PAPERTIDE_DB).",
     ),
     log_level: str | None = typer.Option(
         None,

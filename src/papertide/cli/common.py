@@ -14,7 +14,6 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -26,12 +25,19 @@ from rich.progress import (
 from sqlalchemy.engine import Engine
 
 from papertide.application import Papertide
+from papertide.cli.errors import (
+    EXIT_NOTHING_DONE,
+    EXIT_UNREACHABLE,
+    EXIT_USER_ERROR,
+    err,
+    fail,
+)
 from papertide.ingest.runner import ImportSummary
 from papertide.search.generations import Indexes
-from papertide.store.engine import StoreError
+from papertide.store.engine import StoreError, require_existing
 
 out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+__all__ = ["EXIT_NOTHING_DONE", "EXIT_UNREACHABLE", "EXIT_USER_ERROR", "err", "fail", "out"]
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -57,17 +63,6 @@ def configure_logging(level: str) -> None:
         root.addHandler(handler)
 
 
-EXIT_USER_ERROR = 2
-EXIT_NOTHING_READ = 1
-EXIT_UNREACHABLE = 3
-
-
-def fail(message: str, code: int = EXIT_USER_ERROR) -> None:
-    # the message often quotes what the user typed: shown as text, never read as Rich markup
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
-    raise typer.Exit(code)
-
-
 @contextmanager
 def writing_to(path: Path) -> Iterator[None]:
     """Around code that writes PATH: a missing folder, a name too long or no permission is one
@@ -78,14 +73,23 @@ def writing_to(path: Path) -> Iterator[None]:
         fail(f"cannot write {path}: {exc.strerror or exc}")
 
 
+AS_JSON = typer.Option(False, "--json", help="Print JSON (the shapes are in the README).")
+
+
 def application(ctx: typer.Context) -> Papertide:
     """The application object the root callback built for this command."""
     return ctx.find_root().obj
 
 
-def engine(ctx: typer.Context) -> Engine:
+def engine(ctx: typer.Context, *, create: bool = False) -> Engine:
+    """The database, migrated. Only commands that can start from an empty database (CREATE:
+    init, import, sync, ...) create a missing SQLite file; any other says it is missing, so a
+    mistyped --db never leaves an empty database and its folders behind."""
+    pt = application(ctx)
     try:
-        return application(ctx).engine
+        if not create:
+            require_existing(pt.settings.database_url)
+        return pt.engine
     except StoreError as exc:
         fail(str(exc))
         raise  # unreachable: fail() exits
@@ -104,6 +108,14 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+def shown_date(value: datetime | None, precision: str = "day") -> str:
+    """A stored date as precisely as it is known: `2026` for a year-only date (stored as its
+    1 January), `2026-01` for a month, the day otherwise; '-' for none."""
+    if value is None:
+        return "-"
+    return value.strftime({"year": "%Y", "month": "%Y-%m"}.get(precision, "%Y-%m-%d"))
 
 
 def print_summary(summary: ImportSummary, as_json: bool) -> None:
@@ -160,11 +172,11 @@ def staged_progress() -> Iterator[Callable[[str, int, int | None], None]]:
 
 
 def user_named(eng: Engine, username: str) -> dict[str, Any]:
-    """The user called USERNAME; a clear error (exit 1) when there is none."""
+    """The user called USERNAME; a clear error (exit 2) when there is none."""
     from papertide.store.accounts import user_by_name
 
     with eng.connect() as conn:
         user = user_by_name(conn, username)
     if user is None:
-        fail(f"no user {username!r}", EXIT_NOTHING_READ)
+        fail(f"no user {username!r}")
     return user  # type: ignore[return-value]

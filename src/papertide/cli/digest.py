@@ -12,7 +12,7 @@ from typing import Any
 import typer
 
 from papertide.cli.common import (
-    EXIT_NOTHING_READ,
+    AS_JSON,
     EXIT_UNREACHABLE,
     application,
     emit_json,
@@ -24,14 +24,17 @@ from papertide.cli.common import (
     user_named,
     writing_to,
 )
+from papertide.cli.framework import CommandGroup
+from papertide.cli.sync import checked_category
 from papertide.digest import compose, run, subscribe
 from papertide.periods import PeriodError, parse_day
 from papertide.store import digests
 
-digest_app = typer.Typer(
+digest_app = CommandGroup(
     help="Email digests: subscribers, sending, previews.", no_args_is_help=True
 )
-PERIOD = typer.Option("daily", "--period", help="daily or weekly.")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # as APScheduler's cron names them
+PERIOD = typer.Option("daily", "--period", metavar="PERIOD", help="daily or weekly.")
 
 
 def checked_period(period: str) -> str:
@@ -60,11 +63,16 @@ def digest_send(
     ctx: typer.Context,
     period: str = PERIOD,
     dry_run: bool = typer.Option(False, "--dry-run", help="Compose and list; send nothing."),
-    to: str | None = typer.Option(None, "--to", help="Only this subscriber's digest."),
-    day: str | None = typer.Option(
-        None, "--date", help="The digest of this day (YYYY-MM-DD), e.g. to catch up a missed one."
+    to: str | None = typer.Option(
+        None, "--to", metavar="ADDRESS", help="Only this subscriber's digest."
     ),
-    as_json: bool = typer.Option(False, "--json"),
+    day: str | None = typer.Option(
+        None,
+        "--date",
+        metavar="DAY",
+        help="The digest of this day (YYYY-MM-DD), e.g. to catch up a missed one.",
+    ),
+    as_json: bool = AS_JSON,
 ) -> None:
     """Send this period's digest to every subscriber who has not had it (safe to rerun)."""
     now = None
@@ -87,8 +95,8 @@ def digest_send(
 @digest_app.command("preview")
 def digest_preview(
     ctx: typer.Context,
-    user: str = typer.Option(..., "--user", "-u"),
-    out_file: Path = typer.Option(..., "--out", help="HTML file to write."),
+    user: str = typer.Option(..., "--user", "-u", metavar="USER", help="Whose digest."),
+    out_file: Path = typer.Option(..., "--out", metavar="FILE", help="HTML file to write."),
     period: str = PERIOD,
 ) -> None:
     """Write the digest a user would get now as HTML (nothing is queued or marked seen)."""
@@ -105,15 +113,17 @@ def digest_preview(
 @digest_app.command("subscribe")
 def digest_subscribe(
     ctx: typer.Context,
-    email: str = typer.Argument(...),
+    email: str = typer.Argument(..., metavar="EMAIL", help="The reader's address."),
     period: str = PERIOD,
-    user: str | None = typer.Option(None, "--user", "-u", help="Personal picks of this user."),
+    user: str | None = typer.Option(
+        None, "--user", "-u", metavar="USER", help="Personal picks of this user."
+    ),
     confirmed: bool = typer.Option(
         False, "--confirmed", help="The reader already agreed: skip the confirmation email."
     ),
 ) -> None:
     """Subscribe an address (double opt-in: a confirmation link is mailed unless --confirmed)."""
-    eng = engine(ctx)
+    eng = engine(ctx, create=True)
     user_id = user_named(eng, user)["id"] if user else None
     try:
         if confirmed:  # the operator vouches for the address's owner
@@ -133,20 +143,23 @@ def digest_subscribe(
 
 
 @digest_app.command("unsubscribe")
-def digest_unsubscribe(ctx: typer.Context, email: str = typer.Argument(...)) -> None:
+def digest_unsubscribe(
+    ctx: typer.Context,
+    email: str = typer.Argument(..., metavar="EMAIL", help="The subscribed address."),
+) -> None:
     """Stop sending digests to an address."""
     eng = engine(ctx)
     with eng.begin() as conn:
         subscriber = digests.by_email(conn, email)
         if subscriber is None:
-            fail(f"no subscriber {email!r}", EXIT_NOTHING_READ)
+            fail(f"no subscriber {email!r}")
             return
         digests.unsubscribe(conn, subscriber["id"])
     out.print(f"unsubscribed {email}", highlight=False)
 
 
 @digest_app.command("status")
-def digest_status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
+def digest_status(ctx: typer.Context, as_json: bool = AS_JSON) -> None:
     """Outbox messages by status (pending, sent, failed, dropped)."""
     with engine(ctx).connect() as conn:
         counts = digests.counts(conn)
@@ -158,12 +171,20 @@ def digest_status(ctx: typer.Context, as_json: bool = typer.Option(False, "--jso
 
 def scheduler(
     ctx: typer.Context,
-    category: list[str] = typer.Option(["cs.LG"], "--category", "-c", help="arXiv categories."),
-    sync_minutes: int = typer.Option(180, min=5, help="Fetch and index every N minutes."),
-    digest_time: str = typer.Option("07:00", help="Local time of the digests (HH:MM)."),
-    weekly_day: str = typer.Option("mon", help="Day of the weekly digest (mon..sun)."),
+    category: list[str] = typer.Option(
+        ["cs.LG"], "--category", "-c", metavar="CATEGORY", help="arXiv category (repeatable)."
+    ),
+    sync_minutes: int = typer.Option(
+        180, min=5, metavar="N", help="Fetch and index every N minutes."
+    ),
+    digest_time: str = typer.Option(
+        "07:00", metavar="HH:MM", help="Local time of the digests (HH:MM)."
+    ),
+    weekly_day: str = typer.Option(
+        "mon", metavar="DAY", help="Day of the weekly digest (mon..sun)."
+    ),
     once: bool = typer.Option(False, "--once", help="Run every job once now, then exit."),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = AS_JSON,
 ) -> None:
     """Fetch, index and send digests on a schedule (runs until stopped)."""
     import logging
@@ -172,9 +193,13 @@ def scheduler(
 
     if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", digest_time):
         fail("--digest-time is HH:MM")
+    if weekly_day not in WEEKDAYS:
+        fail(f"--weekly-day is one of {', '.join(WEEKDAYS)}, not {weekly_day!r}")
+    for name in category:
+        checked_category(name)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     plan = schedule.Plan(category, sync_minutes, digest_time, weekly_day)
-    engine(ctx)  # a clear error for a database that cannot be opened
+    engine(ctx, create=True)  # a clear error for a database that cannot be opened
     if once:
         result = schedule.run_once(application(ctx), plan)
         if as_json:

@@ -9,7 +9,8 @@ import typer
 from sqlalchemy.engine import Engine
 
 from papertide.cli.common import (
-    EXIT_NOTHING_READ,
+    AS_JSON,
+    EXIT_NOTHING_DONE,
     application,
     emit_json,
     engine,
@@ -21,12 +22,14 @@ from papertide.cli.common import (
     user_named,
     writing_to,
 )
+from papertide.cli.framework import CommandGroup
 from papertide.ingest.seed import seed_library
 from papertide.store import library, queries
 
-library_app = typer.Typer(help="A user's library: saved and rated papers.", no_args_is_help=True)
-follow_app = typer.Typer(help="Follow authors and saved searches.", no_args_is_help=True)
-USER = typer.Option(..., "--user", "-u", help="User name.")
+library_app = CommandGroup(help="A user's library: saved and rated papers.", no_args_is_help=True)
+follow_app = CommandGroup(help="Follow authors and saved searches.", no_args_is_help=True)
+USER = typer.Option(..., "--user", "-u", metavar="USER", help="The user's login name.")
+PAPER_IDS = typer.Argument(..., metavar="ID", help="Paper ids (arXiv ids, DOIs, papertide ids).")
 
 
 def _user_id(eng: Engine, username: str) -> int:
@@ -38,16 +41,18 @@ def _paper_ids(eng: Engine, refs: list[str]) -> list[str]:
         found = {ref: queries.resolve_id(conn, ref) for ref in refs}
     missing = [ref for ref, pid in found.items() if pid is None]
     if missing:
-        fail(f"no paper with id {', '.join(map(repr, missing))}", EXIT_NOTHING_READ)
+        fail(f"no paper with id {', '.join(map(repr, missing))}")
     return [pid for pid in found.values() if pid]
 
 
 @library_app.command("add")
 def library_add(
     ctx: typer.Context,
-    papers: list[str] = typer.Argument(..., help="Paper ids (arXiv ids, DOIs, papertide ids)."),
+    papers: list[str] = PAPER_IDS,
     user: str = USER,
-    rating: str = typer.Option("none", help="Also rate them: up, down or none."),
+    rating: str = typer.Option(
+        "none", metavar="up|down|none", help="Also rate them: up, down or none."
+    ),
 ) -> None:
     """Save papers to a user's library (thumbs up/down with --rating)."""
     eng = engine(ctx)
@@ -65,9 +70,7 @@ def library_add(
 
 
 @library_app.command("remove")
-def library_remove(
-    ctx: typer.Context, papers: list[str] = typer.Argument(...), user: str = USER
-) -> None:
+def library_remove(ctx: typer.Context, papers: list[str] = PAPER_IDS, user: str = USER) -> None:
     """Take papers out of a user's library (and clear their rating)."""
     eng = engine(ctx)
     user_id = _user_id(eng, user)
@@ -78,9 +81,7 @@ def library_remove(
 
 
 @library_app.command("list")
-def library_list(
-    ctx: typer.Context, user: str = USER, as_json: bool = typer.Option(False, "--json")
-) -> None:
+def library_list(ctx: typer.Context, user: str = USER, as_json: bool = AS_JSON) -> None:
     """A user's library, newest first."""
     eng = engine(ctx)
     with eng.connect() as conn:
@@ -96,9 +97,15 @@ def library_list(
 @library_app.command("import")
 def library_import(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="A BibTeX or Zotero export (any format `import` reads)."),
+    file: Path = typer.Argument(
+        ...,
+        metavar="FILE",
+        help="A BibTeX or Zotero export (any format `import` reads).",
+        exists=True,
+        dir_okay=False,
+    ),
     user: str = USER,
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = AS_JSON,
 ) -> None:
     """Seed a user's library from a file; papers not in the database are added from it."""
     eng = engine(ctx)
@@ -109,13 +116,13 @@ def library_import(
         print_summary(summary, False)
         out.print(f"{saved} paper(s) newly saved to {user}'s library", highlight=False)
     if summary.accepted == 0 and summary.rejected_count > 0:  # as `import`: nothing read
-        raise typer.Exit(EXIT_NOTHING_READ)
+        raise typer.Exit(EXIT_NOTHING_DONE)
 
 
 @follow_app.command("author")
 def follow_author(
     ctx: typer.Context,
-    name: str = typer.Argument(...),
+    name: str = typer.Argument(..., metavar="NAME", help="The author's name."),
     user: str = USER,
     undo: bool = typer.Option(False, "--undo", help="Stop following."),
 ) -> None:
@@ -126,7 +133,7 @@ def follow_author(
 @follow_app.command("query")
 def follow_query(
     ctx: typer.Context,
-    query: str = typer.Argument(...),
+    query: str = typer.Argument(..., metavar="QUERY", help="The search to follow."),
     user: str = USER,
     undo: bool = typer.Option(False, "--undo", help="Stop following."),
 ) -> None:
@@ -153,11 +160,11 @@ def _follow(ctx: typer.Context, username: str, kind: str, value: str, undo: bool
 def recommend(
     ctx: typer.Context,
     user: str = USER,
-    k: int = typer.Option(20, "--k", min=1, max=500),
+    k: int = typer.Option(20, "--k", min=1, max=500, metavar="N", help="How many picks."),
     days: int = typer.Option(
-        30, min=1, max=3650, help="Only papers published in the last DAYS days."
+        30, min=1, max=3650, metavar="DAYS", help="Only papers published in the last DAYS days."
     ),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = AS_JSON,
 ) -> None:
     """A user's personal picks, each with the reason it was picked."""
     eng = engine(ctx)
@@ -175,7 +182,7 @@ def recommend(
         out.print(f"    {pick.reason}", style="dim", highlight=False, markup=False)
 
 
-topics_app = typer.Typer(
+topics_app = CommandGroup(
     help="Topics: clusters of papers with readable labels.", no_args_is_help=True
 )
 
@@ -183,19 +190,26 @@ topics_app = typer.Typer(
 @topics_app.command("build")
 def topics_build(
     ctx: typer.Context,
-    count: int | None = typer.Option(None, "--k", min=2, max=1000, help="Number of topics."),
+    count: int | None = typer.Option(
+        None,
+        "--k",
+        min=2,
+        max=1000,
+        metavar="N",
+        help="Number of topics (default: chosen from the data).",
+    ),
 ) -> None:
     """Cluster all indexed papers into topics (run after `index`; the scheduler does it)."""
     from papertide.rank import topics
 
     made = topics.build(engine(ctx), indexes(ctx), count, lambda step: err.print(step))
     if not made:
-        fail("too few indexed papers for topics: run `papertide index` first", EXIT_NOTHING_READ)
+        fail("too few indexed papers for topics: run `papertide index` first", EXIT_NOTHING_DONE)
     out.print(f"{made} topics", highlight=False)
 
 
 @topics_app.command("list")
-def topics_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
+def topics_list(ctx: typer.Context, as_json: bool = AS_JSON) -> None:
     """Topics, largest first."""
     from papertide.store import topics as stored
 
@@ -213,9 +227,9 @@ def topics_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json"
 @topics_app.command("show")
 def topics_show(
     ctx: typer.Context,
-    topic_id: int = typer.Argument(...),
-    limit: int = typer.Option(20, "--limit", "-n", min=1),
-    as_json: bool = typer.Option(False, "--json"),
+    topic_id: int = typer.Argument(..., metavar="ID", help="A topic id `topics list` shows."),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, metavar="N", help="At most N papers."),
+    as_json: bool = AS_JSON,
 ) -> None:
     """One topic: its terms and newest papers."""
     from papertide.store import topics as stored
@@ -223,7 +237,7 @@ def topics_show(
     with engine(ctx).connect() as conn:
         topic = stored.get(conn, topic_id)
         if topic is None:
-            fail(f"no topic {topic_id}", EXIT_NOTHING_READ)
+            fail(f"no topic {topic_id}")
             return
         ids = stored.papers_of(conn, topic_id, limit)
         found = queries.summaries(conn, ids)
@@ -240,7 +254,7 @@ def topics_show(
 @topics_app.command("map")
 def topics_map(
     ctx: typer.Context,
-    out_file: Path = typer.Option(..., "--out", help="An .svg or .png file."),
+    out_file: Path = typer.Option(..., "--out", metavar="FILE", help="An .svg or .png file."),
 ) -> None:
     """Draw the 2-D topic map."""
     from papertide.rank import topics

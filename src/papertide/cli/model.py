@@ -6,17 +6,34 @@ from pathlib import Path
 
 import typer
 
-from papertide.cli.common import EXIT_NOTHING_READ, application, byte_progress, emit_json, fail, out
+from papertide.cli.common import (
+    AS_JSON,
+    EXIT_NOTHING_DONE,
+    application,
+    byte_progress,
+    emit_json,
+    fail,
+    out,
+)
+from papertide.cli.framework import CommandGroup
 from papertide.search.embedder import EmbedderUnavailable
 
-model_app = typer.Typer(help="The embedding model used by semantic search.", no_args_is_help=True)
+model_app = CommandGroup(help="The embedding model used by semantic search.", no_args_is_help=True)
 
 
 @model_app.command("prepare")
 def model_prepare(
     ctx: typer.Context,
-    source: Path | None = typer.Option(None, help="A local sentence-transformers model folder."),
-    hub: str | None = typer.Option(None, help="A Hugging Face Hub repo to download (network)."),
+    source: Path | None = typer.Option(
+        None,
+        metavar="DIR",
+        help="A local sentence-transformers model folder.",
+        exists=True,
+        file_okay=False,
+    ),
+    hub: str | None = typer.Option(
+        None, metavar="REPO", help="A Hugging Face Hub repo to download (network)."
+    ),
     force: bool = typer.Option(False, "--force", help="Prepare again even if present."),
 ) -> None:
     """Export the embedding model to int8 ONNX (once; searching never needs the network)."""
@@ -44,12 +61,12 @@ def model_prepare(
 
 
 @model_app.command("info")
-def model_info(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
+def model_info(ctx: typer.Context, as_json: bool = AS_JSON) -> None:
     """Show the prepared embedding model."""
     try:
         embedder = application(ctx).require_embedder()
     except EmbedderUnavailable as exc:
-        fail(str(exc), EXIT_NOTHING_READ)
+        fail(str(exc), EXIT_NOTHING_DONE)
         return
     info = {"name": embedder.name, "dim": embedder.dim, "path": str(application(ctx).model_dir)}
     if as_json:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from papertide.cli.common import (
-    EXIT_NOTHING_READ,
+    AS_JSON,
+    EXIT_NOTHING_DONE,
     application,
     byte_progress,
     emit_json,
@@ -20,6 +20,7 @@ from papertide.cli.common import (
     fail,
     out,
     print_summary,
+    shown_date,
 )
 from papertide.ingest import sources
 from papertide.ingest.runner import ImportSummary, import_file
@@ -32,18 +33,21 @@ MAX_LIST = 1_000_000_000  # far below SQLite's 64-bit LIMIT, far above any datab
 
 def init(ctx: typer.Context) -> None:
     """Create the database (or migrate it to the current schema)."""
-    eng = engine(ctx)
+    eng = engine(ctx, create=True)
     url = application(ctx).settings.database_url
     out.print(f"database ready: {url} (schema {current_revision(eng)})", highlight=False)
 
 
 def import_(
     ctx: typer.Context,
-    paths: list[Path] = typer.Argument(..., help="Files to import."),
+    paths: list[Path] = typer.Argument(
+        ..., metavar="PATH", help="Files to import.", exists=True, dir_okay=False
+    ),
     fmt: str = typer.Option(
         "auto",
         "--format",
         "-f",
+        metavar="FORMAT",
         help="auto (detect from the content) or a source's name (a wrong one lists them).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
@@ -52,7 +56,7 @@ def import_(
     formats = ["auto", *sources.format_names()]
     if fmt not in formats:
         fail(f"unknown format {fmt!r}; choose one of: {', '.join(formats)}")
-    eng = engine(ctx)
+    eng = engine(ctx, create=True)
     summary = ImportSummary()
     with byte_progress() as progress:
         for path in paths:
@@ -64,7 +68,7 @@ def import_(
             progress.remove_task(task)
     print_summary(summary, as_json)
     if summary.accepted == 0 and summary.rejected_count > 0:
-        raise typer.Exit(EXIT_NOTHING_READ)
+        raise typer.Exit(EXIT_NOTHING_DONE)
 
 
 def _period(
@@ -79,11 +83,15 @@ def _period(
 
 def list_(
     ctx: typer.Context,
-    day: str | None = typer.Option(None, "--day", help="YYYY-MM-DD, today or yesterday."),
-    week: str | None = typer.Option(None, "--week", help="ISO week YYYY-Www or a day in it."),
-    month: str | None = typer.Option(None, "--month", help="YYYY-MM."),
-    limit: int | None = typer.Option(None, "--limit", "-n", help="At most N papers."),
-    as_json: bool = typer.Option(False, "--json"),
+    day: str | None = typer.Option(
+        None, "--day", metavar="DAY", help="YYYY-MM-DD, today or yesterday."
+    ),
+    week: str | None = typer.Option(
+        None, "--week", metavar="WEEK", help="ISO week YYYY-Www or a day in it."
+    ),
+    month: str | None = typer.Option(None, "--month", metavar="MONTH", help="YYYY-MM or this."),
+    limit: int | None = typer.Option(None, "--limit", "-n", metavar="N", help="At most N papers."),
+    as_json: bool = AS_JSON,
 ) -> None:
     """List papers, newest first (undated last); optionally those of one day, week or month."""
     if limit is not None and not 1 <= limit <= MAX_LIST:
@@ -91,6 +99,7 @@ def list_(
     start, end = _period(ctx, day, week, month)
     with engine(ctx).connect() as conn:
         rows = queries.list_papers(conn, start, end, limit)
+        precision = {} if as_json else queries.published_precision(conn, [r["id"] for r in rows])
     if as_json:
         emit_json(rows)
         return
@@ -102,7 +111,7 @@ def list_(
     table.add_column("published", no_wrap=True)
     table.add_column("title")
     for row in rows:
-        published = row["published_at"].date().isoformat() if row["published_at"] else "-"
+        published = shown_date(row["published_at"], precision.get(row["id"], "day"))
         table.add_row(Text(row["id"]), published, Text(row["title"]))  # text, not markup
     out.print(table)
 
@@ -110,13 +119,14 @@ def list_(
 def show(
     ctx: typer.Context,
     paper_id: str = typer.Argument(..., metavar="ID", help="Paper id, arXiv id or DOI."),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = AS_JSON,
 ) -> None:
     """Show one paper with its links and sources."""
     with engine(ctx).connect() as conn:  # the command line is the admin's: hidden papers too
         paper = queries.get_paper(conn, paper_id, include_hidden=True)
+        precision = queries.published_precision(conn, [paper["id"]]) if paper else {}
     if paper is None:
-        fail(f"no paper with id {paper_id!r}", EXIT_NOTHING_READ)
+        fail(f"no paper with id {paper_id!r}")
         return
     if as_json:
         emit_json(paper)
@@ -127,11 +137,12 @@ def show(
     out.print(f"id: {paper['id']}", highlight=False, markup=False)
     if paper["authors"]:
         out.print(", ".join(paper["authors"]), highlight=False, markup=False)
-    dates = [
-        f"{k.removesuffix('_at')} {paper[k]:%Y-%m-%d}"
-        for k in ("published_at", "updated_at")
-        if paper[k]
-    ]
+    dates = []
+    if paper["published_at"]:
+        known = precision.get(paper["id"], "day")
+        dates.append(f"published {shown_date(paper['published_at'], known)}")
+    if paper["updated_at"]:
+        dates.append(f"updated {shown_date(paper['updated_at'])}")
     if dates:
         out.print("; ".join(dates))
     if paper["categories"]:
@@ -156,22 +167,36 @@ def show(
         )
 
 
-def stats(ctx: typer.Context, as_json: bool = typer.Option(False, "--json")) -> None:
-    """Counts of papers, sources, users and votes."""
+def stats(ctx: typer.Context, as_json: bool = AS_JSON) -> None:
+    """Counts of papers, sources, users and votes, and the last import."""
     with engine(ctx).connect() as conn:
         figures = queries.stats(conn)
     if as_json:
         emit_json(figures)
         return
-    for key, value in figures.items():
-        if isinstance(value, datetime):
-            value = f"{value:%Y-%m-%d %H:%M}"
-        elif isinstance(value, dict):
-            value = ", ".join(
-                f"{k} {v:%Y-%m-%d %H:%M}" if isinstance(v, datetime) else f"{k} {v}"
-                for k, v in value.items()
-            )
-        out.print(f"{key}: {value}", highlight=False, markup=False)
+    by_source = ", ".join(f"{name} {n}" for name, n in figures["papers_by_source"].items())
+    oldest, newest = figures["oldest_published"], figures["newest_published"]
+    lines = {
+        "papers": figures["papers"],
+        "sources": f"{figures['sources']}" + (f" ({by_source})" if by_source else ""),
+        "with abstract": figures["with_abstract"],
+        "with code": figures["with_code"],
+        "published": f"{shown_date(oldest)} to {shown_date(newest)}" if oldest else "-",
+        "users": figures["users"],
+        "upvotes": figures["upvotes"],
+        "last import": _last_import(figures["last_import"]),
+    }
+    for label, value in lines.items():
+        out.print(f"{label}: {value}", highlight=False, markup=False)
+
+
+def _last_import(run: dict[str, Any] | None) -> str:
+    if run is None:
+        return "never"
+    return (
+        f"{run['finished_at']:%Y-%m-%d %H:%M} UTC, {run['what']}: {run['new']} new, "
+        f"{run['updated']} updated, {run['duplicates']} duplicates, {run['rejected']} rejected"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import typer
 
 from papertide.cli.common import application, emit_json, out, print_summary
+from papertide.cli.framework import CommandGroup
 from papertide.ingest import sample
 
-sample_app = typer.Typer(
+sample_app = CommandGroup(
     help="Made-up sample papers that show every feature working offline.", no_args_is_help=True
 )
 

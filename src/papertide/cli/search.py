@@ -11,7 +11,8 @@ from rich.markup import escape
 from sqlalchemy.engine import Engine
 
 from papertide.cli.common import (
-    EXIT_NOTHING_READ,
+    AS_JSON,
+    EXIT_NOTHING_DONE,
     application,
     emit_json,
     engine,
@@ -19,6 +20,7 @@ from papertide.cli.common import (
     fail,
     indexes,
     out,
+    shown_date,
     staged_progress,
 )
 from papertide.cli.sync import day_option
@@ -29,6 +31,7 @@ from papertide.search.hybrid import search as run_search
 from papertide.search.hybrid import similar as run_similar
 from papertide.search.keyword import Filters
 from papertide.search.refresh import papers_behind
+from papertide.store import queries
 
 
 def _embedder_or_none(ctx: typer.Context, required: bool) -> Embedder | None:
@@ -36,7 +39,7 @@ def _embedder_or_none(ctx: typer.Context, required: bool) -> Embedder | None:
         return application(ctx).require_embedder()
     except EmbedderUnavailable as exc:
         if required:
-            fail(str(exc))
+            fail(str(exc), EXIT_NOTHING_DONE)
         err.print(f"[yellow]note:[/] {exc}; keyword search only", highlight=False)
         return None
 
@@ -45,7 +48,7 @@ def index(
     ctx: typer.Context,
     rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild every index from scratch."),
     keyword_only: bool = typer.Option(False, "--keyword-only", help="Skip embeddings."),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = AS_JSON,
 ) -> None:
     """Bring the search indexes up to date with the database (incremental unless --rebuild)."""
     pt = application(ctx)
@@ -56,7 +59,7 @@ def index(
         with staged_progress() as show:
             report = pt.update_indexes(rebuild, keyword_only, progress=show, wait=False)
     except IndexBusy as exc:
-        fail(f"{exc}; try again when it has finished", EXIT_NOTHING_READ)
+        fail(f"{exc}; try again when it has finished", EXIT_NOTHING_DONE)
         return
     if as_json:
         emit_json(report)
@@ -86,16 +89,18 @@ def _ready_to_search(ctx: typer.Context, mode: str) -> tuple[Engine, Indexes, Em
     return eng, found, embedder, mode
 
 
-def _print_hits(hits: list[Hit], as_json: bool) -> None:
+def _print_hits(eng: Engine, hits: list[Hit], as_json: bool) -> None:
     if as_json:
         emit_json([h.as_json() for h in hits])
         return
     if not hits:
         out.print("no matching papers")
         return
+    with eng.connect() as conn:
+        precision = queries.published_precision(conn, [hit.id for hit in hits])
     for rank, hit in enumerate(hits, 1):
         published = hit.paper.get("published_at")
-        day = f" ({published:%Y-%m-%d})" if published else ""
+        day = f" ({shown_date(published, precision.get(hit.id, 'day'))})" if published else ""
         out.print(f"{rank:>2}. [bold]{escape(hit.paper['title'])}[/]{day}", highlight=False)
         out.print(
             f"    {hit.id}  score {hit.score:.4f}  via {hit.why}", highlight=False, markup=False
@@ -107,17 +112,28 @@ def _print_hits(hits: list[Hit], as_json: bool) -> None:
 
 def search_(
     ctx: typer.Context,
-    query: str = typer.Argument(..., help='Words, "exact phrases", prefix*.'),
-    mode: str = typer.Option("hybrid", "--mode", "-m", help="keyword, semantic or hybrid."),
-    k: int = typer.Option(10, "--k", "-k", min=1, max=1000, help="How many results."),
-    since: str | None = typer.Option(None, help="Published on or after DAY."),
-    until: str | None = typer.Option(None, help="Published before DAY."),
-    category: str | None = typer.Option(None, "--category", "-c", help="e.g. cs.LG"),
-    author: str | None = typer.Option(None, "--author", "-a", help="Author name or surname."),
-    boost: list[str] = typer.Option(
-        [], "--boost", help="Favour 'recent' papers and/or papers with 'votes' (repeatable)."
+    query: str = typer.Argument(..., metavar="QUERY", help='Words, "exact phrases", prefix*.'),
+    mode: str = typer.Option(
+        "hybrid", "--mode", "-m", metavar="MODE", help="keyword, semantic or hybrid."
     ),
-    as_json: bool = typer.Option(False, "--json"),
+    k: int = typer.Option(10, "--k", "-k", min=1, max=1000, metavar="N", help="How many results."),
+    since: str | None = typer.Option(
+        None, metavar="DAY", help="Published on or after DAY (YYYY-MM-DD, today, yesterday)."
+    ),
+    until: str | None = typer.Option(None, metavar="DAY", help="Published before DAY."),
+    category: str | None = typer.Option(
+        None, "--category", "-c", metavar="CATEGORY", help="Only this arXiv category, e.g. cs.LG."
+    ),
+    author: str | None = typer.Option(
+        None, "--author", "-a", metavar="NAME", help="Author name or surname."
+    ),
+    boost: list[str] = typer.Option(
+        [],
+        "--boost",
+        metavar="recent|votes",
+        help="Favour 'recent' papers and/or papers with 'votes' (repeatable).",
+    ),
+    as_json: bool = AS_JSON,
 ) -> None:
     """Search papers by keywords (BM25), meaning (embeddings) or both (hybrid, the default)."""
     unknown = set(boost) - {"recent", "votes"}
@@ -135,24 +151,26 @@ def search_(
     except SearchError as exc:
         fail(str(exc))
         return
-    _print_hits(hits, as_json)
+    _print_hits(eng, hits, as_json)
 
 
 def similar(
     ctx: typer.Context,
-    paper_id: str = typer.Argument(..., metavar="ID"),
-    k: int = typer.Option(10, "--k", "-k", min=1, max=1000),
-    mode: str = typer.Option("hybrid", "--mode", "-m", help="keyword, semantic or hybrid."),
-    as_json: bool = typer.Option(False, "--json"),
+    paper_id: str = typer.Argument(..., metavar="ID", help="Paper id, arXiv id or DOI."),
+    k: int = typer.Option(10, "--k", "-k", min=1, max=1000, metavar="N", help="How many results."),
+    mode: str = typer.Option(
+        "hybrid", "--mode", "-m", metavar="MODE", help="keyword, semantic or hybrid."
+    ),
+    as_json: bool = AS_JSON,
 ) -> None:
     """Papers similar to one paper."""
     eng, indexes, embedder, mode = _ready_to_search(ctx, mode)
     try:
         hits = run_similar(eng, indexes, paper_id, k, mode, embedder)  # type: ignore[arg-type]
     except SearchError as exc:
-        fail(str(exc), EXIT_NOTHING_READ)
+        fail(str(exc))
         return
-    _print_hits(hits, as_json)
+    _print_hits(eng, hits, as_json)
 
 
 def _day_start(ctx: typer.Context, value: str | None) -> datetime | None:

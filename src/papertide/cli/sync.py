@@ -3,6 +3,7 @@ declares one (ingest/sources.py); arXiv's and Hugging Face's are here."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 
@@ -10,6 +11,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from papertide.cli.common import (
+    AS_JSON,
     EXIT_UNREACHABLE,
     application,
     byte_progress,
@@ -17,10 +19,11 @@ from papertide.cli.common import (
     fail,
     print_summary,
 )
+from papertide.cli.framework import CommandGroup
 from papertide.ingest import sources, sync
 from papertide.ingest.http import FetchError, SourceUnreachable
 from papertide.ingest.runner import ImportSummary
-from papertide.periods import PeriodError, parse_day
+from papertide.periods import PeriodError, month_range, parse_day, week_range
 
 
 class _SourceCommands(TyperGroup):
@@ -37,12 +40,12 @@ class _SourceCommands(TyperGroup):
             return None
         if source.command is None or source.name != cmd_name:
             return None
-        single = typer.Typer(add_completion=False)
+        single = CommandGroup(add_completion=False)
         single.command(source.name)(source.command)
         return typer.main.get_command(single)  # type: ignore[return-value]
 
 
-sync_app = typer.Typer(
+sync_app = CommandGroup(
     cls=_SourceCommands, help="Fetch new papers from live sources.", no_args_is_help=True
 )
 SyncJob = Callable[[Callable[[ImportSummary], None]], ImportSummary]
@@ -75,53 +78,96 @@ def day_option(ctx: typer.Context, value: str | None, default: date) -> date:
         raise
 
 
+# An arXiv archive (cs, hep-th, astro-ph, q-bio), optionally with a subject class (cs.LG,
+# math.AP, astro-ph.GA, cond-mat.mes-hall): checked before any request, so a typo is a typo
+# and not "arXiv is not reachable".
+ARXIV_CATEGORY = re.compile(r"[a-z]+(?:-[a-z]+)?(?:\.[A-Za-z]+(?:-[a-z]+)?)?")
+
+
+def checked_category(category: str) -> str:
+    if not ARXIV_CATEGORY.fullmatch(category):
+        fail(f"not an arXiv category (like cs.LG, math.AP, hep-th or astro-ph.GA): {category!r}")
+    return category
+
+
 def sync_arxiv(
     ctx: typer.Context,
-    category: str = typer.Option("cs.LG", "--category", "-c", help="arXiv category, e.g. cs.CL."),
-    since: str | None = typer.Option(
-        None, help="First submission day (default: 3 days ago, or the last sync if older)."
+    category: str = typer.Option(
+        "cs.LG", "--category", "-c", metavar="CATEGORY", help="arXiv category, e.g. cs.CL."
     ),
-    until: str | None = typer.Option(None, help="Last submission day (default: today)."),
-    via: str = typer.Option("api", help="'api' (recent papers) or 'oai' (bulk harvests)."),
-    as_json: bool = typer.Option(False, "--json"),
+    since: str | None = typer.Option(
+        None,
+        metavar="DAY",
+        help="First submission day (default: 3 days ago, or the last sync if older).",
+    ),
+    until: str | None = typer.Option(
+        None, metavar="DAY", help="Last submission day (default: today)."
+    ),
+    via: str = typer.Option(
+        "api", metavar="api|oai", help="'api' (recent papers) or 'oai' (bulk harvests)."
+    ),
+    as_json: bool = AS_JSON,
 ) -> None:
     """Fetch papers of one arXiv category submitted in a date range."""
+    checked_category(category)
+    if via not in ("api", "oai"):
+        fail("--via must be 'api' or 'oai'")
     pt = application(ctx)
     today = pt.clock.now().date()
-    eng, settings = engine(ctx), pt.settings
-    start = day_option(ctx, since, sync.default_since(eng, category, today))
     end = day_option(ctx, until, today)
+    if since:
+        day_option(ctx, since, today)  # a bad day is reported before the database is opened
+    eng, settings = engine(ctx, create=True), pt.settings
+    start = day_option(ctx, since, sync.default_since(eng, category, today))
+    if start > end:
+        fail(f"--since {start} is after --until {end}")
     if via == "oai":
         _run_sync(
             "arXiv OAI-PMH",
             lambda show: sync.sync_oai(eng, settings, category, start, end, on_batch=show),
             as_json,
         )
-    elif via == "api":
+    else:
         _run_sync(
             "arXiv",
             lambda show: sync.sync_arxiv(eng, settings, category, start, end, show),
             as_json,
         )
-    else:
-        fail("--via must be 'api' or 'oai'")
 
 
 def sync_hf(
     ctx: typer.Context,
-    day: str | None = typer.Option(None, "--date", help="Day YYYY-MM-DD (default: today)."),
-    week: str | None = typer.Option(None, help="ISO week, e.g. 2026-W47."),
-    month: str | None = typer.Option(None, help="Month, e.g. 2026-11."),
-    as_json: bool = typer.Option(False, "--json"),
+    day: str | None = typer.Option(
+        None, "--date", metavar="DAY", help="Day YYYY-MM-DD (default: today)."
+    ),
+    week: str | None = typer.Option(None, metavar="WEEK", help="ISO week, e.g. 2026-W47."),
+    month: str | None = typer.Option(None, metavar="MONTH", help="Month, e.g. 2026-11."),
+    as_json: bool = AS_JSON,
 ) -> None:
     """Fetch Hugging Face daily papers for a day, week or month."""
     chosen = {k: v for k, v in {"date": day, "week": week, "month": month}.items() if v}
     if len(chosen) > 1:
         fail("give at most one of --date, --week, --month")
-    if not chosen:
-        chosen = {"date": application(ctx).clock.now().date().isoformat()}
-    eng, settings = engine(ctx), application(ctx).settings
+    chosen = _hf_period(chosen, application(ctx).clock.now().date())
+    eng, settings = engine(ctx, create=True), application(ctx).settings
     _run_sync("Hugging Face", lambda show: sync.sync_hf(eng, settings, chosen, show), as_json)
+
+
+def _hf_period(chosen: dict[str, str], today: date) -> dict[str, str]:
+    """The one period the user chose, checked and written as the Hugging Face API takes it
+    (`today`, `this` or a day inside a week become YYYY-MM-DD, YYYY-Www, YYYY-MM)."""
+    kind, value = next(iter(chosen.items()), ("date", "today"))
+    try:
+        if kind == "date":
+            return {"date": parse_day(value, today).isoformat()}
+        if kind == "week":
+            year, week, _ = week_range(value, today)[0].isocalendar()
+            return {"week": f"{year}-W{week:02d}"}
+        start = month_range(value, today)[0]
+        return {"month": f"{start.year}-{start.month:02d}"}
+    except PeriodError as exc:
+        fail(f"--{kind}: {exc}")
+        raise
 
 
 def register(app: typer.Typer) -> None:

@@ -6,13 +6,15 @@ import sys
 
 import typer
 
-from papertide.cli.common import EXIT_NOTHING_READ, emit_json, engine, fail, out, user_named
+from papertide.cli.common import AS_JSON, emit_json, engine, fail, out, user_named
+from papertide.cli.framework import CommandGroup
 from papertide.security import WeakPassword, hash_password, new_token
 from papertide.store import accounts
 
-users_app = typer.Typer(
+users_app = CommandGroup(
     help="Accounts: create users, API tokens and passwords.", no_args_is_help=True
 )
+USERNAME = typer.Argument(..., metavar="NAME", help="The user's login name.")
 PASSWORD_STDIN = typer.Option(
     False, "--password-stdin", help="Read the password from standard input (for scripts)."
 )
@@ -27,7 +29,7 @@ def _read_password(from_stdin: bool) -> str:
 @users_app.command("create")
 def users_create(
     ctx: typer.Context,
-    username: str = typer.Argument(...),
+    username: str = USERNAME,
     admin: bool = typer.Option(False, "--admin", help="Give the admin role."),
     password_stdin: bool = PASSWORD_STDIN,
 ) -> None:
@@ -36,7 +38,7 @@ def users_create(
     try:
         name = accounts.valid_username(username)  # before asking for a password
         password = hash_password(_read_password(password_stdin))
-        with engine(ctx).begin() as conn:
+        with engine(ctx, create=True).begin() as conn:
             accounts.create_user(conn, name, password, "admin" if admin else "user")
     except (WeakPassword, accounts.AccountError) as exc:
         fail(str(exc))
@@ -46,8 +48,8 @@ def users_create(
 @users_app.command("token")
 def users_token(
     ctx: typer.Context,
-    username: str = typer.Argument(...),
-    name: str = typer.Option("cli", help="A label for the token."),
+    username: str = USERNAME,
+    name: str = typer.Option("cli", metavar="LABEL", help="A label for the token."),
 ) -> None:
     """Create an API token for a user and print it (it is shown only once)."""
     user = user_named(engine(ctx), username)
@@ -63,8 +65,8 @@ def users_token(
 @users_app.command("tokens")
 def users_tokens(
     ctx: typer.Context,
-    username: str = typer.Argument(...),
-    as_json: bool = typer.Option(False, "--json"),
+    username: str = USERNAME,
+    as_json: bool = AS_JSON,
 ) -> None:
     """List a user's API tokens: id (for revoke-token), name, created, last used."""
     user = user_named(engine(ctx), username)
@@ -83,8 +85,8 @@ def users_tokens(
 @users_app.command("revoke-token")
 def users_revoke_token(
     ctx: typer.Context,
-    username: str = typer.Argument(...),
-    token_id: str = typer.Argument(..., help="The id `users tokens` lists."),
+    username: str = USERNAME,
+    token_id: str = typer.Argument(..., metavar="ID", help="The id `users tokens` lists."),
 ) -> None:
     """Revoke one of a user's API tokens."""
     user = user_named(engine(ctx), username)
@@ -92,14 +94,14 @@ def users_revoke_token(
         with engine(ctx).begin() as conn:
             accounts.revoke_api_token(conn, user["id"], token_id)
     except accounts.AccountError as exc:
-        fail(str(exc), EXIT_NOTHING_READ)
+        fail(str(exc))
     out.print(f"revoked token {token_id} of {user['username']}", highlight=False)
 
 
 @users_app.command("password")
 def users_password(
     ctx: typer.Context,
-    username: str = typer.Argument(...),
+    username: str = USERNAME,
     password_stdin: bool = PASSWORD_STDIN,
     revoke_tokens: bool = typer.Option(
         False, "--revoke-tokens", help="Also revoke every API token of the user."
@@ -126,7 +128,7 @@ def users_password(
 @users_app.command("hide-votes")
 def users_hide_votes(
     ctx: typer.Context,
-    username: str = typer.Argument(...),
+    username: str = USERNAME,
     undo: bool = typer.Option(False, "--undo", help="Count the user's votes again."),
 ) -> None:
     """Stop counting a user's votes (admin moderation), or count them again with --undo."""
@@ -134,7 +136,7 @@ def users_hide_votes(
         with engine(ctx).begin() as conn:
             accounts.set_votes_hidden(conn, username, not undo)
     except accounts.AccountError as exc:
-        fail(str(exc), EXIT_NOTHING_READ)
+        fail(str(exc))
     out.print(f"votes of {username} {'count again' if undo else 'hidden'}", highlight=False)
 
 

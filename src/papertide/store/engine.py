@@ -10,7 +10,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from papertide.store import dialect
@@ -29,18 +29,63 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def open_engine(url: str, *, migrate: bool = True) -> Engine:
-    """Engine for URL (as Settings resolves it) with the schema at the latest migration."""
-    url = normalize_url(url)
+# The databases papertide is built and tested for; SQLAlchemy would open others, but the
+# migrations and queries (store/dialect.py) know only these.
+SUPPORTED_BACKENDS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+# pip packages of the drivers SQLAlchemy imports for postgresql:// (by module name)
+DRIVER_PACKAGES = {"psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary", "pg8000": "pg8000"}
+
+
+def parse_url(url: str) -> URL:
+    """URL (or a bare SQLite file path) parsed and checked: a StoreError, meant for the user,
+    when it is not a URL or names a database papertide does not support."""
     try:
-        parsed = make_url(url)
+        parsed = make_url(normalize_url(url))
     except Exception as exc:
         raise StoreError(f"not a database URL: {url}") from exc
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
+        raise StoreError(
+            f"{backend} databases are not supported: papertide works with SQLite "
+            "(a file path or sqlite:///FILE) and PostgreSQL (postgresql://USER@HOST/NAME)"
+        )
+    return parsed
+
+
+def sqlite_file(parsed: URL) -> Path | None:
+    """The file of an SQLite URL; None for an in-memory or server database."""
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return Path(parsed.database)
+    return None
+
+
+def require_existing(url: str) -> None:
+    """StoreError when URL names an SQLite file that does not exist: commands that only read
+    say so instead of creating an empty database (and its folders) where a typo pointed."""
+    file = sqlite_file(parse_url(url))
+    if file is not None and not file.exists():
+        raise StoreError(f"no database at {file}: `papertide init` creates one")
+
+
+def open_engine(url: str, *, migrate: bool = True) -> Engine:
+    """Engine for URL (as Settings resolves it) with the schema at the latest migration."""
+    parsed = parse_url(url)
+    file = sqlite_file(parsed)
     try:
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        if file is not None:
+            file.parent.mkdir(parents=True, exist_ok=True)
         # orjson: JSON columns are written for every paper and source, and it is much faster.
-        engine = create_engine(url, json_serializer=_dump_json, json_deserializer=orjson.loads)
+        engine = create_engine(
+            dialect.with_default_driver(parsed),
+            json_serializer=_dump_json,
+            json_deserializer=orjson.loads,
+        )
+    except ImportError as exc:  # the URL's driver is not installed
+        package = DRIVER_PACKAGES.get(exc.name or "", exc.name)
+        name = SUPPORTED_BACKENDS[parsed.get_backend_name()]
+        raise StoreError(
+            f"{name} needs the {exc.name} driver, which is not installed: pip install '{package}'"
+        ) from exc
     except (OSError, SQLAlchemyError) as exc:
         raise StoreError(f"cannot open {parsed.render_as_string()}: {exc}") from exc
     dialect.configure(engine)
@@ -76,4 +121,6 @@ def upgrade(engine: Engine) -> None:
             return
         command.upgrade(_alembic_config(engine), "head")
     except Exception as exc:
-        raise StoreError(f"cannot open or migrate the database: {exc}") from exc
+        # a driver's own message, without SQLAlchemy's "Background on this error" link
+        detail = getattr(exc, "orig", None) or exc
+        raise StoreError(f"cannot open or migrate the database: {detail}") from exc

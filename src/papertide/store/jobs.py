@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -65,3 +66,26 @@ def finish_run(
             rejected=rejected,
         )
     )
+
+
+SYNC_NAMES = {"oai": "arXiv OAI-PMH harvest", "hf": "Hugging Face sync"}
+
+
+def describe_job(job: str) -> str:
+    """What a job name (made by ingest/runner.py and ingest/sync.py) means to a person, e.g.
+    `import of /data/papers.bib (bibtex)` or `arXiv sync of cs.LG from 2026-11-19`."""
+    kind, _, rest = job.partition(":")
+    if kind == "import":  # import:FORMAT:PATH:SIZE:DIGEST (cut at 200 characters when stored)
+        fmt, _, where = rest.partition(":")
+        whole = re.fullmatch(r"(.*):\d+:[0-9a-f]+", where)
+        return f"import of {whole.group(1) if whole else where + '...'} ({fmt})"
+    source, _, params = rest.partition(":")
+    if kind != "sync" or not source:
+        return job
+    if source == "arxiv":  # sync:arxiv:CATEGORY:SINCE
+        category, _, since = params.partition(":")
+        return f"arXiv sync of {category} from {since}"
+    named = {"oai": "arXiv OAI-PMH harvest", "hf": "Hugging Face sync"}.get(
+        source, f"{source} sync"
+    )
+    return f"{named} of {params.replace('&', ', ').replace('=', ' ')}"

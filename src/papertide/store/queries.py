@@ -6,11 +6,12 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Text, cast, func, select
 from sqlalchemy.engine import Connection
 
 from papertide.periods import AFTER_LATEST, EARLIEST
 from papertide.records import normalize_arxiv_id, normalize_doi
+from papertide.store.jobs import describe_job
 from papertide.store.schema import ingest_runs, paper_keys, paper_sources, papers, upvotes, users
 
 # SQLite integers are 64-bit: a larger id, offset or limit is "none" or "all", not an overflow.
@@ -129,12 +130,16 @@ def stats(conn: Connection) -> dict[str, Any]:
     )
     dates = conn.execute(select(func.min(papers.c.published_at), func.max(papers.c.published_at)))
     oldest, newest = dates.one()
-    last_run = conn.execute(
-        select(ingest_runs.c.source, ingest_runs.c.finished_at)
-        .where(ingest_runs.c.finished_at.is_not(None))
-        .order_by(ingest_runs.c.finished_at.desc())
-        .limit(1)
-    ).first()
+    last_run = (
+        conn.execute(
+            select(ingest_runs)
+            .where(ingest_runs.c.finished_at.is_not(None))
+            .order_by(ingest_runs.c.finished_at.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
     return {
         "papers": count(papers),
         "sources": count(paper_sources),
@@ -143,14 +148,49 @@ def stats(conn: Connection) -> dict[str, Any]:
             select(func.count()).select_from(papers).where(papers.c.abstract != "")
         ).scalar_one(),
         "with_code": conn.execute(
-            select(func.count()).select_from(papers).where(papers.c.code_urls != [])
+            # as text: PostgreSQL has no json-to-jsonb comparison, and '[]' reads alike in both
+            select(func.count()).select_from(papers).where(cast(papers.c.code_urls, Text) != "[]")
         ).scalar_one(),
         "oldest_published": oldest,
         "newest_published": newest,
         "users": count(users),
         "upvotes": count(upvotes),
-        "last_import": {"source": last_run[0], "finished_at": last_run[1]} if last_run else None,
+        "last_import": _last_import(last_run) if last_run else None,
     }
+
+
+def _last_import(run: Any) -> dict[str, Any]:
+    """The newest finished import or sync: its job name (`source`), what that was in words,
+    when it finished (UTC) and what it counted."""
+    counts = {key: run[key] for key in ("new", "updated", "duplicates", "rejected")}
+    return {
+        "source": run["source"],
+        "what": describe_job(run["source"]),
+        "finished_at": run["finished_at"],
+        **counts,
+    }
+
+
+PRECISIONS = ("day", "month", "year")  # finest first, as records.py ranks them
+
+
+def published_precision(conn: Connection, ids: list[str]) -> dict[str, str]:
+    """How precisely each paper's publication date is known (day, month or year): the finest
+    among its sources' records, as merging picks the date (a BibTeX `year` alone is a year)."""
+    record = paper_sources.c.record
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(
+            select(paper_sources.c.paper_id, record["published_precision"].as_string()).where(
+                paper_sources.c.paper_id.in_(ids[start : start + 500]),
+                record["published_at"].as_string().is_not(None),
+            )
+        )
+        for paper_id, precision in rows:
+            rank = PRECISIONS.index(precision) if precision in PRECISIONS else 0
+            if paper_id not in found or rank < PRECISIONS.index(found[paper_id]):
+                found[paper_id] = PRECISIONS[rank]
+    return found
 
 
 INDEX_COLUMNS = (

@@ -1,0 +1,264 @@
+"""The command line never blames the user for papertide's gaps (issue 11, items 4-6): every
+failure is one `error:` line with the exit status of the README's table, help says what each
+value is, and inputs are checked before any work or request."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import shlex
+import socket
+from pathlib import Path
+
+import pytest
+import typer
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from conftest import FIXTURES
+from localserver import Script, serve
+from papertide.cli import app
+
+
+def error_line(result) -> str:
+    """The one line a failed command printed on stderr (fails if it printed more, or a
+    traceback)."""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def _commands(command, path: tuple[str, ...] = ()):
+    """Every command and group of the app, with the words that name it."""
+    yield path, command
+    if hasattr(command, "list_commands"):
+        ctx = typer.Context(command)
+        for name in command.list_commands(ctx):
+            yield from _commands(command.get_command(ctx, name), (*path, name))
+
+
+TYPE_TAG = re.compile(r"<[\w\[\]|, ]+>|list\[")  # Typer's `<bool>`, `<int range>`, `<list[Path]>`
+
+
+def test_help_of_every_command_explains_every_option_without_type_tags():
+    commands = list(_commands(get_command(app)))
+    assert len(commands) > 40  # the walk reaches the sub-commands
+    for path, command in commands:
+        unexplained = [param.name for param in command.params if not param.help]
+        assert not unexplained, (path, unexplained)
+        shown = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
+        assert shown.exit_code == 0, (path, shown.output)
+        assert not TYPE_TAG.findall(shown.stdout), (path, shown.stdout)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("list", "--limit", "0"),
+        ("search", "x", "--k", "0"),
+        ("similar", "x", "--k", "0"),
+        ("recommend", "--user", "u", "--k", "0"),
+        ("topics", "show", "1", "--limit", "0"),
+        ("topics", "show", "one"),
+        ("serve", "--port", "99999"),
+        ("serve", "--port", "0"),
+        ("serve", "--port", "-1"),
+        ("list", "--no-such-option"),
+        ("--no-such-option", "stats"),
+        ("show",),
+        ("library", "import", "--user", "u"),
+        ("no-such-command",),
+    ],
+    ids=" ".join,
+)
+def test_usage_mistakes_are_one_error_line_with_status_2_not_a_typer_box(cli, args):
+    cli.run("init")
+    result = cli.run(*args, check=False)
+    assert result.returncode == 2
+    error_line(result)
+
+
+def test_a_database_papertide_cannot_use_is_one_error_line_naming_the_fix(cli):
+    mysql = cli.run("--db", "mysql://user@127.0.0.1/papers", "stats", check=False)
+    assert mysql.returncode == 2
+    assert "mysql databases are not supported" in error_line(mysql)
+    assert "SQLite" in error_line(mysql) and "PostgreSQL" in error_line(mysql)
+    postgres = cli.run("--db", "postgresql://user@127.0.0.1:9/papers", "stats", check=False)
+    assert postgres.returncode == 2
+    if importlib.util.find_spec("psycopg") is None:
+        assert "pip install 'psycopg[binary]'" in error_line(postgres)
+    else:  # the driver is there: nothing listens on port 9 (discard), still one line
+        assert "cannot open" in error_line(postgres)
+
+
+READ_ONLY = [
+    ("stats",),
+    ("list",),
+    ("show", "2611.00001"),
+    ("search", "attention"),
+    ("similar", "2611.00001"),
+    ("index",),
+    ("recommend", "--user", "ada"),
+    ("topics", "list"),
+    ("topics", "show", "1"),
+    ("digest", "status"),
+    ("digest", "send", "--dry-run"),
+    ("users", "tokens", "ada"),
+    ("library", "list", "--user", "ada"),
+    ("follow", "author", "Ada Lovelace", "--user", "ada"),
+]
+
+
+@pytest.mark.parametrize("args", READ_ONLY, ids=" ".join)
+def test_a_read_only_command_on_a_missing_database_says_so_and_creates_nothing(cli, tmp_path, args):
+    missing = tmp_path / "no" / "such" / "dir" / "x.db"
+    result = cli.run("--db", str(missing), *args, check=False)
+    assert result.returncode == 2
+    assert f"no database at {missing}" in error_line(result)
+    assert not (tmp_path / "no").exists()
+
+
+def test_commands_that_write_create_a_missing_database(cli, tmp_path):
+    fresh = tmp_path / "new" / "dir" / "x.db"
+    cli.run("--db", str(fresh), "import", str(FIXTURES / "arxiv_atom.xml"))
+    assert fresh.is_file()
+    assert "papers: 3" in cli.run("--db", str(fresh), "stats").stdout
+
+
+def test_library_import_of_a_missing_file_is_one_error_line(cli, tmp_path):
+    cli.run("users", "create", "ada", "--password-stdin", stdin="password123\n")
+    for args in (
+        ("library", "import", str(tmp_path / "missing.bib"), "--user", "ada"),
+        ("import", str(FIXTURES / "arxiv_atom.xml"), str(tmp_path / "missing.jsonl")),
+        ("library", "import", str(tmp_path), "--user", "ada"),  # a folder is not a file
+        ("model", "prepare", "--source", str(tmp_path / "no-model")),
+    ):
+        result = cli.run(*args, check=False)
+        assert result.returncode == 2, args
+        assert "does not exist" in error_line(result) or "is a directory" in error_line(result)
+    assert "papers: 0" in cli.run("stats").stdout  # nothing half-imported before the error
+
+
+def test_serve_on_a_port_in_use_is_one_error_line(cli):
+    cli.run("init")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli.run("serve", "--port", str(port), check=False)
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in error_line(result)
+
+
+@pytest.mark.parametrize(
+    "args, complaint",
+    [
+        (("sync", "hf", "--date", "2024-13-45"), "not a day"),
+        (("sync", "hf", "--week", "2024-W60"), "no such ISO week"),
+        (("sync", "hf", "--month", "2024-13"), "not a month"),
+        (("sync", "arxiv", "--category", "not a category"), "not an arXiv category"),
+        (("sync", "arxiv", "--category", "cs.LG;drop"), "not an arXiv category"),
+        (("sync", "arxiv", "--since", "2026-02-30"), "not a day"),
+        (("sync", "arxiv", "--since", "2026-11-20", "--until", "2026-11-01"), "is after"),
+        (("sync", "arxiv", "--via", "ftp"), "--via"),
+        (("scheduler", "--once", "--category", "cs LG"), "not an arXiv category"),
+        (("scheduler", "--once", "--weekly-day", "funday"), "--weekly-day"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, tuple) else None,
+)
+def test_sync_inputs_are_checked_before_any_request(cli, args, complaint):
+    script = Script({})  # the sources' stand-in: it records every request it gets
+    with serve(script) as base:
+        cli.env.update(
+            PAPERTIDE_ARXIV_API_URL=f"{base}/api/query",
+            PAPERTIDE_OAI_URL=f"{base}/oai",
+            PAPERTIDE_HF_API_URL=f"{base}/api/daily_papers",
+        )
+        result = cli.run(*args, check=False)
+    assert result.returncode == 2
+    assert complaint in error_line(result)
+    assert script.requests == []
+
+
+@pytest.mark.parametrize(
+    "args, the_unknown",
+    [
+        (("show", "2611.99999"), "no paper with id '2611.99999'"),
+        (("similar", "2611.99999"), "no paper with id '2611.99999'"),
+        (("library", "add", "2611.99999", "--user", "ada"), "no paper with id '2611.99999'"),
+        (("recommend", "--user", "bob"), "no user 'bob'"),
+        (("users", "token", "bob"), "no user 'bob'"),
+        (("users", "hide-votes", "bob"), "no user 'bob'"),
+        (("users", "revoke-token", "ada", "0123456789abcdef"), "no API token"),
+        (("topics", "show", "77"), "no topic 77"),
+        (("digest", "unsubscribe", "nobody@example.org"), "no subscriber"),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, tuple) else None,
+)
+def test_unknown_paper_user_topic_exits_2_as_the_readme_says(cli, args, the_unknown):
+    cli.run("import", str(FIXTURES / "arxiv_atom.xml"))
+    cli.run("index", "--keyword-only")
+    cli.run("users", "create", "ada", "--password-stdin", stdin="password123\n")
+    result = cli.run(*args, check=False)
+    assert result.returncode == 2
+    assert the_unknown in error_line(result)
+
+
+def test_exit_status_1_is_a_command_that_could_do_nothing(cli, tmp_path):
+    unreadable = tmp_path / "notitle.jsonl"
+    unreadable.write_text('{"abstract": "no title"}\n')
+    cli.run("users", "create", "ada", "--password-stdin", stdin="password123\n")
+    assert cli.run("import", str(unreadable), check=False).returncode == 1
+    seeded = cli.run("library", "import", str(unreadable), "--user", "ada", check=False)
+    assert seeded.returncode == 1
+    assert cli.run("topics", "build", check=False).returncode == 1  # nothing indexed yet
+    assert cli.run("stats").returncode == 0
+
+
+def test_exit_status_3_is_a_source_that_cannot_be_reached(cli):
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cli.env.update(PAPERTIDE_HF_API_URL=f"http://127.0.0.1:{port}/", PAPERTIDE_HTTP_BACKOFF="0")
+    result = cli.run("sync", "hf", "--date", "2026-11-20", check=False)
+    assert result.returncode == 3
+    assert "not reachable" in error_line(result)
+
+
+def test_an_unexpected_failure_is_one_error_line_not_a_traceback(cli, monkeypatch):
+    from papertide.store import queries
+
+    cli.run("init")
+
+    def broken(conn):
+        raise KeyError("a defect")
+
+    monkeypatch.setattr(queries, "stats", broken)
+    result = cli.run("stats", check=False)
+    assert result.returncode == 1
+    assert "unexpected KeyError" in error_line(result)
+
+
+def test_a_driver_message_on_several_lines_is_printed_on_one(cli, tmp_path):
+    folder = tmp_path / "a-folder.db"
+    folder.mkdir()  # SQLite cannot open a folder as its file
+    result = cli.run("--db", str(folder), "init", check=False)
+    assert result.returncode == 2
+    assert "cannot open" in error_line(result)
+
+
+def test_every_readme_example_command_parses():
+    """The README's examples name commands and options that exist (a renamed option would
+    make one a usage error)."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = "\n".join(re.findall(r"```bash\n(.*?)```", readme, re.DOTALL))
+    examples = [
+        command.split("#")[0].strip().removeprefix("papertide ")
+        for line in blocks.splitlines()
+        for command in line.split("&&")
+        if command.strip().startswith("papertide ")
+    ]
+    assert len(examples) > 15
+    for example in examples:
+        result = CliRunner().invoke(app, [*shlex.split(example), "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, (example, result.output)
