@@ -40,7 +40,7 @@ def test_pages_render(client):
     day = client.get("/day/2026-11-22")
     assert day.status_code == 200 and "Radiant Fields" in day.text
     assert 'href="/day/2026-11-21"' in day.text  # previous day with papers, empty days skipped
-    assert client.get("/day/2026-11-20").text.count('rel="next"') == 1
+    assert client.get("/day/2026-11-20").text.count("next day →") == 1
     for url in (
         "/week/2026-W47",
         "/month/2026-11",

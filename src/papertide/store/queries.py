@@ -293,6 +293,12 @@ def papers_in_period(
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
+def count_in_period(conn: Connection, start: datetime | None, end: datetime | None) -> int:
+    """How many visible papers [start, end) holds: the total that list pages count through."""
+    query = _in_period(select(func.count()).select_from(papers), start, end).order_by(None)
+    return conn.execute(query).scalar_one()
+
+
 def papers_by_ids(conn: Connection, ids: list[str]) -> list[dict[str, Any]]:
     """Feed fields of visible papers among IDS (any order)."""
     rows: list[dict[str, Any]] = []

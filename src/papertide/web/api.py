@@ -2,26 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel
 
 from papertide.store import accounts
 from papertide.web.accounts import api_user
 from papertide.web.deps import papertide
+from papertide.web.paging import start_of
 from papertide.web.params import (
-    MAX_OFFSET,
     MAX_PAGE,
+    MAX_SEARCH_DEPTH,
     Category,
     Day,
     Mode,
     Month,
+    Offset,
+    PageNumber,
+    SearchOffset,
     SearchText,
     Sort,
     Week,
 )
-from papertide.web.views import period, period_papers, run_search, similar_papers, viewed_paper
+from papertide.web.views import (
+    period,
+    period_papers,
+    period_total,
+    run_search,
+    similar_papers,
+    viewed_paper,
+)
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -46,21 +58,58 @@ def _paper_json(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+PAGING_PARAMS = ["page", "offset", "p"]
+
+
+def _paged(
+    request: Request,
+    response: Response,
+    at: Callable[[int], dict[str, int]],
+    offset: int,
+    limit: int,
+    total: int | None,
+    more: bool,
+) -> None:
+    """Paging in the headers, so the documented list answers keep their shape: the number of
+    items the list holds as `X-Total-Count` (when it is counted), the neighbouring pages as an
+    RFC 8288 `Link` (rel="prev", rel="next"); AT gives the query parameters of an offset."""
+    if total is not None:
+        response.headers["X-Total-Count"] = str(total)
+    links = []
+    if offset > 0:
+        last_page = max(0, (total - 1) // limit * limit) if total is not None else offset
+        links.append((min(max(0, offset - limit), last_page), "prev"))
+    if more:
+        links.append((offset + limit, "next"))
+    base = request.url.remove_query_params(PAGING_PARAMS)
+    if links:
+        response.headers["Link"] = ", ".join(
+            f'<{base.include_query_params(**at(where))}>; rel="{rel}"' for where, rel in links
+        )
+
+
 @router.get("/papers")
 def list_papers(
     request: Request,
+    response: Response,
     day: Day = None,
     week: Week = None,
     month: Month = None,
     sort: Sort = "publishedAt",
-    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    offset: Offset = None,
+    page: PageNumber = None,
     limit: int = Query(50, ge=1, le=500),
 ) -> list[dict[str, Any]]:
     """Papers of a day, week or month (all papers when none is given), newest first or in
-    another sort's order."""
+    another sort's order; `page` or `offset` with `limit` pages through them. The answer's
+    `X-Total-Count` header is the number of papers in the list, `Link` the pages around."""
     pt = papertide(request)
     start, end = period(pt, day, week, month)
-    rows = period_papers(pt, start, end, sort, offset, limit)
+    first = start_of(page, offset, limit)
+    rows = period_papers(pt, start, end, sort, first, limit)
+    total = period_total(pt, start, end, sort)
+    more = first + len(rows) < total
+    _paged(request, response, lambda at: {"offset": at}, first, limit, total, more)
     return [_paper_json(r) for r in rows]
 
 
@@ -104,20 +153,32 @@ def get_paper(request: Request, paper_id: str) -> dict[str, Any]:
 @router.get("/search")
 def search(
     request: Request,
+    response: Response,
     q: SearchText = "",
     mode: Mode = "hybrid",
-    k: int = Query(10, ge=1, le=100),
+    k: int = Query(10, ge=1, le=100, description="results per page"),
     since: Day = None,
     category: Category = None,
+    offset: SearchOffset = None,
+    page: PageNumber = None,
 ) -> list[dict[str, Any]]:
-    """Keyword, semantic or hybrid search; the same shape as `papertide search --json`."""
-    hits, _mode = run_search(papertide(request), q, mode, k, since, category)
-    return [hit.as_json() for hit in hits]
+    """Keyword, semantic or hybrid search; the same shape as `papertide search --json`.
+    `page` or `offset` reads on past the first K results, as deep as the best 200 (every page
+    is cut from that one ranking); `Link` points at the next page while there is one."""
+    first = start_of(page, offset, k)
+    hits = []
+    if first < MAX_SEARCH_DEPTH:  # one past the depth says whether more papers match
+        hits, _mode = run_search(papertide(request), q, mode, MAX_SEARCH_DEPTH + 1, since, category)
+    shown = hits[first : min(first + k, MAX_SEARCH_DEPTH)]
+    more = len(hits) > first + len(shown) and first + len(shown) < MAX_SEARCH_DEPTH
+    _paged(request, response, lambda at: {"offset": at}, first, k, None, more)
+    return [hit.as_json() for hit in shown]
 
 
 @router.get("/daily_papers")
 def daily_papers(
     request: Request,
+    response: Response,
     date: Day = None,
     week: Week = None,
     month: Month = None,
@@ -125,10 +186,14 @@ def daily_papers(
     p: int = Query(0, ge=0, le=MAX_PAGE, description="page number, from 0"),
     limit: int = Query(50, ge=1, le=100),
 ) -> list[dict[str, Any]]:
-    """Items shaped like Hugging Face's `/api/daily_papers`, so its clients work unchanged."""
+    """Items shaped like Hugging Face's `/api/daily_papers`, so its clients work unchanged:
+    page `p` (from 0) of `limit` items; `X-Total-Count` and `Link` headers as /api/papers."""
     pt = papertide(request)
     start, end = period(pt, date, week, month)
     rows = period_papers(pt, start, end, sort, p * limit, limit)
+    total = period_total(pt, start, end, sort)
+    more = p * limit + len(rows) < total
+    _paged(request, response, lambda at: {"p": at // limit}, p * limit, limit, total, more)
     items = []
     for row in rows:
         published = _iso(row["published_at"])

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from papertide import __version__
 from papertide.periods import neighbour_months, neighbour_weeks, supported
@@ -14,13 +17,32 @@ from papertide.rank import rankers, trending
 from papertide.store import accounts, library, queries
 from papertide.web.auth import current_user
 from papertide.web.deps import papertide
-from papertide.web.params import Category, Day, Mode, SearchText, Sort
+from papertide.web.paging import Pager, start_of
+from papertide.web.params import (
+    LIST_PAGE_SIZE,
+    MAX_SEARCH_DEPTH,
+    SEARCH_PAGE_SIZE,
+    Category,
+    Day,
+    Mode,
+    Offset,
+    PageNumber,
+    SearchText,
+    Sort,
+)
 from papertide.web.templating import render
-from papertide.web.views import period, period_papers, run_search, similar_papers, viewed_paper
+from papertide.web.views import (
+    period,
+    period_papers,
+    period_total,
+    run_search,
+    similar_papers,
+    viewed_paper,
+)
 
 router = APIRouter(include_in_schema=False)
-PAGE_SIZE = 100
 TRENDING_WINDOW = timedelta(days=7)
+FAVICON = Path(__file__).parent / "static/favicon.ico"
 
 
 @router.get("/")
@@ -28,42 +50,49 @@ def home(request: Request) -> Response:
     with papertide(request).engine.connect() as conn:
         newest = queries.newest_day(conn)
     if newest is None:
-        return render(
-            request,
-            "list.html",
-            heading="No papers yet",
-            papers=[],
-            sort="",
-            previous=None,
-            following=None,
-            base="",
-            voted=set(),
-        )
+        return render(request, "list.html", heading="No papers yet", papers=[], voted=set())
     return RedirectResponse(f"/day/{newest.isoformat()}", status_code=307)
+
+
+@dataclass(frozen=True)
+class Period:
+    """A day, week or month list: its kind, URL and date range, and its neighbours' URLs."""
+
+    kind: str  # day, week or month
+    url: str
+    start: datetime
+    end: datetime
+    previous_url: str | None
+    next_url: str | None
 
 
 def _list_page(
     request: Request,
     heading: str,
-    base: str,
+    shown: Period | None,
     start: Any,
-    end: Any,
     sort: str,
-    neighbours: tuple[Any, Any] = (None, None),
+    page: int | None,
+    offset: int | None,
+    note: str | None = None,
 ) -> HTMLResponse:
-    rows = period_papers(papertide(request), start, end, sort, 0, PAGE_SIZE)
-    previous, following = neighbours
+    pt = papertide(request)
+    first = start_of(page, offset, LIST_PAGE_SIZE)
+    end = shown.end if shown else None
+    rows = period_papers(pt, start, end, sort, first, LIST_PAGE_SIZE)
+    total = period_total(pt, start, end, sort)
+    pager = Pager.of(request, first, LIST_PAGE_SIZE, len(rows), total, first + len(rows) < total)
     return render(
         request,
         "list.html",
         heading=heading,
         papers=rows,
+        pager=pager,
+        period=shown,
         sort=sort,
-        sorts=list(rankers.all_rankers()),
-        base=base,
-        previous=previous,
-        following=following,
+        sorts=list(rankers.all_rankers()) if shown else [],
         voted=_voted(request, rows),
+        note=note,
     )
 
 
@@ -76,67 +105,90 @@ def _voted(request: Request, rows: list[dict[str, Any]]) -> set[str]:
 
 
 @router.get("/trending")
-def trending_page(request: Request) -> HTMLResponse:
+def trending_page(request: Request, page: PageNumber = None, offset: Offset = None) -> HTMLResponse:
     pt = papertide(request)
     with pt.engine.connect() as conn:  # an empty week widens to the newest papers, saying so
         window = trending.window(conn, pt.clock.now(), TRENDING_WINDOW)
-    rows = period_papers(pt, window.since, None, "trending", 0, PAGE_SIZE)
-    return render(
-        request,
-        "list.html",
-        heading="Trending this week" if window.note is None else "Trending",
-        note=window.note,
-        papers=rows,
-        sort="",
-        base="",
-        previous=None,
-        following=None,
-        voted=_voted(request, rows),
+    heading = "Trending this week" if window.note is None else "Trending"
+    return _list_page(
+        request, heading, None, window.since, "trending", page, offset, note=window.note
     )
 
 
-def _links(kind: str, neighbours: tuple[Any, Any]) -> tuple[str | None, str | None]:
-    return tuple(f"/{kind}/{n}" if n else None for n in neighbours)  # type: ignore[return-value]
+def _period(request: Request, kind: str, value: str) -> Period:
+    pt = papertide(request)
+    start, end = period(pt, *(value if k == kind else None for k in ("day", "week", "month")))
+    if kind == "day":
+        with pt.engine.connect() as conn:
+            days = queries.neighbour_days(conn, start, end)  # empty days are skipped
+        neighbours = tuple(d.isoformat() if d and supported(d) else None for d in days)
+    else:
+        neighbours = (neighbour_weeks if kind == "week" else neighbour_months)(start)
+    before, after = (f"/{kind}/{quote(n)}" if n else None for n in neighbours)
+    return Period(kind, f"/{kind}/{quote(value)}", start, end, before, after)
 
 
 @router.get("/day/{day}")
-def day_page(request: Request, day: str, sort: Sort = "publishedAt") -> HTMLResponse:
-    start, end = period(papertide(request), day, None, None)
-    with papertide(request).engine.connect() as conn:
-        before, after = queries.neighbour_days(conn, start, end)
-    neighbours = _links(
-        "day", tuple(d.isoformat() if d and supported(d) else None for d in (before, after))
-    )
-    return _list_page(
-        request, f"Papers of {start:%A %d %B %Y}", f"/day/{day}", start, end, sort, neighbours
-    )
+def day_page(
+    request: Request,
+    day: str,
+    sort: Sort = "publishedAt",
+    page: PageNumber = None,
+    offset: Offset = None,
+) -> HTMLResponse:
+    shown = _period(request, "day", day)
+    heading = f"Papers of {shown.start:%A %d %B %Y}"
+    return _list_page(request, heading, shown, shown.start, sort, page, offset)
 
 
 @router.get("/week/{week}")
-def week_page(request: Request, week: str, sort: Sort = "publishedAt") -> HTMLResponse:
-    start, end = period(papertide(request), None, week, None)
-    iso_year, iso_week, _ = start.isocalendar()
-    neighbours = _links("week", neighbour_weeks(start))
-    return _list_page(
-        request, f"Week {iso_week} of {iso_year}", f"/week/{week}", start, end, sort, neighbours
-    )
+def week_page(
+    request: Request,
+    week: str,
+    sort: Sort = "publishedAt",
+    page: PageNumber = None,
+    offset: Offset = None,
+) -> HTMLResponse:
+    shown = _period(request, "week", week)
+    iso_year, iso_week, _ = shown.start.isocalendar()
+    heading = f"Week {iso_week} of {iso_year}"
+    return _list_page(request, heading, shown, shown.start, sort, page, offset)
 
 
 @router.get("/month/{month}")
-def month_page(request: Request, month: str, sort: Sort = "publishedAt") -> HTMLResponse:
-    start, end = period(papertide(request), None, None, month)
-    neighbours = _links("month", neighbour_months(start))
-    return _list_page(request, f"{start:%B %Y}", f"/month/{month}", start, end, sort, neighbours)
+def month_page(
+    request: Request,
+    month: str,
+    sort: Sort = "publishedAt",
+    page: PageNumber = None,
+    offset: Offset = None,
+) -> HTMLResponse:
+    shown = _period(request, "month", month)
+    heading = f"{shown.start:%B %Y}"
+    return _list_page(request, heading, shown, shown.start, sort, page, offset)
+
+
+# The date pickers' forms (a plain GET, no JavaScript) land here: the list of the day, or of
+# the week or month holding the date picked; without a date, today's.
+@router.get("/day")
+def pick_day(request: Request, date: Day = None) -> RedirectResponse:
+    return RedirectResponse(f"/day/{_picked(request, date).isoformat()}", status_code=307)
 
 
 @router.get("/week")
-def this_week(request: Request) -> RedirectResponse:
-    return RedirectResponse(f"/week/{papertide(request).clock.now():%G-W%V}", status_code=307)
+def pick_week(request: Request, date: Day = None) -> RedirectResponse:
+    return RedirectResponse(f"/week/{_picked(request, date):%G-W%V}", status_code=307)
 
 
 @router.get("/month")
-def this_month(request: Request) -> RedirectResponse:
-    return RedirectResponse(f"/month/{papertide(request).clock.now():%Y-%m}", status_code=307)
+def pick_month(request: Request, date: Day = None) -> RedirectResponse:
+    return RedirectResponse(f"/month/{_picked(request, date):%Y-%m}", status_code=307)
+
+
+def _picked(request: Request, date: str | None) -> Any:
+    """The day DATE names (today when not given), checked as every period is."""
+    start, _end = period(papertide(request), date or "today", None, None)
+    return start.date()
 
 
 @router.get("/papers/{paper_id:path}")
@@ -166,14 +218,24 @@ def search_page(
     mode: Mode = "hybrid",
     since: Day = None,
     category: Category = None,
+    page: PageNumber = None,
+    offset: Offset = None,
 ) -> HTMLResponse:
+    first = start_of(page, offset, SEARCH_PAGE_SIZE)
     hits, used_mode = [], mode
-    error, status = None, 200
-    if q.strip() or category or since:
-        try:
-            hits, used_mode = run_search(papertide(request), q, mode, 20, since, category)
+    error, status, found = None, 200, 0
+    if (q.strip() or category or since) and first < MAX_SEARCH_DEPTH:
+        try:  # one past the depth says whether more papers match
+            hits, used_mode = run_search(
+                papertide(request), q, mode, MAX_SEARCH_DEPTH + 1, since, category
+            )
         except HTTPException as exc:  # shown on the page, with the status it would have had
             error, status = exc.detail, exc.status_code
+        found = len(hits)
+        hits = hits[first : min(first + SEARCH_PAGE_SIZE, MAX_SEARCH_DEPTH)]
+    # counted up to the depth; past it, only "more than" is known and the pages stop there
+    total = found if found <= MAX_SEARCH_DEPTH else None
+    more = found > first + len(hits) and first + len(hits) < MAX_SEARCH_DEPTH
     return render(
         request,
         "search.html",
@@ -184,7 +246,16 @@ def search_page(
         since=since or "",
         category=category or "",
         hits=hits,
+        pager=Pager.of(request, first, SEARCH_PAGE_SIZE, len(hits), total, more, MAX_SEARCH_DEPTH),
         error=error,
+    )
+
+
+@router.get("/favicon.ico")
+def favicon() -> FileResponse:
+    """Browsers ask for /favicon.ico whatever the page says (pages link favicon.svg)."""
+    return FileResponse(
+        FAVICON, media_type="image/x-icon", headers={"Cache-Control": "max-age=86400"}
     )
 
 

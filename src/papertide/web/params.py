@@ -21,6 +21,23 @@ from papertide.store.queries import SQL_INT_MAX
 MAX_OFFSET = 1_000_000_000
 MAX_PAGE = 10_000_000
 MAX_NAME_CHARS = 200
+LIST_PAGE_SIZE = 100  # papers on a list page (day, week, month, trending)
+SEARCH_PAGE_SIZE = 20  # results on a search page
+# Search results are ranked, not counted: every page of a search is cut from the same best
+# MAX_SEARCH_DEPTH hits (hybrid ranks differ with the depth asked for, so a deeper ask per page
+# would repeat or skip papers between pages). 200 costs ~15 ms a search against ~5 for 20.
+MAX_SEARCH_DEPTH = 200
+
+PageNumber = Annotated[
+    int | None, Query(ge=1, le=MAX_PAGE, description="page number, from 1 (or give offset)")
+]
+Offset = Annotated[
+    int | None, Query(ge=0, le=MAX_OFFSET, description="items to skip (or give page)")
+]
+SearchOffset = Annotated[
+    int | None,
+    Query(ge=0, le=MAX_SEARCH_DEPTH, description="results to skip (or give page)"),
+]
 
 Day = Annotated[
     str | None,

@@ -15,6 +15,7 @@ from papertide.ingest import sample
 from papertide.links import href_filter, paper_path, path_filter
 from papertide.web.auth import csrf_token, current_user, set_csrf_cookie
 from papertide.web.deps import papertide
+from papertide.web.text import lead, thousands
 
 HERE = Path(__file__).parent
 
@@ -30,6 +31,8 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=HERE / "templates")
     templates.env.auto_reload = False  # templates ship with the package; no stat per render
     templates.env.filters["safe_snippet"] = safe_snippet
+    templates.env.filters["lead"] = lead
+    templates.env.filters["thousands"] = thousands
     # Every href/src built from data goes through one of these (tests/test_links.py checks).
     templates.env.filters["href"] = href_filter
     templates.env.filters["path"] = path_filter

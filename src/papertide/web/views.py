@@ -81,6 +81,15 @@ def period_papers(
         return rankers.ranked_papers(conn, ranker, start, end, offset, limit, pt.clock.now())
 
 
+def period_total(pt: Papertide, start: Any, end: Any, sort: str) -> int:
+    """How many papers the list of a period in SORT's order holds: all of the period's, or as
+    many of its newest as a scoring ranker orders (rank/rankers.py)."""
+    with pt.engine.connect() as conn:
+        total = queries.count_in_period(conn, start, end)
+    pool = rankers.get(sort).pool  # period_papers has refused a SORT no ranker has
+    return total if pool is None else min(total, pool)
+
+
 def day_start(pt: Papertide, value: str | None) -> datetime | None:
     if not value:
         return None
