@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import json
 import re
 import shutil
 import subprocess
@@ -295,6 +296,33 @@ def test_scheduler_once_survives_offline_sources_and_sends(mail_cli, sink):
     assert result["topics"] >= 2
     assert result["daily_digest"]["sent"] == 1 and result["weekly_digest"]["sent"] == 0
     assert sink.per_recipient() == {"ada@example.org": 1}
+
+
+def test_two_schedulers_at_once_run_each_job_once_and_mail_each_digest_once(mail_cli, sink):
+    addresses = add_subscribers(mail_cli.url, 5)
+    dead = f"http://127.0.0.1:{free_port()}"
+    mail_cli.env.update(
+        PAPERTIDE_ARXIV_API_URL=dead + "/api/query",
+        PAPERTIDE_HF_API_URL=dead + "/api/daily_papers",
+        PAPERTIDE_HTTP_BACKOFF="0",
+        PAPERTIDE_HTTP_MIN_INTERVAL="0",
+    )
+    schedulers = [
+        subprocess.Popen(
+            mail_cli.command("scheduler", "--once", "--json"),
+            env=mail_cli.process_env,
+            cwd=mail_cli.cwd,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    reports = [json.loads(s.communicate(timeout=300)[0]) for s in schedulers]
+    assert [s.returncode for s in schedulers] == [0, 0]
+    for job in ("fetch_and_index", "topics", "daily_digest", "weekly_digest"):
+        skipped = [str(r[job]).startswith("skipped: another scheduler") for r in reports]
+        assert sorted(skipped) == [False, True], (job, reports)
+    assert sink.per_recipient() == dict.fromkeys(addresses, 1)
 
 
 def test_scheduler_plans_its_jobs(mail_cli):

@@ -8,9 +8,11 @@ harmless. The cron alternative runs the same commands (README, "Scheduling").
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -23,6 +25,7 @@ from papertide.ingest import sources
 from papertide.ingest.http import FetchError, SourceUnreachable
 from papertide.rank import topics
 from papertide.search.generations import IndexBusy
+from papertide.store import schedule
 
 log = logging.getLogger("papertide.scheduler")
 
@@ -76,41 +79,79 @@ def digest(pt: Papertide, period: str) -> dict[str, Any]:
     return result
 
 
+# Who claims a slot: a host may run one scheduler per database, and a test several.
+HOLDER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def slots(plan: Plan, now: datetime) -> dict[str, str]:
+    """The time slot of each job at NOW: two schedulers firing a job in the same slot (however
+    their timers are offset) run it once between them."""
+    minutes = int(now.replace(tzinfo=UTC).timestamp() // 60) // plan.sync_minutes
+    start = datetime.fromtimestamp(minutes * plan.sync_minutes * 60, UTC)
+    year, week, _ = now.isocalendar()
+    return {
+        "fetch_and_index": start.strftime("%Y-%m-%dT%H:%M"),
+        "topics": now.date().isoformat(),
+        "daily_digest": now.date().isoformat(),
+        "weekly_digest": f"{year}-W{week:02d}",
+    }
+
+
+def once_per_slot(pt: Papertide, plan: Plan, job: str, run: Callable[[], Any]) -> Any:
+    """RUN, unless another scheduler has already claimed JOB's current slot."""
+    now = pt.clock.now()
+    slot = slots(plan, now)[job]
+    with pt.engine.begin() as conn:
+        mine = schedule.claim(conn, job, slot, HOLDER, now)
+    if not mine:
+        log.info("%s skipped: already claimed for %s by another scheduler", job, slot)
+        return f"skipped: another scheduler ran it for {slot}"
+    result = run()
+    with pt.engine.begin() as conn:
+        schedule.finish(conn, job, slot, pt.clock.now())
+    return result
+
+
 def build(pt: Papertide, plan: Plan) -> BlockingScheduler:
     hour, minute = (int(part) for part in plan.digest_time.split(":"))
     scheduler = BlockingScheduler(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
     )
+    jobs = _jobs(pt, plan)
     scheduler.add_job(
-        fetch_and_index,
+        jobs["fetch_and_index"],
         IntervalTrigger(minutes=plan.sync_minutes),
-        args=[pt, plan.categories],
         id="fetch_and_index",
         next_run_time=datetime.now(),  # once at start, then on the interval
     )
+    # nightly: new papers join their nearest topic between rebuilds
+    scheduler.add_job(jobs["topics"], CronTrigger(hour=3), id="topics")
     scheduler.add_job(
-        rebuild_topics, CronTrigger(hour=3), args=[pt], id="topics"
-    )  # nightly: new papers join their nearest topic between rebuilds
-    scheduler.add_job(
-        digest,
-        CronTrigger(hour=hour, minute=minute),
-        args=[pt, "daily"],
-        id="daily_digest",
+        jobs["daily_digest"], CronTrigger(hour=hour, minute=minute), id="daily_digest"
     )
     scheduler.add_job(
-        digest,
+        jobs["weekly_digest"],
         CronTrigger(day_of_week=plan.weekly_day, hour=hour, minute=minute),
-        args=[pt, "weekly"],
         id="weekly_digest",
     )
     return scheduler
 
 
-def run_once(pt: Papertide, plan: Plan) -> dict[str, Any]:
-    """Every job once, now, in order (for cron, or to check the set-up)."""
-    return {
-        "fetch_and_index": fetch_and_index(pt, plan.categories),
-        "topics": rebuild_topics(pt),
-        "daily_digest": digest(pt, "daily"),
-        "weekly_digest": digest(pt, "weekly"),
+def _jobs(pt: Papertide, plan: Plan) -> dict[str, Callable[[], Any]]:
+    """Each job, run at most once per slot across every scheduler on the database."""
+    work: dict[str, Callable[[], Any]] = {
+        "fetch_and_index": lambda: fetch_and_index(pt, plan.categories),
+        "topics": lambda: rebuild_topics(pt),
+        "daily_digest": lambda: digest(pt, "daily"),
+        "weekly_digest": lambda: digest(pt, "weekly"),
     }
+    return {
+        name: (lambda name=name, run=run: once_per_slot(pt, plan, name, run))
+        for name, run in work.items()
+    }
+
+
+def run_once(pt: Papertide, plan: Plan) -> dict[str, Any]:
+    """Every job once, now, in order (for cron, or to check the set-up); a job another
+    scheduler already ran in its current slot is skipped."""
+    return {name: job() for name, job in _jobs(pt, plan).items()}

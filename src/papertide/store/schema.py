@@ -276,3 +276,17 @@ paper_topics = Table(
     Column("x", Float, nullable=False),
     Column("y", Float, nullable=False),
 )
+
+
+# Scheduled jobs claimed per time slot: when several schedulers run (one per app host), the
+# first to insert (job, slot) runs it and the others skip it. A crashed holder's slot is not
+# retried: every job is idempotent and resumable, so the next slot catches up.
+scheduled_runs = Table(
+    "scheduled_runs",
+    metadata,
+    Column("job", String(100), primary_key=True),
+    Column("slot", String(40), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("claimed_at", DateTime, nullable=False, index=True),
+    Column("finished_at", DateTime),
+)
