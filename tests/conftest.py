@@ -157,7 +157,10 @@ def db_url(
         yield f"sqlite:///{tmp_path / 'papertide.db'}"
         return
     server: ThrowawayPostgres = request.getfixturevalue("postgres_server")
-    name = server.create_database()
+    # like a new SQLite file, unless the test migrates an empty database itself
+    name = server.create_database(
+        migrated=request.node.get_closest_marker("empty_database") is None
+    )
     # as for an SQLite file, the index folder goes beside it, not into the user's data dir
     monkeypatch.setenv("PAPERTIDE_INDEX_DIR", str(tmp_path / "papertide.index"))
     yield server.url(name)

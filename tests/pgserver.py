@@ -116,15 +116,17 @@ class ThrowawayPostgres:
         open_engine(self.url(TEMPLATE)).dispose()  # no session may stay in a template
         self._template_ready = True
 
-    def create_database(self) -> str:
-        """A new database holding the migrated, empty schema; its name."""
-        self.prepare_template()
+    def create_database(self, migrated: bool = True) -> str:
+        """A new database, holding the migrated empty schema when MIGRATED, else nothing;
+        its name."""
+        if migrated:
+            self.prepare_template()
         name = f"test_{next(self._numbers)}"
         with self._admin() as admin:
             # FILE_COPY: a plain copy of a few MB of files beats WAL-logging each page
             admin.execute(
                 sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY FILE_COPY").format(
-                    sql.Identifier(name), sql.Identifier(TEMPLATE)
+                    sql.Identifier(name), sql.Identifier(TEMPLATE if migrated else "template0")
                 )
             )
         return name

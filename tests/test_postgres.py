@@ -14,7 +14,7 @@ from sqlalchemy import JSON, func, select
 from sqlalchemy.engine import make_url
 
 from papertide.records import PaperRecord
-from papertide.store import accounts, dialect, digests, queries
+from papertide.store import accounts, dialect, digests, jobs, queries, topics
 from papertide.store.engine import _alembic_config, head_revision, upgrade
 from papertide.store.schema import metadata, outbox, papers, upvotes
 from papertide.store.writer import save_batch, utcnow
@@ -131,3 +131,34 @@ def test_one_sender_wins_a_claim_on_postgresql(engine):
     with ThreadPoolExecutor(8) as pool:
         won = list(pool.map(claim, ids * 4))
     assert won.count(True) == len(ids)
+
+
+def test_counts_and_ids_past_32_bits_fit_on_postgresql(engine):
+    """PostgreSQL's INTEGER is 32-bit: a count SQLite keeps (2**40 upvotes) failed the batch,
+    and a 64-bit id in a lookup failed the query instead of finding nothing."""
+    huge = 2**40
+    with engine.begin() as conn:
+        save_batch(conn, [PaperRecord(source="hf", title="Popular", upstream_upvotes=huge)])
+    with engine.connect() as conn:
+        paper = queries.list_papers(conn)[0]
+        assert queries.get_paper(conn, paper["id"])["upstream_upvotes"] == huge
+        assert topics.get(conn, 2**62) is None
+        assert accounts.user_by_id(conn, 2**62) is None
+
+
+def test_text_longer_than_declared_fits_on_postgresql(engine):
+    """SQLite ignores VARCHAR lengths; PostgreSQL refused a 300-character DOI or source id
+    (and with it the whole batch) and a checkpoint for a file path longer than 500."""
+    doi = "10.1000/" + "x" * 300
+    with engine.begin() as conn:
+        result = save_batch(
+            conn,
+            [
+                PaperRecord(source="bibtex", source_id="k" * 400, title="Long DOI", doi=doi),
+                PaperRecord(source="bibtex", title="Short one"),
+            ],
+        )
+        jobs.save_checkpoint(conn, "import:/" + "deep/" * 200 + "file.bib", {"line": 1})
+    assert result.new == 2
+    with engine.connect() as conn:
+        assert queries.get_paper(conn, doi)["doi"] == doi

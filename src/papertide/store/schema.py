@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -19,10 +20,21 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.types import TypeEngine
 
-# PostgreSQL's `json` type has no equality operator (a query comparing a list column with `[]`
-# fails there) and is re-parsed on every read; `jsonb` has both. SQLite keeps its JSON text.
+# Column types that hold on PostgreSQL what SQLite holds (migration 0008 makes them so there):
+# `json` has no equality operator (comparing a list column with `[]` failed), `jsonb` has;
+# SQLite integers are 64-bit, PostgreSQL's INTEGER is 32 (a count or id above 2**31 failed);
+# SQLite ignores VARCHAR lengths, PostgreSQL refused a longer value (and the whole batch).
 JSON_DOCUMENT = JSON().with_variant(JSONB(), "postgresql")
+INT64 = Integer().with_variant(BigInteger(), "postgresql")
+
+
+def text_up_to(length: int) -> TypeEngine:
+    """VARCHAR(LENGTH) as declared on SQLite (which does not enforce it); unbounded on
+    PostgreSQL, where a longer value would fail."""
+    return String(length).with_variant(String(), "postgresql")
+
 
 metadata = MetaData(
     naming_convention={
@@ -36,27 +48,27 @@ metadata = MetaData(
 papers = Table(
     "papers",
     metadata,
-    Column("id", String(200), primary_key=True),
+    Column("id", text_up_to(200), primary_key=True),
     Column("title", Text, nullable=False),
-    Column("title_key", String(12), nullable=False, index=True),
+    Column("title_key", text_up_to(12), nullable=False, index=True),
     Column("abstract", Text, nullable=False, default=""),
     Column("authors", JSON_DOCUMENT, nullable=False, default=list),
     Column("published_at", DateTime, index=True),
     Column("updated_at", DateTime),
     Column("categories", JSON_DOCUMENT, nullable=False, default=list),
-    Column("arxiv_id", String(64), unique=True),
-    Column("doi", String(200), index=True),
+    Column("arxiv_id", text_up_to(64), unique=True),
+    Column("doi", text_up_to(200), index=True),
     Column("abs_url", Text),
     Column("pdf_url", Text),
     Column("code_urls", JSON_DOCUMENT, nullable=False, default=list),
     Column("project_url", Text),
     # Hugging Face community upvotes: an upstream signal, kept apart from papertide's own votes.
-    Column("upstream_upvotes", Integer),
-    Column("github_stars", Integer),
+    Column("upstream_upvotes", INT64),
+    Column("github_stars", INT64),
     Column("keywords", JSON_DOCUMENT, nullable=False, default=list),
     Column("hidden", Boolean, nullable=False, default=False),
     # Hash of title + abstract: embeddings are recomputed only when it changes.
-    Column("content_hash", String(16)),
+    Column("content_hash", text_up_to(16)),
     Column("first_seen_at", DateTime, nullable=False),
     # Bumped whenever stored fields change, so indexes can update incrementally.
     Column("modified_at", DateTime, nullable=False, index=True),
@@ -67,17 +79,17 @@ papers = Table(
 paper_keys = Table(
     "paper_keys",
     metadata,
-    Column("key", String(250), primary_key=True),
-    Column("paper_id", String(200), ForeignKey("papers.id"), nullable=False, index=True),
+    Column("key", text_up_to(250), primary_key=True),
+    Column("paper_id", text_up_to(200), ForeignKey("papers.id"), nullable=False, index=True),
 )
 
 paper_sources = Table(
     "paper_sources",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("paper_id", String(200), ForeignKey("papers.id"), nullable=False, index=True),
-    Column("source", String(32), nullable=False),
-    Column("source_id", String(250), nullable=False),
+    Column("id", INT64, primary_key=True, autoincrement=True),
+    Column("paper_id", text_up_to(200), ForeignKey("papers.id"), nullable=False, index=True),
+    Column("source", text_up_to(32), nullable=False),
+    Column("source_id", text_up_to(250), nullable=False),
     Column("first_seen_at", DateTime, nullable=False),
     Column("last_seen_at", DateTime, nullable=False),
     # The normalized record exactly as this source gave it: merging is recomputed from these,
@@ -89,15 +101,15 @@ paper_sources = Table(
 users = Table(
     "users",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("username", String(64), nullable=False, unique=True),
+    Column("id", INT64, primary_key=True, autoincrement=True),
+    Column("username", text_up_to(64), nullable=False, unique=True),
     # accounts.username_key(username): names are unique in this form (case, width and script
     # folded). Set for every user; nullable only because SQLite cannot add a NOT NULL column
     # to a table other tables point at without rebuilding it (migration 0006).
-    Column("username_key", String(300), index=True, unique=True),
-    Column("email", String(320), unique=True),
+    Column("username_key", text_up_to(300), index=True, unique=True),
+    Column("email", text_up_to(320), unique=True),
     Column("password_hash", Text),
-    Column("role", String(16), nullable=False, default="user"),
+    Column("role", text_up_to(16), nullable=False, default="user"),
     Column("created_at", DateTime, nullable=False),
     # Set by an admin: the user's votes stop counting everywhere (kept, so it can be undone).
     Column("votes_hidden", Boolean, nullable=False, default=False),
@@ -107,8 +119,8 @@ users = Table(
 sessions = Table(
     "sessions",
     metadata,
-    Column("token_hash", String(64), primary_key=True),
-    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("token_hash", text_up_to(64), primary_key=True),
+    Column("user_id", INT64, ForeignKey("users.id"), nullable=False, index=True),
     Column("created_at", DateTime, nullable=False),
     Column("expires_at", DateTime, nullable=False),
 )
@@ -116,9 +128,9 @@ sessions = Table(
 api_tokens = Table(
     "api_tokens",
     metadata,
-    Column("token_hash", String(64), primary_key=True),
-    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
-    Column("name", String(100), nullable=False),
+    Column("token_hash", text_up_to(64), primary_key=True),
+    Column("user_id", INT64, ForeignKey("users.id"), nullable=False, index=True),
+    Column("name", text_up_to(100), nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("last_used_at", DateTime),
 )
@@ -127,16 +139,16 @@ api_tokens = Table(
 login_failures = Table(
     "login_failures",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("key", String(400), nullable=False, index=True),
+    Column("id", INT64, primary_key=True, autoincrement=True),
+    Column("key", text_up_to(400), nullable=False, index=True),
     Column("at", DateTime, nullable=False),
 )
 
 upvotes = Table(
     "upvotes",
     metadata,
-    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
-    Column("paper_id", String(200), ForeignKey("papers.id"), primary_key=True, index=True),
+    Column("user_id", INT64, ForeignKey("users.id"), primary_key=True),
+    Column("paper_id", text_up_to(200), ForeignKey("papers.id"), primary_key=True, index=True),
     Column("created_at", DateTime, nullable=False),
 )
 
@@ -144,9 +156,9 @@ upvotes = Table(
 embeddings = Table(
     "embeddings",
     metadata,
-    Column("paper_id", String(200), ForeignKey("papers.id"), primary_key=True),
-    Column("model", String(200), nullable=False),
-    Column("content_hash", String(16), nullable=False),
+    Column("paper_id", text_up_to(200), ForeignKey("papers.id"), primary_key=True),
+    Column("model", text_up_to(200), nullable=False),
+    Column("content_hash", text_up_to(16), nullable=False),
     Column("vector", LargeBinary, nullable=False),  # float32, little-endian
     Column("updated_at", DateTime, nullable=False, index=True),
 )
@@ -155,7 +167,7 @@ embeddings = Table(
 checkpoints = Table(
     "checkpoints",
     metadata,
-    Column("job", String(500), primary_key=True),
+    Column("job", text_up_to(500), primary_key=True),
     Column("state", JSON_DOCUMENT, nullable=False),
     Column("updated_at", DateTime, nullable=False),
 )
@@ -163,14 +175,14 @@ checkpoints = Table(
 ingest_runs = Table(
     "ingest_runs",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("source", String(200), nullable=False),
+    Column("id", INT64, primary_key=True, autoincrement=True),
+    Column("source", text_up_to(200), nullable=False),
     Column("started_at", DateTime, nullable=False),
     Column("finished_at", DateTime),
-    Column("new", Integer, nullable=False, default=0),
-    Column("updated", Integer, nullable=False, default=0),
-    Column("duplicates", Integer, nullable=False, default=0),
-    Column("rejected", Integer, nullable=False, default=0),
+    Column("new", INT64, nullable=False, default=0),
+    Column("updated", INT64, nullable=False, default=0),
+    Column("duplicates", INT64, nullable=False, default=0),
+    Column("rejected", INT64, nullable=False, default=0),
 )
 
 # A user's library: saved papers and thumbs up (+1) / down (-1, which also hides the paper
@@ -178,10 +190,10 @@ ingest_runs = Table(
 library = Table(
     "library",
     metadata,
-    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
-    Column("paper_id", String(200), ForeignKey("papers.id"), primary_key=True),
+    Column("user_id", INT64, ForeignKey("users.id"), primary_key=True),
+    Column("paper_id", text_up_to(200), ForeignKey("papers.id"), primary_key=True),
     Column("saved", Boolean, nullable=False, default=False),
-    Column("rating", Integer, nullable=False, default=0),
+    Column("rating", INT64, nullable=False, default=0),
     Column("updated_at", DateTime, nullable=False),
 )
 
@@ -189,10 +201,10 @@ library = Table(
 follows = Table(
     "follows",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
-    Column("kind", String(16), nullable=False),
-    Column("value", String(500), nullable=False),
+    Column("id", INT64, primary_key=True, autoincrement=True),
+    Column("user_id", INT64, ForeignKey("users.id"), nullable=False, index=True),
+    Column("kind", text_up_to(16), nullable=False),
+    Column("value", text_up_to(500), nullable=False),
     Column("created_at", DateTime, nullable=False),
     UniqueConstraint("user_id", "kind", "value", name="uq_follows_user_kind_value"),
 )
@@ -201,8 +213,8 @@ follows = Table(
 seen = Table(
     "seen",
     metadata,
-    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
-    Column("paper_id", String(200), ForeignKey("papers.id"), primary_key=True),
+    Column("user_id", INT64, ForeignKey("users.id"), primary_key=True),
+    Column("paper_id", text_up_to(200), ForeignKey("papers.id"), primary_key=True),
     Column("seen_at", DateTime, nullable=False),
 )
 
@@ -212,17 +224,17 @@ seen = Table(
 subscribers = Table(
     "subscribers",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", INT64, primary_key=True, autoincrement=True),
     # digests.normalise_email: lower case, so one address is one row however it is typed
-    Column("email", String(320), nullable=False, unique=True),
-    Column("user_id", Integer, ForeignKey("users.id"), index=True),
-    Column("period", String(8), nullable=False, default="daily"),
+    Column("email", text_up_to(320), nullable=False, unique=True),
+    Column("user_id", INT64, ForeignKey("users.id"), index=True),
+    Column("period", text_up_to(8), nullable=False, default="daily"),
     Column("created_at", DateTime, nullable=False),
     Column("confirmed_at", DateTime),
     Column("unsubscribed_at", DateTime),
     # Bumped by every confirmation: links carry the generation they were
     # made for and stop working once it moves on.
-    Column("generation", Integer, nullable=False, default=0, server_default=text("0")),
+    Column("generation", INT64, nullable=False, default=0, server_default=text("0")),
 )
 
 # One row per subscriber and digest period: the unique key is what makes a digest go out once.
@@ -230,14 +242,14 @@ subscribers = Table(
 outbox = Table(
     "outbox",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("subscriber_id", Integer, ForeignKey("subscribers.id"), nullable=False),
-    Column("period_key", String(32), nullable=False),
-    Column("status", String(8), nullable=False, default="pending", index=True),
-    Column("message_id", String(200), nullable=False),
+    Column("id", INT64, primary_key=True, autoincrement=True),
+    Column("subscriber_id", INT64, ForeignKey("subscribers.id"), nullable=False),
+    Column("period_key", text_up_to(32), nullable=False),
+    Column("status", text_up_to(8), nullable=False, default="pending", index=True),
+    Column("message_id", text_up_to(200), nullable=False),
     Column("message", LargeBinary, nullable=False),  # the whole RFC 5322 message, as sent
     Column("paper_ids", JSON_DOCUMENT, nullable=False),
-    Column("attempts", Integer, nullable=False, default=0),
+    Column("attempts", INT64, nullable=False, default=0),
     Column("next_try_at", DateTime, nullable=False),
     Column("last_error", Text),
     Column("created_at", DateTime, nullable=False),
@@ -249,7 +261,7 @@ outbox = Table(
 settings = Table(
     "settings",
     metadata,
-    Column("key", String(100), primary_key=True),
+    Column("key", text_up_to(100), primary_key=True),
     Column("value", Text, nullable=False),
 )
 
@@ -258,10 +270,10 @@ settings = Table(
 topics = Table(
     "topics",
     metadata,
-    Column("id", Integer, primary_key=True),
-    Column("label", String(300), nullable=False),
+    Column("id", INT64, primary_key=True),
+    Column("label", text_up_to(300), nullable=False),
     Column("terms", JSON_DOCUMENT, nullable=False),
-    Column("size", Integer, nullable=False),
+    Column("size", INT64, nullable=False),
     Column("x", Float, nullable=False),
     Column("y", Float, nullable=False),
     Column("centroid", LargeBinary, nullable=False),  # float32, little-endian
@@ -271,12 +283,11 @@ topics = Table(
 paper_topics = Table(
     "paper_topics",
     metadata,
-    Column("paper_id", String(200), ForeignKey("papers.id"), primary_key=True),
-    Column("topic_id", Integer, ForeignKey("topics.id"), nullable=False, index=True),
+    Column("paper_id", text_up_to(200), ForeignKey("papers.id"), primary_key=True),
+    Column("topic_id", INT64, ForeignKey("topics.id"), nullable=False, index=True),
     Column("x", Float, nullable=False),
     Column("y", Float, nullable=False),
 )
-
 
 # Scheduled jobs claimed per time slot: when several schedulers run (one per app host), the
 # first to insert (job, slot) runs it and the others skip it. A crashed holder's slot is not
