@@ -38,15 +38,18 @@ class Plan:
     weekly_day: str = "mon"
 
 
-def fetch_and_index(pt: Papertide, categories: list[str]) -> dict[str, Any]:
-    """Run every source's scheduled syncs (arXiv: each category; Hugging Face: today), then
-    bring the indexes up to date."""
+def fetch_and_index(pt: Papertide, categories: list[str], fetch: bool = True) -> dict[str, Any]:
+    """Run every source's scheduled syncs (arXiv: each category; Hugging Face: today) unless
+    FETCH is false (another scheduler fetched in this slot), then bring this host's indexes up
+    to date: every host keeps its own, from the shared database."""
     report: dict[str, Any] = {}
     engine = pt.engine
     syncs: dict[str, Callable[[], Any]] = {}
     for source in sources.all_sources():
-        if source.scheduled:
+        if source.scheduled and fetch:
             syncs.update(source.scheduled(pt, categories))
+    if not fetch:
+        report["fetch"] = "skipped: another scheduler fetched in this slot"
     for name, job in syncs.items():
         try:
             report[name] = job().as_json()["new"]
@@ -97,15 +100,22 @@ def slots(plan: Plan, now: datetime) -> dict[str, str]:
     }
 
 
-def once_per_slot(pt: Papertide, plan: Plan, job: str, run: Callable[[], Any]) -> Any:
-    """RUN, unless another scheduler has already claimed JOB's current slot."""
+def claim_slot(pt: Papertide, plan: Plan, job: str) -> tuple[str, bool]:
+    """JOB's current slot, and whether this scheduler is the first to claim it."""
     now = pt.clock.now()
     slot = slots(plan, now)[job]
     with pt.engine.begin() as conn:
         mine = schedule.claim(conn, job, slot, HOLDER, now)
     if not mine:
         log.info("%s skipped: already claimed for %s by another scheduler", job, slot)
-        return f"skipped: another scheduler ran it for {slot}"
+    return slot, mine
+
+
+def once_per_slot(pt: Papertide, plan: Plan, job: str, run: Callable[[], Any]) -> Any:
+    """RUN, unless another scheduler has already claimed JOB's current slot."""
+    slot, mine = claim_slot(pt, plan, job)
+    if not mine:
+        return f"skipped: another scheduler ran it in this slot ({slot})"
     result = run()
     with pt.engine.begin() as conn:
         schedule.finish(conn, job, slot, pt.clock.now())
@@ -138,16 +148,25 @@ def build(pt: Papertide, plan: Plan) -> BlockingScheduler:
 
 
 def _jobs(pt: Papertide, plan: Plan) -> dict[str, Callable[[], Any]]:
-    """Each job, run at most once per slot across every scheduler on the database."""
-    work: dict[str, Callable[[], Any]] = {
-        "fetch_and_index": lambda: fetch_and_index(pt, plan.categories),
+    """Each job, run at most once per slot across every scheduler on the database (the index
+    update, which is each host's, excepted)."""
+    shared: dict[str, Callable[[], Any]] = {
         "topics": lambda: rebuild_topics(pt),
         "daily_digest": lambda: digest(pt, "daily"),
         "weekly_digest": lambda: digest(pt, "weekly"),
     }
+
+    def fetch_then_index() -> dict[str, Any]:
+        # Fetching is the site's, once per slot; indexing is each host's own.
+        _slot, fetch = claim_slot(pt, plan, "fetch_and_index")
+        return fetch_and_index(pt, plan.categories, fetch)
+
     return {
-        name: (lambda name=name, run=run: once_per_slot(pt, plan, name, run))
-        for name, run in work.items()
+        "fetch_and_index": fetch_then_index,
+        **{
+            name: (lambda name=name, run=run: once_per_slot(pt, plan, name, run))
+            for name, run in shared.items()
+        },
     }
 
 
