@@ -1,8 +1,10 @@
 """A real browser (Debian's chromium, driven by Playwright) against `papertide serve` on 127.0.0.1.
 
-Screenshots of the main pages go to test-artifacts/ for people to look at.
+Screenshots of the main pages, desktop (1280x800) and phone (375x812), go to test-artifacts/
+for people to look at (test_screenshots_of_every_main_page).
 """
 
+import itertools
 import json
 import os
 import shutil
@@ -59,6 +61,8 @@ def server(tmp_path_factory, embedder):
         *(str(path) for path in planted_files(folder, PLANTED_DAY)),
     )
     cli.run("index")
+    # for the topics page's screenshot; test_topics.py tests the build itself
+    cli.run("topics", "build", check=False)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -104,22 +108,19 @@ def shot(page, name: str) -> None:
 def test_reader_journey(page, server):
     page.goto(server + "/")
     assert page.locator("h1").inner_text().startswith("Papers of Sunday 22 November 2026")
-    shot(page, "daily")
-    page.get_by_role("link", name="← previous").click()
+    page.get_by_role("link", name="← previous day").click()
     assert "21 November" in page.locator("h1").inner_text()
-    page.get_by_role("link", name="next →").click()
+    page.get_by_role("link", name="next day →").click()
     assert "22 November" in page.locator("h1").inner_text()
     page.fill("form.quick input[name=q]", "label noise web data")
     page.press("form.quick input[name=q]", "Enter")
     page.wait_for_url("**/search?q=*")
     first = page.locator("article.item h2 a").first
     assert "label noise" in first.inner_text()
-    shot(page, "search")
     first.click()
     page.wait_for_url("**/papers/2407.05528")
     assert page.get_by_role("link", name="github.com/PaulAlbert31/LSA").is_visible()
     assert page.get_by_role("heading", name="Similar papers").is_visible()
-    shot(page, "paper")
 
 
 def test_sign_up_log_in_upvote_log_out(page, server):
@@ -146,7 +147,6 @@ def test_sign_up_log_in_upvote_log_out(page, server):
     assert page.locator(".paper .vote button").get_attribute("aria-pressed") == "true"
     page.reload()
     assert int(count.inner_text()) == before + 1  # stored, not just drawn
-    shot(page, "voted")
     page.get_by_role("button", name="Log out").click()
     assert page.get_by_role("link", name="Log in").is_visible()
 
@@ -185,13 +185,96 @@ def test_planted_script_links_in_every_source_neither_show_nor_run(page, server)
     assert page.evaluate("window.__xss === undefined") and page.dialogs == []
 
 
-def test_phone_width_has_no_horizontal_scroll(browser, server):
-    context = browser.new_context(viewport={"width": 375, "height": 740})
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 812}
+# Every main page: (screenshot name, path, signed in); "For you" with picks needs a member.
+PAGES = [
+    ("home", "/", False),
+    ("paper", "/papers/2407.05528", False),
+    ("search", "/search?q=label+noise+web+data", False),
+    ("topics", "/topics", False),
+    ("for-you", "/for-you", True),
+    ("subscribe", "/subscribe", False),
+    ("docs", "/docs", False),
+    ("error-404", "/no/such/page", False),
+]
+SCROLLS_SIDEWAYS = "() => document.documentElement.scrollWidth > window.innerWidth"
+# The top of every link in the header's navigation row: one value when they share one row.
+NAV_ROWS = """() => new Set([...document.querySelectorAll('header.top .bar :is(a, button)')]
+  .map(e => Math.round(e.getBoundingClientRect().top))).size"""
+
+
+MEMBERS = itertools.count(1)
+
+
+def member_with_picks(browser, server, viewport: dict):
+    """A signed-in browser context whose library holds a paper, so For you has picks."""
+    context = browser.new_context(viewport=viewport)
     page = context.new_page()
-    page.goto(server + "/papers/2407.05528")
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
-    shot(page, "paper-phone")
-    context.close()
+    page.goto(server + "/signup")
+    page.fill("input[name=username]", f"member{next(MEMBERS)}")
+    page.fill("input[name=password]", "password123")
+    page.click("form.auth button")
+    page.goto(server + "/papers/2611.00005")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.close()
+    return context
+
+
+def open_settled(context, url: str):
+    """A new page of CONTEXT at URL once it has drawn itself (Swagger UI draws after load)."""
+    page = context.new_page()
+    page.goto(url)
+    if url.endswith("/docs"):
+        page.wait_for_selector(".opblock", timeout=10_000)
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_screenshots_of_every_main_page(browser, server, viewport):
+    contexts = {False: browser.new_context(viewport=viewport)}
+    contexts[True] = member_with_picks(browser, server, viewport)
+    suffix = "phone" if viewport is PHONE else "desktop"
+    for name, path, signed_in in PAGES:
+        page = open_settled(contexts[signed_in], server + path)
+        if name == "for-you":
+            assert page.locator("article.pick").count() > 0
+        shot(page, f"{name}-{suffix}")
+        page.close()
+    for context in contexts.values():
+        context.close()
+
+
+def test_phone_width_never_scrolls_sideways_and_the_navigation_is_one_row(browser, server):
+    contexts = {False: browser.new_context(viewport=PHONE)}
+    contexts[True] = member_with_picks(browser, server, PHONE)
+    more = [("day", "/day/2026-11-22?page=1", False), ("account", "/account", True)]
+    for name, path, signed_in in [*PAGES, *more]:
+        page = open_settled(contexts[signed_in], server + path)
+        assert not page.evaluate(SCROLLS_SIDEWAYS), name
+        assert page.evaluate(NAV_ROWS) == 1, name  # one row that scrolls, never 2 or 3 lines
+        page.close()
+    for context in contexts.values():
+        context.close()
+
+
+def test_api_docs_list_the_operations_with_every_off_machine_request_blocked(page, server):
+    refused = []
+
+    def only_this_machine(route):
+        if route.request.url.startswith(server):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_this_machine)
+    page.goto(server + "/docs")
+    page.wait_for_selector(".opblock", timeout=10_000)
+    operations = page.locator(".opblock-summary-path").all_inner_texts()
+    assert "/api/daily_papers" in operations and "/api/search" in operations, operations
+    assert refused == []  # it did not even try: nothing on /docs comes from elsewhere
 
 
 def test_math_renders_with_vendored_katex(page, server):
@@ -222,7 +305,7 @@ def test_keyboard_alone_reaches_everything_with_visible_focus(page, server):
         assert focused["outline"] != "none" and focused["width"] != "0px", focused
         seen.append(focused["text"])
     assert len(seen) > 10 and seen[0] == "Skip to content"
-    assert "Search papers" in seen and "← previous" in seen
+    assert "Search papers" in seen and "← previous day" in seen
     assert any("Radiant Fields" in text for text in seen)  # the paper titles themselves
     # a whole search, by keyboard only
     while page.evaluate("document.activeElement.name") != "q":
