@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
-from pydantic import BaseModel
 
 from papertide.store import accounts
+from papertide.web import schemas
 from papertide.web.accounts import api_user
 from papertide.web.deps import papertide
 from papertide.web.paging import start_of
@@ -88,7 +88,7 @@ def _paged(
         )
 
 
-@router.get("/papers")
+@router.get("/papers", response_model=list[schemas.Paper])
 def list_papers(
     request: Request,
     response: Response,
@@ -113,19 +113,15 @@ def list_papers(
     return [_paper_json(r) for r in rows]
 
 
-@router.get("/papers/{paper_id:path}/similar")
+@router.get("/papers/{paper_id:path}/similar", response_model=list[schemas.SearchHit])
 def similar(request: Request, paper_id: str, k: int = Query(10, ge=1, le=100)) -> list[dict]:
     paper = viewed_paper(request, paper_id)
     cache = request.app.state.similar_cache
     return [hit.as_json() for hit in similar_papers(papertide(request), cache, paper["id"], k)]
 
 
-class Visibility(BaseModel):
-    hidden: bool
-
-
-@router.put("/papers/{paper_id:path}/hidden")
-def set_hidden(request: Request, paper_id: str, visibility: Visibility) -> dict[str, Any]:
+@router.put("/papers/{paper_id:path}/hidden", response_model=schemas.PaperVisibility)
+def set_hidden(request: Request, paper_id: str, visibility: schemas.Visibility) -> dict[str, Any]:
     """Hide a paper from everyone but admins, or show it again (admins only)."""
     if api_user(request)["role"] != "admin":
         raise HTTPException(403, "admins only")
@@ -135,7 +131,7 @@ def set_hidden(request: Request, paper_id: str, visibility: Visibility) -> dict[
     return {"id": paper["id"], "hidden": visibility.hidden}
 
 
-@router.get("/papers/{paper_id:path}")
+@router.get("/papers/{paper_id:path}", response_model=schemas.PaperDetail)
 def get_paper(request: Request, paper_id: str) -> dict[str, Any]:
     """One paper with its links and sources. A hidden paper is a 404 except for admins."""
     paper = viewed_paper(request, paper_id)
@@ -150,7 +146,7 @@ def get_paper(request: Request, paper_id: str) -> dict[str, Any]:
     }
 
 
-@router.get("/search")
+@router.get("/search", response_model=list[schemas.SearchHit])
 def search(
     request: Request,
     response: Response,
@@ -175,7 +171,7 @@ def search(
     return [hit.as_json() for hit in shown]
 
 
-@router.get("/daily_papers")
+@router.get("/daily_papers", response_model=list[schemas.HfDailyPaper])
 def daily_papers(
     request: Request,
     response: Response,

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from papertide.rank.topics import draw_map
 from papertide.store import queries
 from papertide.store import topics as stored
+from papertide.web import schemas
 from papertide.web.deps import papertide
 from papertide.web.params import TopicId
 from papertide.web.templating import render
@@ -63,14 +64,14 @@ def topic_page(request: Request, topic_id: TopicId) -> HTMLResponse:
     return render(request, "topic.html", topic=topic, papers=papers, voted=set())
 
 
-@api_router.get("/topics")
+@api_router.get("/topics", response_model=list[schemas.TopicListed])
 def api_topics(request: Request) -> list[dict]:
     """Topics, largest first: id, label, terms, size, map position."""
     with papertide(request).engine.connect() as conn:
         return stored.all_topics(conn)
 
 
-@api_router.get("/topics/{topic_id}")
+@api_router.get("/topics/{topic_id}", response_model=schemas.TopicDetail)
 def api_topic(request: Request, topic_id: TopicId, limit: int = Query(50, ge=1, le=500)) -> dict:
     """One topic with its newest papers."""
     with papertide(request).engine.connect() as conn:
