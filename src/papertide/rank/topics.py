@@ -1,9 +1,10 @@
 """Topics: k-means over paper embeddings, labelled by c-TF-IDF, placed on a 2-D map.
 
-c-TF-IDF (as BERTopic uses it): each cluster's papers form one document; a term's weight is
-its frequency in the cluster times log(1 + mean words per cluster / the term's frequency over
-all clusters), so a label names what sets a cluster apart, not what every paper says. The map
-is a PCA projection of the embeddings (fast, deterministic, stable between rebuilds, unlike
+The number of topics is chosen by the data: the k with the best silhouette (cosine) among a few
+values from half to twice sqrt(N/2), on a sample (bench/topics.py and bench/RESULTS.md: the
+old fixed sqrt(N/2) made 100 topics of 20,000 papers, several of them one theme split). Topics
+that then read alike are merged and every label starts differently (rank/topic_labels.py). The
+map is a PCA projection of the embeddings (fast, deterministic, stable between rebuilds, unlike
 t-SNE/UMAP). `build` recomputes everything (a scheduled or manual job); `assign_new` puts papers
 added since into their nearest topic, cheaply, after each index run.
 """
@@ -11,71 +12,68 @@ added since into their nearest topic, cheaply, after each index run.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sqlalchemy.engine import Engine
 
+from papertide.rank.topic_labels import TermCounts, distinct_labels, merge_duplicates
 from papertide.search.embedder import document_text
 from papertide.search.generations import Indexes
 from papertide.store import queries
 from papertide.store import topics as stored
 from papertide.store.writer import utcnow
 
-URL = re.compile(r"\b(?:https?://|www\.)\S+", re.IGNORECASE)
-# How abstracts talk, not what they are about.
-ABSTRACT_WORDS = {
-    "paper", "propose", "proposed", "proposes", "method", "methods", "approach", "approaches",
-    "results", "result", "show", "shows", "based", "using", "novel", "existing", "demonstrate",
-    "experiments", "experimental", "significantly", "achieve", "achieves", "state-of-the-art",
-    "outperforms", "performance", "work", "new", "extensive", "introduce", "present", "effective",
-}  # fmt: skip
-STOP_WORDS = sorted(ENGLISH_STOP_WORDS | ABSTRACT_WORDS)
-TERMS_PER_TOPIC = 8
-LABEL_TERMS = 3
+MAX_TOPICS = 150
+CANDIDATE_COUNTS = 9  # k values tried, spaced evenly in log between half and twice sqrt(N/2)
+SELECTION_SAMPLE = 4000  # papers the silhouettes are computed on (quadratic in this)
 MAP_SAMPLE = 4000
+MAP_LABELS = 15
 PCA_SAMPLE = 20_000
 
 
 def topic_count(papers: int) -> int:
-    """About sqrt(N/2) topics, between 2 and 150: ~30 at 2k papers, 150 from 45k."""
-    return max(2, min(150, round(math.sqrt(papers / 2))))
+    """About sqrt(N/2) topics, between 2 and MAX_TOPICS: the middle of the range tried."""
+    return max(2, min(MAX_TOPICS, round(math.sqrt(papers / 2))))
 
 
-def c_tf_idf(texts_per_topic: list[str], top: int = TERMS_PER_TOPIC) -> list[list[str]]:
-    """The TOP most distinctive terms (words and two-word phrases) of each topic's text."""
-    from sklearn.feature_extraction.text import CountVectorizer
+def candidate_counts(papers: int) -> list[int]:
+    """The topic counts tried for PAPERS papers: half to twice sqrt(N/2), at most N/2."""
+    middle = topic_count(papers)
+    low, high = max(2, middle // 2), min(MAX_TOPICS, 2 * middle, papers // 2)
+    if high <= low:
+        return [max(2, min(middle, papers // 2))]
+    return sorted({int(k) for k in np.geomspace(low, high, CANDIDATE_COUNTS).round()})
 
-    vectorizer = CountVectorizer(
-        stop_words=STOP_WORDS, ngram_range=(1, 2), token_pattern=r"(?u)\b[a-zA-Z][\w-]+\b"
-    )
-    try:  # links are not themes ("github", "com")
-        counts = vectorizer.fit_transform(URL.sub(" ", text) for text in texts_per_topic)
-    except ValueError:  # no words at all
-        return [[] for _ in texts_per_topic]
-    terms = vectorizer.get_feature_names_out()
-    tf = counts.toarray().astype(np.float64)
-    tf[tf < 2] = 0  # a term said once in a whole topic is noise (names, typos), not its theme
-    tf = np.sqrt(tf)  # BERTopic's reduce_frequent_words: words every abstract repeats weigh less
-    words_per_topic = tf.sum(axis=1).mean()
-    idf = np.log(1 + words_per_topic / np.maximum(tf.sum(axis=0), 1))
-    weights = tf / np.maximum(tf.sum(axis=1, keepdims=True), 1) * idf
-    labels = []
-    for row in weights:
-        picked: list[str] = []
-        for index in np.argsort(-row):
-            if row[index] <= 0 or len(picked) == top:
-                break
-            term = str(terms[index])
-            # a phrase and its own words say the same thing twice
-            if not any(term in kept or kept in term for kept in picked):
-                picked.append(term)
-        labels.append(picked)
-    return labels
+
+def _kmeans(k: int) -> Any:
+    from sklearn.cluster import MiniBatchKMeans
+
+    return MiniBatchKMeans(n_clusters=k, random_state=0, n_init=3, batch_size=4096)
+
+
+def silhouettes(matrix: np.ndarray, counts: list[int]) -> dict[int, float]:
+    """Mean silhouette (cosine) of k-means with each of COUNTS clusters, on a sample."""
+    from sklearn.metrics import silhouette_score
+
+    rng = np.random.default_rng(0)
+    sample = matrix[np.sort(rng.choice(len(matrix), min(len(matrix), SELECTION_SAMPLE), False))]
+    scores = {}
+    for k in counts:
+        labels = _kmeans(k).fit_predict(sample)
+        distinct = len(set(labels.tolist()))
+        scores[k] = (
+            float(silhouette_score(sample, labels, metric="cosine")) if distinct > 1 else -1.0
+        )
+    return scores
+
+
+def choose_count(matrix: np.ndarray) -> int:
+    """The candidate topic count whose clusters separate best (highest silhouette)."""
+    scores = silhouettes(matrix, candidate_counts(len(matrix)))
+    return max(scores, key=lambda k: (scores[k], -k))
 
 
 def build(
@@ -84,8 +82,8 @@ def build(
     count: int | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> int:
-    """Cluster every paper with a vector into topics and store them; returns the topic count."""
-    from sklearn.cluster import MiniBatchKMeans
+    """Cluster every paper with a vector into topics and store them; returns the topic count.
+    COUNT fixes the number of clusters (before near-duplicates are merged)."""
     from sklearn.decomposition import PCA
 
     vectors = indexes.vectors
@@ -93,43 +91,32 @@ def build(
     if len(ids) < 4:
         return 0
     matrix = np.asarray(vectors.matrix(), dtype=np.float32)
-    k = min(count or topic_count(len(ids)), len(ids) // 2)
+    if count is None and progress:
+        progress(f"choosing the number of topics for {len(ids):,} papers")
+    k = min(count or choose_count(matrix), len(ids) // 2)
     if progress:
         progress(f"clustering {len(ids):,} papers into {k} topics")
-    kmeans = MiniBatchKMeans(n_clusters=k, random_state=0, n_init=3, batch_size=4096)
-    assignment = kmeans.fit_predict(matrix)
+    assignment = _kmeans(k).fit_predict(matrix)
     rng = np.random.default_rng(0)
     sample = rng.choice(len(ids), min(len(ids), PCA_SAMPLE), replace=False)
     points = PCA(n_components=2, random_state=0).fit(matrix[sample]).transform(matrix)
     if progress:
         progress("labelling topics")
-    texts: list[list[str]] = [[] for _ in range(k)]
-    with engine.connect() as conn:
-        for start in range(0, len(ids), 5000):
-            chunk = ids[start : start + 5000]
-            found = queries.summaries_with_abstracts(conn, chunk)
-            for offset, paper_id in enumerate(chunk):
-                if paper_id in found:
-                    title, abstract = found[paper_id]
-                    texts[assignment[start + offset]].append(document_text(title, abstract))
-    terms = c_tf_idf([" ".join(parts) for parts in texts])
+    topics, assignment = _labelled(engine, ids, matrix, assignment, k)
     now = utcnow()
-    centroids = kmeans.cluster_centers_.astype("<f4")
     rows = []
-    for topic in range(k):
-        members = assignment == topic
-        if not members.any():
-            continue
+    for number, topic in enumerate(topics, start=1):
+        members = assignment == number - 1
         centre = points[members].mean(axis=0)
         rows.append(
             {
-                "id": topic + 1,
-                "label": ", ".join(terms[topic][:LABEL_TERMS]) or f"topic {topic + 1}",
-                "terms": terms[topic],
+                "id": number,
+                "label": topic["label"] or f"topic {number}",
+                "terms": topic["terms"],
                 "size": int(members.sum()),
                 "x": float(centre[0]),
                 "y": float(centre[1]),
-                "centroid": centroids[topic].tobytes(),
+                "centroid": matrix[members].mean(axis=0).astype("<f4").tobytes(),
                 "computed_at": now,
             }
         )
@@ -140,6 +127,43 @@ def build(
     with engine.begin() as conn:
         stored.replace_all(conn, rows, members)
     return len(rows)
+
+
+def _labelled(
+    engine: Engine, ids: list[str], matrix: np.ndarray, assignment: np.ndarray, k: int
+) -> tuple[list[dict[str, Any]], np.ndarray]:
+    texts = [""] * len(ids)
+    with engine.connect() as conn:
+        for start in range(0, len(ids), 5000):
+            found = queries.summaries_with_abstracts(conn, ids[start : start + 5000])
+            for offset, paper_id in enumerate(ids[start : start + 5000]):
+                if paper_id in found:
+                    texts[start + offset] = document_text(*found[paper_id])
+    return label_clusters(texts, matrix, assignment, k)
+
+
+def label_clusters(
+    texts: list[str], matrix: np.ndarray, assignment: np.ndarray, k: int
+) -> tuple[list[dict[str, Any]], np.ndarray]:
+    """Topics (label, terms) of K clusters of papers (TEXTS, their vectors MATRIX and cluster
+    ASSIGNMENT) after merging near-duplicates, largest first, and each paper's topic number
+    (0-based) among them."""
+    used = [c for c in range(k) if (assignment == c).any()]  # k-means may leave one empty
+    joined = {c: [] for c in used}
+    for text, cluster in zip(texts, assignment, strict=True):
+        joined[int(cluster)].append(text)
+    counts = TermCounts.of([" ".join(joined[c]) for c in used])
+    sizes = np.array([(assignment == c).sum() for c in used])
+    centroids = np.stack([matrix[assignment == c].mean(axis=0) for c in used])
+    groups = sorted(merge_duplicates(counts, centroids, sizes), key=lambda g: -sizes[g].sum())
+    labels, terms = distinct_labels(
+        counts.grouped(groups).distinctive(), [int(sizes[g].sum()) for g in groups]
+    )
+    renumber = np.zeros(k, dtype=np.int64)
+    for number, group in enumerate(groups):
+        renumber[[used[member] for member in group]] = number
+    topics = [{"label": label, "terms": t} for label, t in zip(labels, terms, strict=True)]
+    return topics, renumber[assignment]
 
 
 def assign_new(engine: Engine, indexes: Indexes) -> int:
@@ -173,7 +197,8 @@ def assign_new(engine: Engine, indexes: Indexes) -> int:
 
 def draw_map(engine: Engine, path: Path | Any, fmt: str = "svg") -> int:
     """The topic map as an SVG or PNG: a sample of papers coloured by topic, the largest topics
-    labelled. Writes to PATH (a file path or a binary stream); returns the topics drawn."""
+    labelled where their labels overlap no other. Writes to PATH (a file path or a binary
+    stream); returns the topics drawn."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -189,19 +214,33 @@ def draw_map(engine: Engine, path: Path | Any, fmt: str = "svg") -> int:
         axes.scatter(
             xs, ys, c=topic_ids % 20, cmap="tab20", vmin=0, vmax=19, s=size, alpha=0.7, lw=0
         )
-    for topic in listed[:25]:
-        axes.annotate(
-            topic["label"],
-            (topic["x"], topic["y"]),
-            fontsize=8,
-            ha="center",
-            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.75, "lw": 0},
-        )
     axes.set_axis_off()
     axes.set_title(
         f"{len(listed)} topics" if listed else "no topics yet: run `papertide topics build`"
     )
     figure.tight_layout()
+    _label_largest(figure, axes, listed)
     figure.savefig(path, format=fmt)
     plt.close(figure)
     return len(listed)
+
+
+def _label_largest(figure: Any, axes: Any, listed: list[dict[str, Any]]) -> None:
+    """Label topics largest first, dropping each label that would overlap one already drawn."""
+    renderer = figure.canvas.get_renderer()
+    drawn: list[Any] = []
+    for topic in listed:
+        if len(drawn) == MAP_LABELS:
+            return
+        note = axes.annotate(
+            topic["label"],
+            (topic["x"], topic["y"]),
+            fontsize=9,
+            ha="center",
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8, "lw": 0},
+        )
+        box = note.get_window_extent(renderer).expanded(1.05, 1.1)
+        if any(box.overlaps(other) for other in drawn):
+            note.remove()
+        else:
+            drawn.append(box)

@@ -8,6 +8,7 @@ import threading
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from papertide.rank import topic_map
 from papertide.rank.topics import draw_map
 from papertide.store import queries
 from papertide.store import topics as stored
@@ -35,7 +36,14 @@ def _version(request: Request) -> str:
 def topics_page(request: Request) -> HTMLResponse:
     with papertide(request).engine.connect() as conn:
         listed = stored.all_topics(conn)
-    return render(request, "topics.html", topics=listed, version=_version(request))
+    return render(
+        request,
+        "topics.html",
+        topics=listed,
+        bubbles=topic_map.layout(listed),
+        map=topic_map,
+        version=_version(request),
+    )
 
 
 @router.get("/topics/map.svg")
