@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from papertide.application import Papertide
 from papertide.clock import FixedClock
@@ -165,6 +166,52 @@ def db_url(
     monkeypatch.setenv("PAPERTIDE_INDEX_DIR", str(tmp_path / "papertide.index"))
     yield server.url(name)
     server.drop_database(name)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The platform data dir inside the session's temp folder: a PostgreSQL database keeps its
+    indexes there by default (one folder per database), and no test writes to the real one."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data-home")))
+        yield
+
+
+class Databases:
+    """Databases for fixtures wider than one test (a module's imported and indexed papers),
+    on the backend the module runs on; `copy` gives a test its own copy of one."""
+
+    def __init__(self, request: pytest.FixtureRequest) -> None:
+        self._request = request
+
+    def _server(self) -> ThrowawayPostgres:
+        return self._request.getfixturevalue("postgres_server")
+
+    def new(self, backend: str, folder: Path) -> str:
+        """An empty database: a file in FOLDER, or a new PostgreSQL database."""
+        if backend == "sqlite":
+            return f"sqlite:///{folder / 'papertide.db'}"
+        return self._server().url(self._server().create_database())
+
+    def copy(self, url: str, folder: Path) -> str:
+        """A copy of the database at URL (its SQLite files copied into FOLDER)."""
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            source = Path(parsed.database)
+            for part in source.parent.glob(source.name + "*"):  # -wal and -shm too
+                shutil.copy(part, folder / part.name)
+            return f"sqlite:///{folder / source.name}"
+        return self._server().url(self._server().clone_database(parsed.database))
+
+
+@pytest.fixture(scope="session")
+def databases(request: pytest.FixtureRequest) -> Databases:
+    return Databases(request)
+
+
+def index_dir(db_url: str) -> Path:
+    """Where the search indexes of DB_URL are, as the application finds them."""
+    return application(db_url).index_dir
 
 
 @pytest.fixture

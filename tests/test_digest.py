@@ -17,7 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
-from conftest import FIXTURES, Cli, application, free_port
+from conftest import FIXTURES, Cli, application, free_port, index_dir
 from papertide.clock import FixedClock
 from papertide.store import accounts, digests, library
 from papertide.store.engine import open_engine
@@ -88,23 +88,23 @@ def sink():
 
 
 @pytest.fixture(scope="module")
-def indexed(tmp_path_factory, embedder):
+def indexed(backend, databases, tmp_path_factory, embedder):
+    """The database (its URL) with the fixture papers, indexed, and a reader with a library."""
     folder = tmp_path_factory.mktemp("digest")
-    cli = Cli(f"sqlite:///{folder / 'papertide.db'}", folder)
+    cli = Cli(databases.new(backend, folder), folder)
     for name in ("arxiv_atom.xml", "hf_daily.json", "oai_page1.xml", "zotero.bib"):
         cli.run("import", str(FIXTURES / name))
     cli.run("index")
     cli.run("users", "create", "ada", "--password-stdin", stdin="correct horse battery\n")
     cli.run("library", "add", "2407.05528", "--user", "ada")
-    return folder
+    return cli.env["PAPERTIDE_DB"]
 
 
 @pytest.fixture
-def mail_cli(indexed, tmp_path, sink, monkeypatch):
-    for part in indexed.glob("papertide.db*"):
-        shutil.copy(part, tmp_path / part.name)
-    shutil.copytree(indexed / "papertide.index", tmp_path / "papertide.index")
-    cli = Cli(f"sqlite:///{tmp_path / 'papertide.db'}", tmp_path)
+def mail_cli(indexed, databases, tmp_path, sink, monkeypatch):
+    url = databases.copy(indexed, tmp_path)
+    shutil.copytree(index_dir(indexed), index_dir(url))
+    cli = Cli(url, tmp_path)
     cli.env.update(
         PAPERTIDE_SMTP_HOST="127.0.0.1",
         PAPERTIDE_SMTP_PORT=str(sink.port),

@@ -162,3 +162,16 @@ def test_text_longer_than_declared_fits_on_postgresql(engine):
     assert result.new == 2
     with engine.connect() as conn:
         assert queries.get_paper(conn, doi)["doi"] == doi
+
+
+def test_a_nul_character_never_fails_a_query_on_postgresql(engine):
+    """PostgreSQL text cannot hold U+0000 and psycopg refused to send it: a NUL in a paper id,
+    a login name or a stored field failed the query; now it finds nothing, or is kept as
+    U+FFFD."""
+    with engine.begin() as conn:
+        assert queries.get_paper(conn, "2611.00001\x00") is None
+        assert accounts.user_by_name(conn, "ada\x00") is None
+        user_id = accounts.create_user(conn, "ada", "hash")
+        token_id = accounts.create_api_token(conn, "f" * 64, user_id, "laptop\x00")
+        names = [token["name"] for token in accounts.api_tokens_of(conn, user_id)]
+    assert token_id == "f" * 16 and names == ["laptop\ufffd"]

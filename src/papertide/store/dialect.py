@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy import Table, event
@@ -19,6 +20,9 @@ def with_default_driver(url: URL) -> URL:
 
 def configure(engine: Engine) -> None:
     """Connection settings each dialect needs to be a safe embedded or server store."""
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _postgresql_dumpers)
+        return
     if engine.dialect.name != "sqlite":
         return
 
@@ -32,6 +36,29 @@ def configure(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
+
+@functools.cache
+def _nul_free_str_dumpers() -> tuple[type, ...]:
+    """psycopg dumpers for str that send U+0000 as U+FFFD: PostgreSQL text cannot hold NUL, and
+    psycopg refuses such a value, so a NUL in a request (a paper id, a search, a form field)
+    failed the query; SQLite takes it. No stored text holds NUL, so lookups lose nothing."""
+    from psycopg.types.string import StrBinaryDumper, StrDumperUnknown
+
+    class NulFreeText(StrDumperUnknown):
+        def dump(self, obj: str) -> Any:
+            return super().dump(obj.replace("\x00", "\ufffd"))
+
+    class NulFreeBinary(StrBinaryDumper):
+        def dump(self, obj: str) -> Any:
+            return super().dump(obj.replace("\x00", "\ufffd"))
+
+    return NulFreeText, NulFreeBinary
+
+
+def _postgresql_dumpers(dbapi_connection: Any, _record: Any) -> None:
+    for dumper in _nul_free_str_dumpers():
+        dbapi_connection.adapters.register_dumper(str, dumper)
 
 
 def insert_ignoring_conflicts(table: Table, engine_name: str) -> Any:
