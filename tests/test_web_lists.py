@@ -1,5 +1,5 @@
 """Long lists read to their end: pages with counts and previous/next links on every list (day,
-week, month, trending, search) and in the JSON API; cards with the abstract's lead; the date
+week, month, trending, topic, search) and in the JSON API; cards with the abstract's lead; the date
 picker; the favicon."""
 
 import json
@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from conftest import index_database
 from papertide.clock import FixedClock
 from papertide.ingest.runner import import_file
+from papertide.store import topics
 from papertide.store.engine import open_engine
 from papertide.web.app import create_app
 
@@ -38,6 +39,14 @@ def client(tmp_path_factory, embedder):
             handle.write(json.dumps(record) + "\n")
     engine = open_engine(url)
     import_file(engine, folder / "many.jsonl")
+    with engine.begin() as conn:  # one topic holding every paper, for the topic page's pages
+        topic = {"id": 1, "label": "graphene lattices", "terms": ["graphene"], "size": PAPERS}
+        topic.update(x=0.0, y=0.0, centroid=bytes(4), computed_at=CLOCK.now())
+        members = [
+            {"paper_id": f"2611.{10000 + i}", "topic_id": 1, "x": 0.0, "y": 0.0}
+            for i in range(PAPERS)
+        ]
+        topics.replace_all(conn, [topic], members)
     engine.dispose()
     index_database(url)
     with TestClient(create_app(url, CLOCK)) as test_client:
@@ -54,7 +63,15 @@ def link(page: str, rel: str) -> str | None:
 
 
 @pytest.mark.parametrize(
-    "path", [f"/day/{DAY}", "/week/2026-W47", "/month/2026-11", "/trending", "/search?q=graphene"]
+    "path",
+    [
+        f"/day/{DAY}",
+        "/week/2026-W47",
+        "/month/2026-11",
+        "/trending",
+        "/topics/1",
+        "/search?q=graphene",
+    ],
 )
 def test_every_list_pages_on_past_its_first_page_with_counts(client, path):
     size, depth = (20, 200) if path.startswith("/search") else (100, 300)

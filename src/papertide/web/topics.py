@@ -14,7 +14,8 @@ from papertide.store import queries
 from papertide.store import topics as stored
 from papertide.web import schemas
 from papertide.web.deps import papertide
-from papertide.web.params import TopicId
+from papertide.web.paging import Pager, start_of
+from papertide.web.params import LIST_PAGE_SIZE, Offset, PageNumber, TopicId
 from papertide.web.templating import render
 from papertide.xmltext import xml_text
 
@@ -61,15 +62,21 @@ def topics_map(request: Request) -> Response:
 
 
 @router.get("/topics/{topic_id}")
-def topic_page(request: Request, topic_id: TopicId) -> HTMLResponse:
+def topic_page(
+    request: Request, topic_id: TopicId, page: PageNumber = None, offset: Offset = None
+) -> HTMLResponse:
+    first = start_of(page, offset, LIST_PAGE_SIZE)  # pages as every list does (web/paging.py)
     with papertide(request).engine.connect() as conn:
         topic = stored.get(conn, topic_id)
         if topic is None:
             raise HTTPException(404, f"no topic {topic_id}")
-        ids = stored.papers_of(conn, topic_id, 100)
+        newest = stored.papers_of(conn, topic_id, first + LIST_PAGE_SIZE + 1)
+        ids = newest[first : first + LIST_PAGE_SIZE]
         by_id = {p["id"]: p for p in queries.papers_by_ids(conn, ids)}
     papers = [by_id[i] for i in ids if i in by_id]
-    return render(request, "topic.html", topic=topic, papers=papers, voted=set())
+    more = len(newest) > first + LIST_PAGE_SIZE
+    pager = Pager.of(request, first, LIST_PAGE_SIZE, len(papers), topic["size"], more)
+    return render(request, "topic.html", topic=topic, papers=papers, pager=pager, voted=set())
 
 
 @api_router.get("/topics", response_model=list[schemas.TopicListed])
