@@ -74,7 +74,14 @@ class Papertide:
         writing."""
         embedder = None if keyword_only else self.embedder()
         return update_indexes(
-            self.engine, self.index_store, embedder, rebuild, progress, embed=embed, wait=wait
+            self.engine,
+            self.index_store,
+            embedder,
+            rebuild,
+            progress,
+            embed=embed,
+            wait=wait,
+            workers=self.settings.embed_workers,
         )
 
     # -- models ----------------------------------------------------------------------------------

@@ -40,6 +40,12 @@ class Settings(BaseSettings):
         description="where the embedding model is prepared",
     )
     threads: int = Field(1, ge=1, le=256, description="onnxruntime threads per embedding process")
+    embed_workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="processes that embed papers in an index run (each loads the model)",
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "warning",
         description="`debug`, `info` (adds the web server's access log), `warning`, `error`",

@@ -54,6 +54,7 @@ class OnnxEmbedder:
                 f"no embedding model in {directory}: run `papertide model prepare`"
             )
         meta = json.loads(meta_path.read_text())
+        self.directory, self.threads = directory, threads  # what a worker process loads
         self.name = f"{meta['name']}@{meta['version']}"
         self.dim = int(meta["dim"])
         self.tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))

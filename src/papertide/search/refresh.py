@@ -5,7 +5,8 @@ generation up to date (search/generations.py) and publishes it. Nothing else wri
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 import numpy as np
@@ -14,6 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from papertide.search.embedder import Embedder, document_text
 from papertide.search.generations import Indexes, IndexStore
 from papertide.search.keyword import KeywordIndex
+from papertide.search.parallel_embed import embed_batches
 from papertide.search.vectors import ANN_THRESHOLD, VectorIndex
 from papertide.store import queries
 from papertide.store import vectors as stored_vectors
@@ -53,18 +55,36 @@ def refresh_keyword(
         return index.apply(papers, newest, lambda done: progress("keyword index", done, total))
 
 
-def embed_pending(engine: Engine, embedder: Embedder, progress: Progress = _quiet) -> int:
-    """Embed papers that have no current vector; each batch is saved in its own transaction,
-    so an interrupted run resumes where it stopped."""
+def embed_pending(
+    engine: Engine, embedder: Embedder, progress: Progress = _quiet, workers: int = 1
+) -> int:
+    """Embed papers that have no current vector, in WORKERS processes when there is more than a
+    batch to do; each batch is saved in its own transaction, so an interrupted run resumes where
+    it stopped."""
     with engine.connect() as conn:
         total = stored_vectors.count_pending(conn, embedder.name)
+    batches = _pending_batches(engine, embedder.name)
+    directory = getattr(embedder, "directory", None)  # a model worker processes can load
+    if workers > 1 and directory is not None and total > EMBED_BATCH:
+        waiting: deque[list[dict]] = deque()
+
+        def texts() -> Iterator[list[str]]:
+            for batch in batches:
+                waiting.append(batch)
+                yield [document_text(p["title"], p["abstract"]) for p in batch]
+
+        threads = getattr(embedder, "threads", 1)
+        results = (
+            (waiting.popleft(), matrix)
+            for _, matrix in embed_batches(directory, threads, workers, texts())
+        )
+    else:
+        results = (
+            (batch, embedder.embed([document_text(p["title"], p["abstract"]) for p in batch]))
+            for batch in batches
+        )
     done = 0
-    while True:
-        with engine.connect() as conn:
-            batch = stored_vectors.pending(conn, embedder.name, EMBED_BATCH)
-        if not batch:
-            return done
-        matrix = embedder.embed([document_text(p["title"], p["abstract"]) for p in batch])
+    for batch, matrix in results:
         rows = [
             (p["id"], p["content_hash"], np.ascontiguousarray(vec, dtype="<f4").tobytes())
             for p, vec in zip(batch, matrix, strict=True)
@@ -73,6 +93,20 @@ def embed_pending(engine: Engine, embedder: Embedder, progress: Progress = _quie
             stored_vectors.save(conn, embedder.name, rows)
         done += len(batch)
         progress("embeddings", done, total)
+    return done
+
+
+def _pending_batches(engine: Engine, model: str) -> Iterator[list[dict]]:
+    """Papers without a current vector, EMBED_BATCH at a time, read ahead by id (batches in
+    flight in worker processes are not saved yet, so each read starts after the last one)."""
+    after = None
+    while True:
+        with engine.connect() as conn:
+            batch = stored_vectors.pending(conn, model, EMBED_BATCH, after)
+        if not batch:
+            return
+        after = batch[-1]["id"]
+        yield batch
 
 
 def refresh_vectors(
@@ -172,13 +206,14 @@ def update_indexes(
     progress: Progress | None = None,
     embed: bool = True,
     wait: bool = True,
+    workers: int = 1,
 ) -> dict[str, int]:
-    """The one index writer: embed what has no vector yet (unless EMBED is false), then
-    publish a new generation of every index (search/generations.py). Raises IndexBusy when
-    WAIT is false and another process is writing."""
+    """The one index writer: embed what has no vector yet (unless EMBED is false; in WORKERS
+    processes), then publish a new generation of every index (search/generations.py). Raises
+    IndexBusy when WAIT is false and another process is writing."""
     progress = progress or _quiet
     with store.lock(wait):
-        embedded = embed_pending(engine, embedder, progress) if embedder and embed else 0
+        embedded = embed_pending(engine, embedder, progress, workers) if embedder and embed else 0
         report: dict[str, int] = {"keyword_updated": 0}
         if embedder is not None:
             report.update(embedded=embedded, vector_index_rebuilt=0, vectors_updated=0)

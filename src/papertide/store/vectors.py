@@ -30,10 +30,15 @@ def _needing_vectors(model: str, *columns: Any) -> Select:
     )
 
 
-def pending(conn: Connection, model: str, limit: int) -> list[dict[str, Any]]:
+def pending(
+    conn: Connection, model: str, limit: int, after: str | None = None
+) -> list[dict[str, Any]]:
+    """Up to LIMIT papers without a current vector of MODEL, by id, from after AFTER."""
     query = _needing_vectors(
         model, papers.c.id, papers.c.title, papers.c.abstract, papers.c.content_hash
     )
+    if after is not None:
+        query = query.where(papers.c.id > after)
     return [dict(r) for r in conn.execute(query.order_by(papers.c.id).limit(limit)).mappings()]
 
 
