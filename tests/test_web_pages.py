@@ -65,6 +65,7 @@ def test_browsers_get_every_error_status_as_a_page_and_the_api_keeps_json(app, m
                 {"data": {"username": "ada", "password": "password123", "csrf_token": token}},
             ),
             (503, "get", "/api/search?q=x&mode=semantic", {}),  # JSON only: an API path
+            (413, "post", "/api/papers/2611.00005/vote", {"content": b"x" * (3 << 20)}),
         ]
         for status, method, path, arguments in cases:
             headers = FORM if method == "post" else BROWSER
