@@ -203,6 +203,12 @@ class Databases:
             return f"sqlite:///{folder / source.name}"
         return self._server().url(self._server().clone_database(parsed.database))
 
+    def drop(self, url: str) -> None:
+        """Remove a database made by `new` or `copy` before the session ends."""
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "postgresql":
+            self._server().drop_database(parsed.database)
+
 
 @pytest.fixture(scope="session")
 def databases(request: pytest.FixtureRequest) -> Databases:

@@ -30,8 +30,9 @@ record_strategy = st.builds(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(batches=st.lists(st.lists(record_strategy, max_size=8), min_size=1, max_size=5))
-def test_saving_never_creates_duplicates(tmp_path_factory, batches):
-    engine = open_engine(f"sqlite:///{tmp_path_factory.mktemp('prop') / 'p.db'}")
+def test_saving_never_creates_duplicates(backend, databases, tmp_path_factory, batches):
+    url = databases.new(backend, tmp_path_factory.mktemp("prop"))
+    engine = open_engine(url)
     try:
         for batch in batches:
             with engine.begin() as conn:
@@ -57,3 +58,4 @@ def test_saving_never_creates_duplicates(tmp_path_factory, batches):
             assert conn.execute(select(func.count()).select_from(papers)).scalar_one() == count
     finally:
         engine.dispose()
+        databases.drop(url)

@@ -280,15 +280,19 @@ def test_every_good_record_survives_its_damaged_neighbours(source_name, good, ba
     good=titles,
     bad=st.lists(hostile, min_size=1, max_size=4),
 )
-def test_importing_damaged_files_stores_every_good_record(tmp_path_factory, source_name, good, bad):
+def test_importing_damaged_files_stores_every_good_record(
+    backend, databases, tmp_path_factory, source_name, good, bad
+):
     folder = tmp_path_factory.mktemp("import")  # a database of its own: ids repeat across examples
     path = folder / "upload.dat"
     path.write_bytes(WRITERS[source_name](good, bad))
-    engine = open_engine(f"sqlite:///{folder / 'fuzz.db'}")
+    url = databases.new(backend, folder)
+    engine = open_engine(url)
     try:
         import_file(engine, path)
         with engine.connect() as conn:
             stored = set(conn.execute(select(papers.c.title)).scalars())
     finally:
         engine.dispose()
+        databases.drop(url)
     assert {clean_text(t) for t in good} <= stored

@@ -39,9 +39,9 @@ EXAMPLES = settings(
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory, embedder):
+def seeded(backend, databases, tmp_path_factory, embedder):
     """The app over indexed fixture papers, and the API token of a member."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('schemathesis') / 'papertide.db'}"
+    url = databases.new(backend, tmp_path_factory.mktemp("schemathesis"))
     engine = open_engine(url)
     for name in ("arxiv_atom.xml", "hf_daily.json", "oai_page1.xml", "zotero.bib"):
         import_file(engine, FIXTURES / name)
