@@ -254,3 +254,15 @@ def test_the_map_names_only_the_largest_topics_and_every_bubble_on_hover(db_url)
             )
     # on a 375 px phone (a 351 px column) the labels are still ~11 px tall
     assert topic_map.FONT * 351 / topic_map.WIDTH >= 10.5
+
+
+def test_merge_duplicates_never_pairs_a_topic_with_itself():
+    # With no more topics than NEIGHBOURS, a topic is among its own nearest; it always reads
+    # like itself, so 3 unlike topics crashed `topics build` (IndexError) on a 33-paper library.
+    import numpy as np
+
+    from papertide.rank.topic_labels import TermCounts, merge_duplicates
+
+    counts = TermCounts.of(["alpha alpha beta beta", "gamma gamma delta delta", "omega omega"])
+    groups = merge_duplicates(counts, np.eye(3), np.ones(3))
+    assert sorted(groups) == [[0], [1], [2]]

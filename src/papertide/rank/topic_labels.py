@@ -135,7 +135,7 @@ def merge_duplicates(
             (float(similarity[i, j]), min(i, j), max(i, j))
             for i in range(len(groups))
             for j in nearest[i]
-            if _alike(terms[i], terms[j])
+            if j != i and _alike(terms[i], terms[j])  # among few topics, i is its own neighbour
         ]
         if not pairs:
             break
