@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Table, event
+from sqlalchemy import Table, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Engine
 
@@ -16,6 +19,36 @@ def with_default_driver(url: URL) -> URL:
     if url.drivername == "postgresql":
         return url.set(drivername="postgresql+psycopg")
     return url
+
+
+# Any fixed number: the key of PostgreSQL's advisory lock that serialises schema migrations.
+_MIGRATION_LOCK = 0x7061_7065_7274_6964  # "papertid"
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """Held while the schema is migrated, across processes: app instances starting together on a
+    new database would otherwise each create the same tables and all but one fail."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
+        yield  # an in-memory database has one user
+        return
+    # flock on the database file itself: independent of SQLite's own (fcntl) locks on Linux,
+    # and no lock file left beside it. The file exists: checking the revision opened it.
+    with open(database, "rb") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def configure(engine: Engine) -> None:

@@ -119,7 +119,9 @@ def upgrade(engine: Engine) -> None:
     try:
         if current_revision(engine) == head_revision(engine):
             return
-        command.upgrade(_alembic_config(engine), "head")
+        with dialect.migration_lock(engine):
+            if current_revision(engine) != head_revision(engine):  # not done while we waited
+                command.upgrade(_alembic_config(engine), "head")
     except Exception as exc:
         # a driver's own message, without SQLAlchemy's "Background on this error" link
         detail = getattr(exc, "orig", None) or exc
