@@ -6,26 +6,28 @@ import shutil
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from conftest import LISTING_PAGES, Cli
+from conftest import LISTING_PAGES, Cli, index_dir
 from papertide.store.schema import embeddings, papers
 
 
 @pytest.fixture(scope="module")
-def prepared(tmp_path_factory, embedder):
-    """The two listing pages imported and indexed once; tests get their own copy."""
+def prepared(backend, databases, tmp_path_factory, embedder):
+    """The two listing pages imported and indexed once (the database's URL); tests get their
+    own copy."""
     folder = tmp_path_factory.mktemp("prepared")
-    cli = Cli(f"sqlite:///{folder / 'papertide.db'}", folder)
+    cli = Cli(databases.new(backend, folder), folder)
     cli.run("import", str(LISTING_PAGES / "page-a.txt"), str(LISTING_PAGES / "page-b.txt"))
     cli.run("index")
-    return folder
+    return cli.env["PAPERTIDE_DB"]
 
 
 @pytest.fixture
-def loaded(prepared, cli, tmp_path):
-    for part in prepared.glob("papertide.db*"):  # the WAL too, if a checkpoint is pending
-        shutil.copy(part, tmp_path / part.name)
-    shutil.copytree(prepared / "papertide.index", tmp_path / "papertide.index")
-    return cli
+def loaded(prepared, databases, tmp_path, monkeypatch):
+    url = databases.copy(prepared, tmp_path)
+    shutil.copytree(index_dir(prepared), tmp_path / "papertide.index")
+    # the copy's indexes beside it, where an SQLite file keeps them (tests look there)
+    monkeypatch.setenv("PAPERTIDE_INDEX_DIR", str(tmp_path / "papertide.index"))
+    return Cli(url, tmp_path)
 
 
 @pytest.mark.shared_data
