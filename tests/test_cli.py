@@ -158,7 +158,8 @@ def test_kill_9_mid_import_then_resume_loses_and_doubles_nothing(cli, tmp_path, 
         assert conn.execute(select(func.count()).select_from(papers)).scalar_one() == total
         assert conn.execute(select(func.count()).select_from(paper_sources)).scalar_one() == total
         assert conn.execute(select(func.count()).select_from(checkpoints)).scalar_one() == 0
-        assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
+        if engine.dialect.name == "sqlite":  # PostgreSQL has no such check, nor needs one
+            assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
     engine.dispose()
 
 

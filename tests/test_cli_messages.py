@@ -262,3 +262,79 @@ def test_every_readme_example_command_parses():
     for example in examples:
         result = CliRunner().invoke(app, [*shlex.split(example), "--help"], env={"COLUMNS": "200"})
         assert result.exit_code == 0, (example, result.output)
+
+
+def test_stats_says_what_the_last_import_was_and_when_not_its_job_key(cli):
+    cli.run("init")
+    assert "last import: never" in cli.run("stats").stdout
+    cli.run("import", str(FIXTURES / "arxiv_atom.xml"))
+    shown = cli.run("stats").stdout
+    line = next(line for line in shown.splitlines() if line.startswith("last import:"))
+    assert re.fullmatch(
+        r"last import: \d{4}-\d\d-\d\d \d\d:\d\d UTC, import of \S+arxiv_atom\.xml \(arxiv\): "
+        r"3 new, 0 updated, 0 duplicates, 0 rejected",
+        line,
+    ), line
+    assert "import:arxiv:" not in shown  # the job key stays internal
+    run = cli.json("stats")["last_import"]
+    assert run["source"].startswith("import:arxiv:") and run["what"].startswith("import of ")
+    assert (run["new"], run["updated"]) == (3, 0)
+
+
+def test_import_of_several_files_into_an_empty_database_counts_no_paper_as_updated(cli):
+    """One command, several files naming the same papers: on an empty database every paper is
+    new, however many files (or batches) bring more of it."""
+    files = [str(FIXTURES / name) for name in ("zotero.bib", "arxiv_atom.xml", "hf_daily.json")]
+    summary = cli.json("import", *files)
+    assert summary["updated"] == 0
+    assert summary["new"] == len(cli.json("list"))
+    again = cli.json("import", *files)
+    assert (again["new"], again["updated"]) == (0, 0)
+
+
+def test_commands_print_no_blank_line_before_their_stderr_messages(cli):
+    imported = cli.run("import", str(FIXTURES / "arxiv_atom.xml"))
+    assert imported.stderr == ""  # the progress display is for terminals only
+    indexed = cli.run("index", "--keyword-only")
+    assert indexed.stderr == ""
+    cli.run("import", str(FIXTURES / "hf_daily.json"))
+    behind = cli.run("search", "experts", "--mode", "keyword")
+    assert behind.stderr.startswith("note: ")
+    bad_day = cli.run("sync", "hf", "--date", "2026-13-01", check=False)
+    assert bad_day.stderr.startswith("error: ")
+
+
+def test_a_progress_bar_ends_at_its_total_not_at_its_last_report():
+    from papertide.cli.common import staged_progress
+
+    with staged_progress() as show:
+        show("keyword index", 19000, 19997)  # a stage reports every thousand papers
+        show("embeddings", 40, None)
+        first, second = show.progress.tasks
+        assert (first.completed, first.total) == (19997, 19997)  # it ended when the next began
+    assert (second.completed, second.total) == (40, 40)  # unknown length: ends at what it did
+
+
+def test_dates_are_shown_at_the_precision_their_sources_know(cli, tmp_path):
+    monthly = tmp_path / "monthly.jsonl"
+    monthly.write_text('{"title": "A Paper Dated By Month", "date": "2025-03"}\n')
+    cli.run("import", str(FIXTURES / "zotero.bib"), str(FIXTURES / "arxiv_atom.xml"), str(monthly))
+    listed = {row.split()[0]: row.split()[1] for row in cli.run("list").stdout.splitlines()[1:]}
+    by_title = {paper["title"]: paper for paper in cli.json("list")}
+    year_only = by_title["Attention is all you need"]
+    assert year_only["published_at"] == "2017-01-01T00:00:00"  # the JSON keeps its shape
+    assert listed[year_only["id"]] == "2017"
+    assert listed[by_title["A Paper Dated By Month"]["id"]] == "2025-03"
+    assert listed["2611.00001"] == "2026-11-20"  # a day with a time of day: the day
+    assert "published 2017\n" in cli.run("show", year_only["id"]).stdout
+    assert "published 2026-11-20;" in cli.run("show", "2611.00001").stdout
+    cli.run("index", "--keyword-only")
+    hits = cli.run("search", "attention", "--mode", "keyword").stdout
+    assert "Attention is all you need (2017)" in hits
+
+
+def test_users_create_without_a_password_is_one_error_line_not_aborted(cli):
+    result = cli.run("users", "create", "ada", stdin="", check=False)  # input ends at once
+    assert result.returncode == 2
+    assert "no password given" in error_line(result)
+

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from rich.progress import (
     DownloadColumn,
     Progress,
     SpinnerColumn,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
@@ -146,12 +147,35 @@ def byte_progress() -> Progress:
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,  # off a terminal it would only leave a blank line
     )
 
 
+class StagedProgress:
+    """One bar per stage of a job; called as show(stage, done, total). A stage is over when
+    the next one starts (or the job ends): its bar then shows its total, not the last count
+    its stage happened to report (19000/19997)."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self._tasks: dict[str, TaskID] = {}
+
+    def __call__(self, stage: str, done: int, total: int | None) -> None:
+        if stage not in self._tasks:
+            self.finish()
+            self._tasks[stage] = self.progress.add_task(stage, total=total)
+        self.progress.update(self._tasks[stage], completed=done, total=total)
+
+    def finish(self) -> None:
+        for task in self.progress.tasks:
+            if not task.finished:  # a stage of unknown length ends at what it did
+                end = task.completed if task.total is None else task.total
+                self.progress.update(task.id, total=end, completed=end)
+
+
 @contextmanager
-def staged_progress() -> Iterator[Callable[[str, int, int | None], None]]:
-    """A Rich progress display with one bar per stage; yields show(stage, done, total)."""
+def staged_progress() -> Iterator[StagedProgress]:
+    """A Rich progress display with one bar per stage (see StagedProgress)."""
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -160,15 +184,11 @@ def staged_progress() -> Iterator[Callable[[str, int, int | None], None]]:
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,
     ) as progress:
-        tasks: dict[str, Any] = {}
-
-        def show(stage: str, done: int, total: int | None) -> None:
-            if stage not in tasks:
-                tasks[stage] = progress.add_task(stage, total=total)
-            progress.update(tasks[stage], completed=done, total=total)
-
+        show = StagedProgress(progress)
         yield show
+        show.finish()
 
 
 def user_named(eng: Engine, username: str) -> dict[str, Any]:

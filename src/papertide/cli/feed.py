@@ -55,6 +55,8 @@ def library_add(
     ),
 ) -> None:
     """Save papers to a user's library (thumbs up/down with --rating)."""
+    if rating not in library.RATINGS:  # before any paper is saved
+        fail(f"--rating is one of {', '.join(library.RATINGS)}, not {rating!r}")
     eng = engine(ctx)
     user_id = _user_id(eng, user)
     ids = _paper_ids(eng, papers)
@@ -62,10 +64,7 @@ def library_add(
         for paper_id in ids:
             if rating != "down":
                 library.set_saved(conn, user_id, paper_id, True)
-            try:
-                library.set_rating(conn, user_id, paper_id, rating)
-            except ValueError as exc:
-                fail(str(exc))
+            library.set_rating(conn, user_id, paper_id, rating)
     out.print(f"{len(ids)} paper(s) in {user}'s library", highlight=False)
 
 

@@ -23,7 +23,11 @@ PASSWORD_STDIN = typer.Option(
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
-    return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        return typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    except typer.Abort:  # input ended (no terminal, Ctrl-D): Typer would print "Aborted!"
+        fail("no password given: type it at the prompt, or pipe it in with --password-stdin")
+        raise
 
 
 @users_app.command("create")

@@ -36,6 +36,7 @@ class ImportSummary:
     rejected: list[Reject] = field(default_factory=list)
     warnings: list[Notice] = field(default_factory=list)
     resumed_jobs: int = 0
+    created_ids: set[str] = field(default_factory=set, repr=False)  # papers new in this run
 
     @property
     def accepted(self) -> int:
@@ -47,9 +48,12 @@ class ImportSummary:
             self.rejected.append(item)
 
     def add(self, batch: BatchResult) -> None:
+        # A paper this run created, changed by a later batch or file, is new, not "updated".
+        own = [after for before, after in batch.changed_ids if before in self.created_ids]
+        self.created_ids.update([*batch.created_ids, *own])
         self.new += batch.new
-        self.updated += batch.updated
-        self.duplicates += batch.duplicates
+        self.updated += batch.updated - len(own)
+        self.duplicates += batch.duplicates + len(own)
 
     def as_json(self) -> dict[str, Any]:
         """The documented `--json` shape of import and sync (see README)."""

@@ -55,6 +55,10 @@ class BatchResult:
     new: int = 0
     updated: int = 0
     duplicates: int = 0
+    # The papers this batch created, and (id before, id after) of the known ones it changed:
+    # an import of several batches or files tells its own new papers from earlier ones.
+    created_ids: list[str] = field(default_factory=list)
+    changed_ids: list[tuple[str, str]] = field(default_factory=list)
 
 
 def utcnow() -> datetime:
@@ -192,8 +196,10 @@ def save_batch(conn: Connection, records: list[PaperRecord]) -> BatchResult:
     for cluster, created in statuses:
         if created:
             result.new += 1
+            result.created_ids.append(cluster.paper_id)
         elif id(cluster) in changed_clusters and cluster.row is not None:
             result.updated += 1
+            result.changed_ids.append((cluster.row["id"], cluster.paper_id))
             changed_clusters.discard(id(cluster))  # count a paper once, extra records duplicate
         else:
             result.duplicates += 1
