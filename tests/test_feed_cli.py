@@ -9,9 +9,9 @@ pytestmark = pytest.mark.shared_data  # every test reads the real listing pages
 
 
 @pytest.fixture(scope="module")
-def reader(tmp_path_factory, embedder):
+def reader(backend, databases, tmp_path_factory, embedder):
     folder = tmp_path_factory.mktemp("feed")
-    cli = Cli(f"sqlite:///{folder / 'papertide.db'}", folder)
+    cli = Cli(databases.new(backend, folder), folder)
     cli.run("import", str(LISTING_PAGES / "page-a.txt"), str(LISTING_PAGES / "page-b.txt"))
     cli.run("index")
     cli.run("users", "create", "ada", "--password-stdin", stdin="correct horse battery\n")
