@@ -338,3 +338,19 @@ def test_users_create_without_a_password_is_one_error_line_not_aborted(cli):
     assert result.returncode == 2
     assert "no password given" in error_line(result)
 
+
+@pytest.mark.parametrize(
+    "db, complaint",
+    [
+        ("", "PAPERTIDE_DB: is empty"),
+        ("~no-such-user-of-papertide/x.db", "cannot use the path"),
+        ("x" * 300 + "/papers.db", "cannot "),  # a folder name too long for any file system
+        ("file:///papers.db", "file databases are not supported"),
+    ],
+    ids=["empty", "unknown home", "name too long", "other scheme"],
+)
+def test_a_database_path_that_cannot_work_is_one_error_line(cli, db, complaint):
+    for command in ("stats", "init"):
+        result = cli.run("--db", db, command, check=False)
+        assert result.returncode == 2
+        assert complaint in error_line(result) and "Value error" not in result.stderr

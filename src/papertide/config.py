@@ -123,7 +123,10 @@ class Settings(BaseSettings):
         if not value.strip():
             raise ValueError("is empty")
         if "://" not in value:  # a bare file path is shorthand for an SQLite database
-            return f"sqlite:///{Path(value).expanduser().resolve()}"
+            try:
+                return f"sqlite:///{Path(value).expanduser().resolve()}"
+            except (RuntimeError, OSError) as exc:  # ~nobody's home, a loop of symlinks
+                raise ValueError(f"cannot use the path {value!r}: {exc}") from exc
         return value
 
     @field_validator("log_level", mode="before")
@@ -140,7 +143,8 @@ class Settings(BaseSettings):
             return cls(**given)
         except ValidationError as exc:
             problems = "; ".join(
-                f"PAPERTIDE_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+                f"PAPERTIDE_{'_'.join(map(str, e['loc'])).upper()}: "
+                + e["msg"].removeprefix("Value error, ")  # pydantic's wording, not ours
                 for e in exc.errors()
             )
             raise SettingsError(problems) from exc

@@ -63,7 +63,11 @@ def require_existing(url: str) -> None:
     """StoreError when URL names an SQLite file that does not exist: commands that only read
     say so instead of creating an empty database (and its folders) where a typo pointed."""
     file = sqlite_file(parse_url(url))
-    if file is not None and not file.exists():
+    try:
+        missing = file is not None and not file.exists()
+    except OSError as exc:  # a name too long for the file system
+        raise StoreError(f"cannot use {file}: {exc.strerror or exc}") from exc
+    if missing:
         raise StoreError(f"no database at {file}: `papertide init` creates one")
 
 
