@@ -61,6 +61,9 @@ class InternalErrors(HttpMiddleware):
             await _bare_error(scope, 500, detail)(scope, receive, send)
 
 
+MAX_PLAIN_DETAIL = 1000  # bytes of a plain-text error kept as its detail
+
+
 class PlainTextErrors(HttpMiddleware):
     """ASGI middleware: an error Starlette answers as text/plain from below the exception
     handlers (the request body limit's 413) is answered again, as a page or as JSON."""
@@ -75,10 +78,13 @@ class PlainTextErrors(HttpMiddleware):
                 held = message
                 return
             if held is not None and message["type"] == "http.response.body":
-                text += message.get("body", b"")
+                text = (text + message.get("body", b""))[:MAX_PLAIN_DETAIL]
                 if not message.get("more_body"):
-                    detail = text.decode("utf-8", "replace")
-                    await _bare_error(scope, held["status"], detail)(scope, receive, send)
+                    answer = _bare_error(scope, held["status"], text.decode("utf-8", "replace"))
+                    for name, value in Headers(raw=held["headers"]).items():
+                        if not name.startswith("content-"):  # Allow, Retry-After, ...
+                            answer.headers[name] = value
+                    await answer(scope, receive, send)
                 return
             await send(message)
 
@@ -148,6 +154,7 @@ HEADINGS = {
     500: "Something went wrong on our side",
     503: "Not available right now",
 }
+STARLETTE_DETAILS = {413: "Content Too Large"}  # its wording, not the standard library's
 EXPLANATIONS = {
     404: "There is no page at this address.",
     405: "This address exists, but not for this kind of request.",
@@ -160,7 +167,7 @@ def _error_context(status: int, text: str) -> dict[str, Any]:
         phrase = HTTPStatus(status).phrase
     except ValueError:  # a status the standard library does not name
         phrase = "Error"
-    if text == phrase:
+    if text in (phrase, STARLETTE_DETAILS.get(status)):  # only the status's name: say more
         text = EXPLANATIONS.get(status, "")
     heading = HEADINGS.get(status, "Something went wrong" if status >= 500 else phrase)
     return {"status": status, "phrase": phrase, "heading": heading, "text": text}

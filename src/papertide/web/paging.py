@@ -1,7 +1,8 @@
 """Pagination: which slice of a list a request asks for, and the counts and links around it.
 
-Pages ask with `?page=N` (from 1) or `?offset=N`; the links they show always use `page`. A page
-past the end is an empty page that links back to the last one, never an error.
+Pages ask with `?page=N` (from 1) or `?offset=N`; the links they show use `page`, or `offset`
+for a list entered at an offset between pages. A page past the end is an empty page that links
+back to the last one, never an error.
 """
 
 from __future__ import annotations
