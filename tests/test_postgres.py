@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -13,6 +14,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import JSON, func, select
 from sqlalchemy.engine import make_url
 
+from papertide.application import Papertide
+from papertide.config import Settings
 from papertide.records import PaperRecord
 from papertide.store import accounts, dialect, digests, jobs, queries, topics
 from papertide.store.engine import _alembic_config, head_revision, upgrade
@@ -27,6 +30,21 @@ def test_a_plain_postgresql_url_means_psycopg_3():
     assert dialect.with_default_driver(url).drivername == "postgresql+psycopg"
     explicit = make_url("postgresql+pg8000://reader@db.example/papertide")
     assert dialect.with_default_driver(explicit) == explicit  # a driver the user chose stays
+
+
+def test_a_postgresql_database_keeps_its_indexes_in_a_folder_named_after_it(monkeypatch):
+    """The folder was a hash of the whole URL: another user name or driver spelling of the same
+    database got other (empty) indexes, and nobody could tell which folder was whose."""
+    monkeypatch.delenv("PAPERTIDE_INDEX_DIR", raising=False)
+    spellings = (
+        "postgresql://ada@db.example:6543/papers",
+        "postgresql+psycopg://bob:secret@db.example:6543/papers",
+    )
+    folders = {Papertide(Settings.load(db=url)).index_dir for url in spellings}
+    assert [folder.name for folder in folders] == ["db.example-6543-papers"]
+    assert next(iter(folders)).parent.name == "indexes"
+    monkeypatch.setenv("PAPERTIDE_INDEX_DIR", "/srv/papertide-index")
+    assert Papertide(Settings.load(db=spellings[0])).index_dir == Path("/srv/papertide-index")
 
 
 def test_the_test_server_is_reached_by_a_plain_tcp_url(engine, db_url):

@@ -8,7 +8,7 @@ and commands that need no model never load one.
 
 from __future__ import annotations
 
-import hashlib
+import re
 import threading
 from functools import cached_property
 from pathlib import Path
@@ -47,15 +47,16 @@ class Papertide:
 
     @property
     def index_dir(self) -> Path:
-        """Beside an SQLite file (papertide.db -> papertide.index/); in the data dir for
-        server databases (one folder per database URL)."""
+        """Beside an SQLite file (papertide.db -> papertide.index/); in the data dir for a
+        server database, one folder named after its host, port and name (indexes/HOST-PORT-DB),
+        so that every user name and driver spelling of one database finds the same indexes."""
         if self.settings.index_dir is not None:
             return self.settings.index_dir
         url = make_url(self.settings.database_url)
         if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
             return Path(url.database).with_suffix(".index")
-        digest = hashlib.sha1(url.render_as_string(hide_password=True).encode()).hexdigest()[:12]
-        return Path(user_data_dir("papertide")) / "indexes" / digest
+        where = f"{url.host or 'localhost'}-{url.port or 5432}-{url.database or ''}"
+        return Path(user_data_dir("papertide")) / "indexes" / re.sub(r"[^\w.-]", "_", where)
 
     def indexes(self) -> Indexes:
         """The published index generation, for reading (switches when a newer one appears)."""
