@@ -199,8 +199,9 @@ PAGES = [
 ]
 SCROLLS_SIDEWAYS = "() => document.documentElement.scrollWidth > window.innerWidth"
 # The top of every link in the header's navigation row: one value when they share one row.
-NAV_ROWS = """() => new Set([...document.querySelectorAll('header.top :is(nav a, .who a, .who button)')]
-  .map(e => Math.round(e.getBoundingClientRect().top))).size"""
+NAV_ROWS = """() => new Set(
+  [...document.querySelectorAll('header.top :is(nav a, .who a, .who button)')]
+    .map(e => Math.round(e.getBoundingClientRect().top))).size"""
 
 
 MEMBERS = itertools.count(1)
