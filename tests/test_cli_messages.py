@@ -83,6 +83,9 @@ def test_a_database_papertide_cannot_use_is_one_error_line_naming_the_fix(cli):
     assert mysql.returncode == 2
     assert "mysql databases are not supported" in error_line(mysql)
     assert "SQLite" in error_line(mysql) and "PostgreSQL" in error_line(mysql)
+    # a command that opens the database itself, not through the CLI's helper, says the same
+    sample = cli.run("--db", "mysql://user@127.0.0.1/papers", "sample", "load", check=False)
+    assert sample.returncode == 2 and error_line(sample) == error_line(mysql)
     postgres = cli.run("--db", "postgresql://user@127.0.0.1:9/papers", "stats", check=False)
     assert postgres.returncode == 2
     if importlib.util.find_spec("psycopg") is None:

@@ -15,6 +15,8 @@ from rich.markup import escape
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
+from papertide.store.engine import StoreError
+
 err = Console(stderr=True, soft_wrap=True)
 
 EXIT_OK = 0
@@ -69,6 +71,9 @@ class OneLineErrors(TyperGroup):
         except ClickException as exc:
             print_error(exc.format_message())
             raise typer.Exit(exc.exit_code) from None
+        except StoreError as exc:  # a command that opened the database itself
+            print_error(str(exc))
+            raise typer.Exit(EXIT_USER_ERROR) from None
         except Exception as exc:
             # A defect: the user still gets one line; -vv (debug) logs the traceback.
             log.debug("unexpected error", exc_info=exc)
