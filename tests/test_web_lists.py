@@ -174,3 +174,16 @@ def test_favicon_ico_is_served_and_linked(client):
     assert icon.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
     assert '<link rel="icon" href="/static/favicon.svg"' in client.get("/about").text
     assert client.get("/static/favicon.svg").status_code == 200
+
+
+def test_a_card_without_authors_has_no_dangling_separator(tmp_path, db_url):
+    record = {"title": "Anonymous work", "date": DAY, "code_url": "https://github.com/a/b"}
+    (tmp_path / "one.jsonl").write_text(json.dumps(record) + "\n")
+    engine = open_engine(db_url)
+    import_file(engine, tmp_path / "one.jsonl")
+    engine.dispose()
+    with TestClient(create_app(db_url, CLOCK)) as client:
+        page = client.get(f"/day/{DAY}").text
+    meta = re.search(r'<p class="meta">(.*?)</p>', page, re.S).group(1)
+    text = re.sub(r"<[^>]+>", "", meta).strip()
+    assert text == f"{DAY} · code", text
