@@ -17,7 +17,7 @@ if [ "${1:-}" = "--test" ]; then
     extras="model-build,test"
 fi
 .venv/bin/python -m pip install --quiet --editable ".[${extras}]"
-# Static assets for the web app (KaTeX), from the npm registry, once.
+# Static assets for the web app (KaTeX, Swagger UI), from the npm registry, once.
 scripts/vendor.sh
 # Export the embedding model to int8 ONNX once (a no-op when it is already there).
 .venv/bin/papertide model prepare
