@@ -33,9 +33,9 @@ def test_c_tf_idf_names_what_sets_a_topic_apart():
 
 
 @pytest.fixture(scope="module")
-def topical(tmp_path_factory, embedder):
+def topical(backend, databases, tmp_path_factory, embedder):
     folder = tmp_path_factory.mktemp("topics")
-    cli = Cli(f"sqlite:///{folder / 'papertide.db'}", folder)
+    cli = Cli(databases.new(backend, folder), folder)
     cli.run("import", str(LISTING_PAGES / "page-a.txt"))
     cli.run("index")
     cli.run("topics", "build", "--k", "6")
