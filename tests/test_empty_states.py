@@ -67,9 +67,9 @@ def test_for_you_after_saving_papers_older_than_the_window_shows_the_newest_inst
     assert picks.count('class="reason"') >= 2 and not any(p in picks for p in SAVED)
 
 
-def test_recommend_after_saving_papers_older_than_the_window_says_it_widened(stored):
+def test_recommend_after_saving_papers_older_than_the_window_says_it_widened(stored, tmp_path):
     save(stored, SAVED)
-    cli = Cli(stored, FIXTURES, FixedClock(LATER))
+    cli = Cli(stored, tmp_path, FixedClock(LATER))
     result = cli.run("recommend", "--user", "ada", "--json")
     assert result.stderr.strip() == WIDENED_FEED
     assert cli.json("recommend", "--user", "ada") and "no picks yet" not in result.stdout
