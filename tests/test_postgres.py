@@ -3,6 +3,7 @@ concurrency (READ COMMITTED sessions writing at once, where SQLite serialises wr
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -17,10 +18,14 @@ from sqlalchemy.engine import make_url
 from papertide.application import Papertide
 from papertide.config import Settings
 from papertide.records import PaperRecord
+from papertide.security import hash_password
 from papertide.store import accounts, dialect, digests, jobs, queries, topics
-from papertide.store.engine import _alembic_config, head_revision, upgrade
+from papertide.store.engine import _alembic_config, head_revision, open_engine, upgrade
 from papertide.store.schema import metadata, outbox, papers, upvotes
 from papertide.store.writer import save_batch, utcnow
+from papertide.web.app import create_app
+from papertide.web.auth import LOGIN_ATTEMPTS
+from test_web_accounts import browser, csrf_of, log_in
 
 pytestmark = pytest.mark.postgresql_only(reason="PostgreSQL's own behaviour")
 
@@ -193,3 +198,36 @@ def test_a_nul_character_never_fails_a_query_on_postgresql(engine):
         token_id = accounts.create_api_token(conn, "f" * 64, user_id, "laptop\x00")
         names = [token["name"] for token in accounts.api_tokens_of(conn, user_id)]
     assert token_id == "f" * 16 and names == ["laptop\ufffd"]
+
+
+def test_concurrent_wrong_passwords_get_no_more_guesses_than_the_limit(db_url):
+    """The login limit counted failures only after the password was checked: attempts made at
+    once (several app instances, or threads of one) all passed a count none had added to yet."""
+    with open_engine(db_url).begin() as conn:
+        accounts.create_user(conn, "ada", hash_password("correct horse battery"))
+    web = create_app(db_url)
+    clients = [browser(web) for _ in range(12)]
+    tokens = [csrf_of(client) for client in clients]  # every client ready before any guess
+    start = threading.Barrier(len(clients))
+
+    def guess(number: int) -> int:
+        start.wait()
+        return (
+            clients[number]
+            .post(
+                "/login",
+                data={
+                    "username": "ada",
+                    "password": f"guess {number}",
+                    "csrf_token": tokens[number],
+                },
+                follow_redirects=False,
+            )
+            .status_code
+        )
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        answers = list(pool.map(guess, range(len(clients))))
+    checked = [status for status in answers if status != 429]
+    assert len(checked) <= LOGIN_ATTEMPTS and set(checked) <= {400}, answers
+    assert log_in(browser(web), "ada", "correct horse battery") == 429  # still locked out

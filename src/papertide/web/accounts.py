@@ -21,7 +21,7 @@ from papertide.store import accounts, queries
 from papertide.web import schemas
 from papertide.web.auth import (
     check_csrf,
-    check_login_rate,
+    count_login_attempt,
     end_session,
     login_key,
     require_admin,
@@ -102,13 +102,11 @@ def login(
     check_csrf(request, csrf_token)
     if len(username) > MAX_NAME_INPUT:
         return _account_error(request, "login", username, "wrong name or password")
-    check_login_rate(request, username)
+    count_login_attempt(request, username)
     engine = papertide(request).engine
     with engine.connect() as conn:
         user = accounts.user_by_name(conn, username)
     if user is None or not verify_password(user["password_hash"], password):
-        with engine.begin() as conn:
-            accounts.record_login_failure(conn, login_key(request, username))
         return _account_error(request, "login", username, "wrong name or password")
     with engine.begin() as conn:
         accounts.clear_login_failures(conn, login_key(request, username))
@@ -204,12 +202,12 @@ def change_password(
     """Set USER's password to NEW once CURRENT is proven (wrong guesses count towards the
     login rate limit), signing them out of every session; with REVOKE_TOKENS, their API tokens
     stop working too. HTTPException (400/429) when it cannot be done."""
-    check_login_rate(request, user["username"])
+    count_login_attempt(request, user["username"])
     engine = papertide(request).engine
     if not verify_password(user["password_hash"], current):
-        with engine.begin() as conn:
-            accounts.record_login_failure(conn, login_key(request, user["username"]))
         raise HTTPException(400, "the current password is wrong")
+    with engine.begin() as conn:
+        accounts.clear_login_failures(conn, login_key(request, user["username"]))
     try:
         hashed = hash_password(new)
     except WeakPassword as exc:

@@ -122,10 +122,15 @@ def login_key(request: Request, username: str) -> str:
     return f"{accounts.username_key(username[:MAX_NAME_INPUT])}|{client}"
 
 
-def check_login_rate(request: Request, username: str) -> None:
-    with papertide(request).engine.connect() as conn:
-        failures = accounts.login_failures_since(
-            conn, login_key(request, username), utcnow() - LOGIN_WINDOW
-        )
-    if failures >= LOGIN_ATTEMPTS:
+def count_login_attempt(request: Request, username: str) -> None:
+    """Count a password guess before it is checked (a right one clears the count), 429 past
+    the limit: counted only after a wrong guess, attempts made at once (several instances,
+    or threads) all passed a count none of them had added to yet."""
+    key = login_key(request, username)
+    engine = papertide(request).engine
+    with engine.begin() as conn:
+        accounts.record_login_failure(conn, key)
+    with engine.connect() as conn:  # after the commit: sees every attempt committed before
+        failures = accounts.login_failures_since(conn, key, utcnow() - LOGIN_WINDOW)
+    if failures > LOGIN_ATTEMPTS:
         raise HTTPException(429, "too many failed logins: wait 15 minutes")
