@@ -19,7 +19,7 @@ from papertide.application import Papertide
 from papertide.config import Settings
 from papertide.records import PaperRecord
 from papertide.security import hash_password
-from papertide.store import accounts, dialect, digests, jobs, queries, topics
+from papertide.store import accounts, dialect, digests, jobs, library, queries, schema, topics
 from papertide.store.engine import _alembic_config, head_revision, open_engine, upgrade
 from papertide.store.schema import metadata, outbox, papers, upvotes
 from papertide.store.writer import save_batch, utcnow
@@ -231,3 +231,28 @@ def test_concurrent_wrong_passwords_get_no_more_guesses_than_the_limit(db_url):
     checked = [status for status in answers if status != 429]
     assert len(checked) <= LOGIN_ATTEMPTS and set(checked) <= {400}, answers
     assert log_in(browser(web), "ada", "correct horse battery") == 429  # still locked out
+
+
+def test_saving_and_rating_one_paper_at_once_keeps_both(engine):
+    """The library row was read, changed and written back whole: a save and a rating of the
+    same paper at once (two tabs, two instances) left only one of them under READ COMMITTED."""
+    with engine.begin() as conn:
+        save_batch(conn, [PaperRecord(source="csv", title=f"Paper {i}") for i in range(20)])
+        ids = [paper["id"] for paper in queries.list_papers(conn)]
+        user_id = accounts.create_user(conn, "ada", "hash")
+    start = threading.Barrier(2)
+
+    def change(paper_id: str, what: str) -> None:
+        start.wait()
+        with engine.begin() as conn:
+            if what == "save":
+                library.set_saved(conn, user_id, paper_id, True)
+            else:
+                library.set_rating(conn, user_id, paper_id, "up")
+
+    with ThreadPoolExecutor(2) as pool:
+        for paper_id in ids:
+            list(pool.map(change, [paper_id, paper_id], ["save", "rate"]))
+    with engine.connect() as conn:
+        rows = conn.execute(select(schema.library.c.saved, schema.library.c.rating)).all()
+    assert len(rows) == len(ids) and set(rows) == {(True, library.RATINGS["up"])}

@@ -113,13 +113,15 @@ def max_bind_params(engine_name: str) -> int:
     return 900 if engine_name == "sqlite" else 10_000
 
 
-def upsert(table: Table, engine_name: str, key: list[str]) -> Any:
-    """INSERT that replaces the non-key columns of a row whose KEY already exists."""
+def upsert(table: Table, engine_name: str, key: list[str], columns: list[str] | None = None) -> Any:
+    """INSERT that, for a row whose KEY already exists, sets COLUMNS (default: every non-key
+    column) from the new row, in the one statement: no read-modify-write to race with."""
     if engine_name == "sqlite":
         statement = sqlite.insert(table)
     elif engine_name == "postgresql":
         statement = postgresql.insert(table)
     else:
         raise NotImplementedError(f"database {engine_name!r} is not supported")
-    updates = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in key}
+    names = columns or [c.name for c in table.columns if c.name not in key]
+    updates = {name: statement.excluded[name] for name in names}
     return statement.on_conflict_do_update(index_elements=key, set_=updates)

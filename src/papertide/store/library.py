@@ -39,16 +39,14 @@ def set_rating(conn: Connection, user_id: int, paper_id: str, rating: str) -> No
 
 
 def _upsert(conn: Connection, user_id: int, paper_id: str, values: dict[str, Any]) -> None:
+    """Set VALUES of the user's row for the paper (made if missing), leaving its other columns:
+    a save and a rating of one paper at once both stay."""
     row = {"user_id": user_id, "paper_id": paper_id, "saved": False, "rating": 0}
-    existing = conn.execute(
-        select(library.c.saved, library.c.rating).where(
-            library.c.user_id == user_id, library.c.paper_id == paper_id
-        )
-    ).first()
-    if existing is not None:
-        row.update(saved=existing.saved, rating=existing.rating)
     row.update(values, updated_at=utcnow())
-    conn.execute(dialect.upsert(library, conn.engine.name, ["user_id", "paper_id"]), [row])
+    statement = dialect.upsert(
+        library, conn.engine.name, ["user_id", "paper_id"], columns=[*values, "updated_at"]
+    )
+    conn.execute(statement, [row])
 
 
 def save_many(conn: Connection, user_id: int, paper_ids: list[str]) -> int:
