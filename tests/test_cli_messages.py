@@ -334,6 +334,7 @@ def test_dates_are_shown_at_the_precision_their_sources_know(cli, tmp_path):
     cli.run("index", "--keyword-only")
     hits = cli.run("search", "attention", "--mode", "keyword").stdout
     assert "Attention is all you need (2017)" in hits
+    assert "published: 1931 to 2026-11-20" in cli.run("stats").stdout  # Gödel's is a year
 
 
 def test_users_create_without_a_password_is_one_error_line_not_aborted(cli):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.engine import Connection
 
 from papertide.cli.common import (
     AS_JSON,
@@ -171,23 +173,32 @@ def stats(ctx: typer.Context, as_json: bool = AS_JSON) -> None:
     """Counts of papers, sources, users and votes, and the last import."""
     with engine(ctx).connect() as conn:
         figures = queries.stats(conn)
-    if as_json:
-        emit_json(figures)
-        return
+        if as_json:
+            emit_json(figures)
+            return
+        oldest, newest = (
+            _date_as_known(conn, figures[end]) for end in ("oldest_published", "newest_published")
+        )
     by_source = ", ".join(f"{name} {n}" for name, n in figures["papers_by_source"].items())
-    oldest, newest = figures["oldest_published"], figures["newest_published"]
     lines = {
         "papers": figures["papers"],
         "sources": f"{figures['sources']}" + (f" ({by_source})" if by_source else ""),
         "with abstract": figures["with_abstract"],
         "with code": figures["with_code"],
-        "published": f"{shown_date(oldest)} to {shown_date(newest)}" if oldest else "-",
+        "published": f"{oldest} to {newest}" if figures["oldest_published"] else "-",
         "users": figures["users"],
         "upvotes": figures["upvotes"],
         "last import": _last_import(figures["last_import"]),
     }
     for label, value in lines.items():
         out.print(f"{label}: {value}", highlight=False, markup=False)
+
+
+def _date_as_known(conn: Connection, when: datetime | None) -> str:
+    """WHEN, a publication date in the store, as precisely as its paper's sources know it."""
+    paper_id = queries.paper_published_at(conn, when) if when else None
+    precision = queries.published_precision(conn, [paper_id]) if paper_id else {}
+    return shown_date(when, precision.get(paper_id or "", "day"))
 
 
 def _last_import(run: dict[str, Any] | None) -> str:

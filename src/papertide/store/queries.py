@@ -193,6 +193,12 @@ def published_precision(conn: Connection, ids: list[str]) -> dict[str, str]:
     return found
 
 
+def paper_published_at(conn: Connection, when: datetime) -> str | None:
+    """The id of a paper published at WHEN (to ask how precisely that date is known)."""
+    query = select(papers.c.id).where(papers.c.published_at == when).limit(1)
+    return conn.execute(query).scalar_one_or_none()
+
+
 INDEX_COLUMNS = (
     papers.c.id,
     papers.c.title,
