@@ -256,3 +256,26 @@ def test_saving_and_rating_one_paper_at_once_keeps_both(engine):
     with engine.connect() as conn:
         rows = conn.execute(select(schema.library.c.saved, schema.library.c.rating)).all()
     assert len(rows) == len(ids) and set(rows) == {(True, library.RATINGS["up"])}
+
+
+def test_two_imports_storing_the_same_papers_at_once_both_succeed(engine):
+    """Both batches read 'not stored yet', then the second to write failed on the unique key
+    (an import beside a scheduled sync, or on another instance): its whole batch was lost."""
+    start = threading.Barrier(2)
+
+    def import_batch(source: str) -> int:
+        records = [
+            PaperRecord(source=source, title=f"Shared paper {i}", arxiv_id=f"2611.{i:05d}")
+            for i in range(2000)
+        ]
+        start.wait()
+        with engine.begin() as conn:
+            result = save_batch(conn, records)
+        return result.new + result.updated + result.duplicates
+
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(import_batch, ["arxiv", "hf"])) == [2000, 2000]
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(papers)).scalar_one() == 2000
+        sources = conn.execute(select(func.count()).select_from(schema.paper_sources))
+        assert sources.scalar_one() == 4000

@@ -108,6 +108,14 @@ def insert_ignoring_conflicts(table: Table, engine_name: str) -> Any:
     return statement.on_conflict_do_nothing().execution_options(preserve_rowcount=True)
 
 
+def conflict_retries(engine_name: str) -> int:
+    """How often a batch of paper writes that lost a race on a unique key is rolled back to its
+    savepoint and done again. None on SQLite: a savepoint there opens the transaction before
+    the batch's reads, so any write by another connection in between (a vote) would fail the
+    batch with 'database is locked' instead of waiting its turn."""
+    return 0 if engine_name == "sqlite" else 3
+
+
 def max_bind_params(engine_name: str) -> int:
     """How many values one IN (...) list may carry."""
     return 900 if engine_name == "sqlite" else 10_000

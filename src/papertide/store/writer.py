@@ -7,12 +7,14 @@ whole batch or none of it, together with the checkpoint that says how far a job 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from papertide.ingest import sources
 from papertide.records import PaperRecord, merge_records
@@ -172,7 +174,24 @@ class _Resolver:
 
 
 def save_batch(conn: Connection, records: list[PaperRecord]) -> BatchResult:
-    """Merge RECORDS into the store inside the caller's transaction."""
+    """Merge RECORDS into the store inside the caller's transaction.
+
+    Another writer (an import beside a scheduled sync, another app instance) may store one of
+    the batch's papers between the batch's reads and its writes; the batch then fails on a
+    unique key. Where the dialect allows, it is rolled back to its savepoint and done again: it
+    then reads that paper and merges into it."""
+    retries = dialect.conflict_retries(conn.engine.name)
+    for attempt in range(retries + 1):
+        try:
+            with conn.begin_nested() if retries else nullcontext():
+                return _merge_batch(conn, records)
+        except IntegrityError:
+            if attempt == retries:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _merge_batch(conn: Connection, records: list[PaperRecord]) -> BatchResult:
     result = BatchResult()
     if not records:
         return result
