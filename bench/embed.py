@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import shutil
 import tempfile
 import time
@@ -62,11 +63,33 @@ def run(template: Path, folder: Path, name: str, threads: int, workers: int) -> 
     return done / seconds, vectors
 
 
+def _spin(seconds_of_work: int) -> float:
+    """A fixed amount of pure-Python work; returns how long it took."""
+    start = time.perf_counter()
+    total = 0
+    for n in range(seconds_of_work * 12_000_000):
+        total += n & 7
+    return time.perf_counter() - start
+
+
+def machine_parallelism(workers: int) -> float:
+    """How many cores' worth of work WORKERS processes get done at once on this machine: the
+    ceiling for any parallel embedding here, measured in the same run."""
+    alone = _spin(1)
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(workers) as pool:
+        start = time.perf_counter()
+        pool.map(_spin, [1] * workers)
+        together = time.perf_counter() - start
+    return workers * alone / together
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--papers", type=int, default=512)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
+    ceiling = machine_parallelism(args.workers)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         template = folder / "template.db"
@@ -74,6 +97,10 @@ def main() -> None:
         single, reference = run(template, folder, "single", 1, 1)
         pool, pooled = run(template, folder, "workers", 1, args.workers)
         threaded, _ = run(template, folder, "threads", args.workers, 1)
+    print(
+        f"this machine: {args.workers} busy processes do {ceiling:.2f}x the work of one "
+        "(the ceiling for any of the paths below)"
+    )
     print(f"{args.papers} real abstracts (title + abstract, up to 512 tokens), int8 MiniLM-L6:")
     print(f"  1 process, 1 thread:          {single:6.1f} abstracts/s")
     print(

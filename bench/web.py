@@ -45,8 +45,12 @@ from search import (  # bench/search.py, beside this file
 CLIENTS = 50
 
 
-def build(folder: Path, n: int) -> tuple[str, list[str], list[str], list[str]]:
-    url = f"sqlite:///{folder / 'web.db'}"
+def build(
+    folder: Path, n: int, url: str | None = None
+) -> tuple[str, list[str], list[str], list[str]]:
+    """N synthetic papers with vectors, indexed into FOLDER/web.index, and 100 API users, in
+    the database at URL (default: an SQLite file in FOLDER)."""
+    url = url or f"sqlite:///{folder / 'web.db'}"
     engine = open_engine(url)
     words, probs = vocabulary(np.random.default_rng(0))
     ids, days = [], set()
@@ -138,28 +142,32 @@ async def load(base: str, paths: list[str], seconds: float) -> tuple[int, list[f
     return len(latencies), latencies, errors
 
 
-async def votes(base: str, tokens: list[str], paper_ids: list[str]) -> dict[str, int]:
-    """Each of the users votes once on ten papers, all at the same time."""
+async def votes(bases: list[str], tokens: list[str], paper_ids: list[str]) -> dict[str, int]:
+    """Each of the users votes once on ten papers, all at the same time, spread over the
+    instances at BASES; every count is then read back from each of them."""
     cast: dict[str, int] = {}
     jobs = []
     rng = random.Random(3)
-    for token in tokens:
+    for n, token in enumerate(tokens):
         for paper in rng.sample(paper_ids, 10):
             cast[paper] = cast.get(paper, 0) + 1
-            jobs.append((token, paper))
+            jobs.append((bases[n % len(bases)], token, paper))
     limits = httpx.Limits(max_connections=CLIENTS)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
         responses = await asyncio.gather(
             *(
-                client.post(f"/api/papers/{paper}/vote", headers={"Authorization": f"Bearer {t}"})
-                for t, paper in jobs
+                client.post(
+                    f"{base}/api/papers/{paper}/vote", headers={"Authorization": f"Bearer {t}"}
+                )
+                for base, t, paper in jobs
             )
         )
         failed = sum(r.status_code != 200 for r in responses)
         wrong = 0
         for paper, expected in cast.items():
-            got = (await client.get(f"/api/papers/{paper}")).json()["votes"]
-            wrong += got != expected
+            for base in bases:
+                got = (await client.get(f"{base}/api/papers/{paper}")).json()["votes"]
+                wrong += got != expected
     print(
         f"votes: {len(jobs)} cast concurrently by {len(tokens)} users, {failed} failed, "
         f"{wrong} of {len(cast)} papers with a wrong final count"
@@ -225,7 +233,7 @@ def main() -> None:
                     f"  {name:<18} {f['rps']:7.0f} req/s  p50 {f['50%']:6.1f} ms  "
                     f"p99 {f['99%']:6.1f} ms  non-2xx {f['errors']:.0f}"
                 )
-            asyncio.run(votes(base, tokens, ids[:400]))
+            asyncio.run(votes([base], tokens, ids[:400]))
         finally:
             server.terminate()
             server.wait(30)
