@@ -30,10 +30,13 @@ class Settings(BaseSettings):
     # -- storage --------------------------------------------------------------------------------
     db: str = Field(
         default_factory=lambda: str(Path(user_data_dir("papertide")) / "papertide.db"),
-        description="database URL (`sqlite:///path.db`) or a bare SQLite file path",
+        description="database URL (`sqlite:///path.db`, `postgresql://USER@HOST/NAME`) or a "
+        "bare SQLite file path",
     )
     index_dir: Path | None = Field(
-        None, description="search indexes (default: beside an SQLite file, `papertide.index/`)"
+        None,
+        description="search indexes (default: beside an SQLite file, `papertide.index/`; for "
+        "PostgreSQL, `indexes/HOST-PORT-DATABASE/` in the data dir)",
     )
     models: Path = Field(
         default_factory=lambda: Path(user_cache_dir("papertide")) / "models",
