@@ -279,3 +279,14 @@ def test_two_imports_storing_the_same_papers_at_once_both_succeed(engine):
         assert conn.execute(select(func.count()).select_from(papers)).scalar_one() == 2000
         sources = conn.execute(select(func.count()).select_from(schema.paper_sources))
         assert sources.scalar_one() == 4000
+
+
+def test_a_nul_character_in_stored_json_is_kept_as_a_replacement_on_postgresql(engine):
+    """jsonb refuses `\\u0000`: a checkpoint holding a source's resumption token with a NUL in
+    it failed its batch. A literal backslash followed by 'u0000' stays as it is."""
+    state = {"token": "page\x002", "literal": "C:\\u0000"}
+    with engine.begin() as conn:
+        jobs.save_checkpoint(conn, "sync:oai:cs", state)
+    with engine.connect() as conn:
+        stored = jobs.load_checkpoint(conn, "sync:oai:cs")
+    assert stored == {"token": "page\ufffd2", "literal": "C:\\u0000"}

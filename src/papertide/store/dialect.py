@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -89,9 +90,40 @@ def _nul_free_str_dumpers() -> tuple[type, ...]:
     return NulFreeText, NulFreeBinary
 
 
+# `\u0000` in JSON text, not preceded by an odd number of backslashes (`\\u0000` is a
+# backslash and the letters u0000)
+_JSON_NUL = re.compile(rb"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def _nul_free_json(data: bytes) -> bytes:
+    return _JSON_NUL.sub(rb"\1\\ufffd", data)
+
+
+@functools.cache
+def _nul_free_jsonb_dumpers() -> tuple[type, ...]:
+    """The same for jsonb, which refuses `\u0000` (a resumption token or any stored JSON
+    with a NUL failed its whole write)."""
+    from psycopg.types.json import JsonbBinaryDumper, JsonbDumper
+
+    class NulFreeJsonb(JsonbDumper):
+        def dump(self, obj: Any) -> Any:
+            return _nul_free_json(bytes(super().dump(obj)))
+
+    class NulFreeJsonbBinary(JsonbBinaryDumper):
+        def dump(self, obj: Any) -> Any:
+            data = bytes(super().dump(obj))
+            return data[:1] + _nul_free_json(data[1:])  # after jsonb's version byte
+
+    return NulFreeJsonb, NulFreeJsonbBinary
+
+
 def _postgresql_dumpers(dbapi_connection: Any, _record: Any) -> None:
+    from psycopg.types.json import Jsonb
+
     for dumper in _nul_free_str_dumpers():
         dbapi_connection.adapters.register_dumper(str, dumper)
+    for dumper in _nul_free_jsonb_dumpers():
+        dbapi_connection.adapters.register_dumper(Jsonb, dumper)
 
 
 def insert_ignoring_conflicts(table: Table, engine_name: str) -> Any:
