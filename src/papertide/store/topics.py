@@ -58,7 +58,8 @@ def unassigned(conn: Connection) -> list[str]:
 
 
 def all_topics(conn: Connection) -> list[dict[str, Any]]:
-    query = select(*TOPIC_COLUMNS, topics.c.computed_at).order_by(topics.c.size.desc())
+    # id breaks ties: PostgreSQL and SQLite return equal sizes in different orders
+    query = select(*TOPIC_COLUMNS, topics.c.computed_at).order_by(topics.c.size.desc(), topics.c.id)
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
