@@ -1,5 +1,8 @@
 """Sources and rankers are plug-ins: one module (here, this file) plus one registration."""
 
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -101,3 +104,27 @@ def test_a_ranker_registered_in_one_place_sorts_the_api_and_the_pages(db_url, ti
     assert client.get("/api/papers?sort=alphabetical").status_code == 400
     month = client.get("/month/2026-11").text
     assert "?sort=title" in month and "A to Z" in month and "?sort=trending" in month
+
+
+def test_threads_making_their_first_lookup_together_all_see_every_source(tmp_path):
+    # In a fresh process, as a web worker's import threads meet the registry: a thread that
+    # arrived while another was loading the built-in sources saw none.
+    script = (
+        "import threading\n"
+        "from papertide.ingest import sources\n"
+        "barrier = threading.Barrier(4)\n"
+        "seen = []\n"
+        "def look():\n"
+        "    barrier.wait()\n"
+        "    seen.append(len(sources.format_names()))\n"
+        "threads = [threading.Thread(target=look) for _ in range(4)]\n"
+        "[t.start() for t in threads]\n"
+        "[t.join() for t in threads]\n"
+        "print(sorted(seen))\n"
+    )
+    for _attempt in range(3):
+        out = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path
+        ).stdout
+        counts = json.loads(out)
+        assert len(set(counts)) == 1 and counts[0] >= 9, counts

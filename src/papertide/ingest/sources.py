@@ -12,6 +12,7 @@ themselves look sources up here, so they are loaded on the first lookup instead.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -51,16 +52,25 @@ class Source:
 
 _registered: dict[str, Source] = {}
 _loaded = False
+_loading = False
+_first_load = threading.RLock()
 
 
 def _sources() -> dict[str, Source]:
-    global _loaded
-    if not _loaded:
-        _loaded = True
-        from papertide.ingest import builtin  # see the module docstring: no import cycle
+    global _loaded, _loading
+    if _loaded:
+        return _registered
+    # Another thread's first lookup (a web import in a worker thread) waits for the built-in
+    # sources instead of seeing none; a lookup made while they load, in the loading thread
+    # (builtin's imports), sees the partial registry.
+    with _first_load:
+        if not _loaded and not _loading:
+            _loading = True
+            from papertide.ingest import builtin  # see the module docstring: no import cycle
 
-        for source in builtin.SOURCES:
-            _add(source)
+            for source in builtin.SOURCES:
+                _add(source)
+            _loaded = True
     return _registered
 
 
