@@ -74,6 +74,9 @@ class Papertide:
         already stored but computes none. IndexBusy if WAIT is false and another process is
         writing."""
         embedder = None if keyword_only else self.embedder()
+        if embedder is not None and embed:
+            # The same model with more threads: its vectors are bit-identical (bench/embed.py)
+            embedder = load_embedder(self.model_dir, self.settings.index_threads)
         return update_indexes(
             self.engine,
             self.index_store,

@@ -8,6 +8,7 @@ No other module reads the environment. The README's table of variables is checke
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,6 +44,13 @@ class Settings(BaseSettings):
         description="where the embedding model is prepared",
     )
     threads: int = Field(1, ge=1, le=256, description="onnxruntime threads per embedding process")
+    index_threads: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        le=256,
+        description="onnxruntime threads that embed papers in an index run (queries use "
+        "`PAPERTIDE_THREADS`; bench/embed.py: 1.87x with 2 threads on 2 cores)",
+    )
     embed_workers: int = Field(
         1,
         ge=1,
@@ -176,6 +184,7 @@ def checked_proxy_addresses(value: str) -> str | None:
 
 _DEFAULT_SHOWN = {
     "db": "`~/.local/share/papertide/papertide.db`",
+    "index_threads": "every core",
     "models": "`~/.cache/papertide/models`",
 }
 
