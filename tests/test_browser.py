@@ -217,6 +217,8 @@ def member_with_picks(browser, server, viewport: dict):
     page.click("form.auth button")
     page.goto(server + "/papers/2611.00005")
     page.get_by_role("button", name="Save", exact=True).click()
+    # Closing a page while the form's answer still loads hung Chromium 156 for good (seen twice)
+    page.wait_for_load_state("networkidle")
     page.close()
     return context
 
