@@ -18,6 +18,7 @@ import asyncio
 import os
 import random
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -84,6 +85,12 @@ def build(
 
 
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def require_wrk() -> None:
+    """Stop before minutes of set-up when the load generator is missing."""
+    if shutil.which("wrk") is None:
+        sys.exit("this benchmark drives the server with Debian's wrk: apt-get install wrk")
 
 
 def wrk(
@@ -182,6 +189,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=CLIENTS, help="wrk connections")
     args = parser.parse_args()
+    require_wrk()
     with tempfile.TemporaryDirectory() as tmp:
         url, ids, days, tokens = build(Path(tmp), args.papers)
         with socket.socket() as sock:
