@@ -97,6 +97,58 @@ def user_model(
     return solved_rhs - solved_u @ np.linalg.solve(inner, low_rank.T @ solved_rhs)
 
 
+@dataclass
+class UserScorer:
+    """One user's scoring, usable in pieces: `linear` (the classifier alone) is an upper bound of
+    the score once BOUND_SLACK is added, so a caller with millions of candidates computes it for
+    all of them (one matrix-vector product) and the full `score` only for those that can reach
+    the top (recommend.py)."""
+
+    positives: np.ndarray
+    negatives: np.ndarray
+    weights: np.ndarray | None  # the classifier, None with too few positives
+
+    @classmethod
+    def of(
+        cls,
+        positives: np.ndarray,
+        negatives: np.ndarray,
+        background: Background | None,
+        drawn: np.ndarray | None = None,
+    ) -> UserScorer:
+        used = background is not None and len(positives) >= MIN_POSITIVES
+        weights = user_model(positives, negatives, background, drawn) if used else None
+        return cls(positives, negatives, weights)
+
+    @property
+    def bound_slack(self) -> float:
+        """Most the nearest-paper term can add: candidates are unit vectors (the embedder
+        normalizes), so a similarity is at most the longest positive's norm; with a margin for
+        float32 rounding. The thumbs-down term only ever lowers a score."""
+        longest = float(np.linalg.norm(self.positives, axis=1).max()) if len(self.positives) else 0
+        return KNN_WEIGHT * longest * (1 + 1e-3) + 1e-4
+
+    def linear(self, candidates: np.ndarray) -> np.ndarray | None:
+        if self.weights is None:
+            return None
+        weights = self.weights.astype(candidates.dtype)
+        return candidates @ weights[:-1] + weights[-1]
+
+    def score(self, candidates: np.ndarray) -> Affinity:
+        """Scores of CANDIDATES (rows, unit vectors)."""
+        similarity = candidates @ self.positives.T  # (candidates, positives)
+        nearest = similarity.argmax(axis=1)
+        nearest_similarity = similarity[np.arange(len(candidates)), nearest]
+        scores = KNN_WEIGHT * nearest_similarity
+        linear = self.linear(candidates)
+        if linear is not None:
+            scores = scores + linear
+        if len(self.negatives):  # a paper close to a thumbs-down one is pushed down, whatever
+            penalty = np.clip((candidates @ self.negatives.T).max(axis=1) - 0.5, 0, None)
+            scores = scores - 0.5 * penalty
+        return Affinity(scores, nearest, nearest_similarity, linear is not None)
+
+
 def affinity(
     candidates: np.ndarray,
     positives: np.ndarray,
@@ -105,14 +157,4 @@ def affinity(
     drawn: np.ndarray | None = None,
 ) -> Affinity:
     """Scores of CANDIDATES (rows, unit vectors) for a user with these POSITIVES/NEGATIVES."""
-    similarity = candidates @ positives.T  # (candidates, positives)
-    nearest = similarity.argmax(axis=1)
-    nearest_similarity = similarity[np.arange(len(candidates)), nearest]
-    scores = KNN_WEIGHT * nearest_similarity
-    used = background is not None and len(positives) >= MIN_POSITIVES
-    if used:
-        weights = user_model(positives, negatives, background, drawn).astype(candidates.dtype)
-        scores = scores + candidates @ weights[:-1] + weights[-1]
-    if len(negatives):  # a paper close to a thumbs-down one is pushed down, whatever the model
-        scores = scores - 0.5 * np.clip((candidates @ negatives.T).max(axis=1) - 0.5, 0, None)
-    return Affinity(scores, nearest, nearest_similarity, used)
+    return UserScorer.of(positives, negatives, background, drawn).score(candidates)

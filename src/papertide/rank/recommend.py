@@ -1,13 +1,22 @@
-"""Personal picks: recent papers scored for one user, each with a reason a person understands.
+"""Personal picks: papers scored for one user, each with a reason a person understands.
 
 score = affinity (rank/affinity.py: the user's linear classifier over embeddings plus closeness
 to their nearest library paper) + FOLLOW_BOOST per followed author or saved search matched
 + RECENCY_WEIGHT x 0.5 ** (age_days / 7). Papers in the library, rated down or already sent in a
 digest are never picked. Each `Pick` carries its score and the reason.
 
+Every indexed paper in the window is a candidate, up to the whole corpus: the window is a range
+of the vector index's row times (search/row_table.py, memory-mapped), the classifier part is one
+matrix-vector product over those rows, chunked so memory stays bounded, and the full score
+(nearest library paper, thumbs-down) is computed only for rows whose classifier score plus the
+most the rest can add still reaches the K-th best: the same picks as scoring every row in full,
+at a fraction of the cost. Only the picks' metadata is read from the database (which also drops
+papers hidden since the index run). Followed authors and searches are looked up in the keyword
+index, so a paper without a vector can still be picked through them.
+
 `Recommender.feed` is what a reader looks at ("For you", `papertide recommend`): when the window
 leaves nothing to pick (no papers published in it, or only ones already in the library), it
-widens to the newest stored papers and says so, and an empty feed says why it is empty.
+widens to every stored paper and says so, and an empty feed says why it is empty.
 Digests keep the strict window (`recommend`): they mail what is new, and mark it seen.
 """
 
@@ -20,21 +29,26 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from papertide.clock import Clock, SystemClock
-from papertide.rank.affinity import Background, affinity
+from papertide.rank.affinity import Background, UserScorer
 from papertide.records import clean_text
 from papertide.search.generations import Indexes
 from papertide.search.keyword import WORDS, Filters
+from papertide.search.row_table import MICROS_PER_DAY, NO_TIME, RowTable, micros
 from papertide.store import library, queries
 
 FOLLOW_BOOST = 1.0
 RECENCY_WEIGHT = 0.1
 BACKGROUND_SAMPLE = 2000
-CANDIDATE_LIMIT = 20_000
-NEWEST_STORED = datetime.min  # a window start before every paper: the newest CANDIDATE_LIMIT
-POOLS_KEPT = 2  # the reader's window and, when it is empty, the newest stored papers
+CHUNK_ROWS = 262_144  # rows per matrix product: 384 MB of 384-d vectors read, 1 MB of scores
+KEEP_ROWS = 50_000  # a window this small keeps its vectors in memory (digest batches: 77 MB)
+FIRST_EXACT = 256  # rows scored in full before the bound decides which others must be
+FOLLOW_MATCHES = 2_000  # papers looked at per followed author
+SEARCH_MATCHES = 200  # and per followed search
+EVERYTHING = None  # a window start before every paper
+WINDOWS_KEPT = 2  # the reader's window and, when it is empty, every stored paper
 
 
 @dataclass
@@ -78,25 +92,122 @@ class Feed:
 
 
 @dataclass
-class CandidatePool:
-    """Recent papers with what every user's scoring needs from them, computed once: a digest
-    batch scores thousands of users against the same pool."""
+class Window:
+    """The indexed papers of one date window with what every user's scoring needs from them,
+    computed once: a digest batch scores thousands of users against the same window."""
 
-    papers: list[dict[str, Any]]
-    position: dict[str, int]  # paper id -> index in papers
-    with_vector: np.ndarray  # indexes of papers that have a vector
-    vector_slot: np.ndarray  # per paper, its row in matrix (-1: no vector)
-    matrix: np.ndarray  # their vectors, one row each
-    recency: np.ndarray  # RECENCY_WEIGHT x 0.5 ** (age_days / 7), per paper
-    author_keys: list[set[str]]
+    table: RowTable | None
+    rows: np.ndarray  # index rows whose time is in the window, ascending
+    when: np.ndarray  # their times (microseconds since 1970)
+    recency: np.ndarray  # RECENCY_WEIGHT x 0.5 ** (age_days / 7), per row
+    matrix: np.ndarray | None  # their vectors, kept when the window is small
+    since: datetime | None
     background: Background | None
     background_rows: set[int]
-    since: datetime
+
+    def vectors(self, positions: np.ndarray) -> np.ndarray:
+        """Vectors of the window rows at POSITIONS (ascending)."""
+        if self.matrix is not None:
+            return self.matrix[positions]
+        assert self.table is not None
+        return np.asarray(self.table.matrix[self.rows[positions]])
+
+    def map_rows(self, score: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """SCORE over the window's vectors, CHUNK_ROWS at a time (memory stays bounded), one
+        result per window row."""
+        parts = []
+        for start in range(0, len(self.rows), CHUNK_ROWS):
+            end = min(start + CHUNK_ROWS, len(self.rows))
+            if self.matrix is not None:
+                parts.append(score(self.matrix[start:end]))
+                continue
+            assert self.table is not None
+            rows = self.rows[start:end]
+            first, last = int(rows[0]), int(rows[-1]) + 1
+            if last - first <= 2 * len(rows):  # mostly consecutive: a slice of the map, no copy
+                parts.append(score(self.table.matrix[first:last])[rows - first])
+            else:
+                parts.append(score(np.asarray(self.table.matrix[rows])))
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+
+class LibraryRanking:
+    """The window's rows ranked by a user's affinity, computed in full only where needed: the
+    classifier part (one product over every row) plus the most the other parts can add bounds
+    each row's score, and a row whose bound is below the K-th best full score cannot be picked."""
+
+    def __init__(self, window: Window, scorer: UserScorer, excluded: np.ndarray) -> None:
+        self.window = window
+        self.scorer = scorer
+        self.excluded = excluded
+        count = len(window.rows)
+        self.affinity = np.full(count, np.nan)  # full affinity, where computed
+        self.nearest = np.full(count, -1, dtype=np.int64)  # index into the positives
+        self.bound: np.ndarray | None = None
+        if scorer.weights is None or count <= 4 * FIRST_EXACT:
+            # without a classifier the score is a product with a few positives: compute it
+            every = window.map_rows(lambda m: _full_columns(scorer, m))
+            if count:
+                self.affinity[:], self.nearest[:] = every[:, 0], every[:, 1].astype(np.int64)
+        else:
+            linear = window.map_rows(lambda m: scorer.linear(m))  # type: ignore[arg-type,return-value]
+            self.bound = linear + window.recency + scorer.bound_slack
+            self.bound[excluded] = -np.inf
+
+    def compute(self, positions: np.ndarray) -> None:
+        """Full affinity of the rows at POSITIONS (those not computed yet)."""
+        positions = np.sort(positions[np.isnan(self.affinity[positions])])
+        for start in range(0, len(positions), CHUNK_ROWS // 4):
+            part = positions[start : start + CHUNK_ROWS // 4]
+            result = self.scorer.score(self.window.vectors(part))
+            self.affinity[part] = result.scores
+            self.nearest[part] = result.nearest
+
+    def top(self, need: int) -> np.ndarray:
+        """Positions of the NEED best rows that are not excluded (fewer when there are not so
+        many), best first: exactly those of ranking every row by its full score."""
+        if self.bound is not None:
+            self.compute(_top_positions(self.bound, max(need, FIRST_EXACT)))
+            known = self._scores()
+            kth = -np.inf
+            if need <= np.isfinite(known).sum():
+                kth = known[_top_positions(known, need)[-1]]
+            # every row that could still beat the K-th best; the rest cannot
+            reachable = (self.bound >= kth) & np.isfinite(self.bound)
+            self.compute(np.nonzero(reachable & np.isnan(self.affinity))[0])
+        return _top_positions(self._scores(), need)
+
+    def _scores(self) -> np.ndarray:
+        scores = np.where(np.isnan(self.affinity), -np.inf, self.affinity + self.window.recency)
+        scores[self.excluded] = -np.inf
+        return scores
+
+
+def _full_columns(scorer: UserScorer, matrix: np.ndarray) -> np.ndarray:
+    result = scorer.score(matrix)
+    return np.column_stack([result.scores, result.nearest]).astype(np.float64)
+
+
+def _top_positions(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the K highest finite SCORES, highest first."""
+    finite = np.nonzero(np.isfinite(scores))[0]
+    if len(finite) > k:
+        finite = finite[np.argpartition(-scores[finite], k - 1)[:k]]
+    return finite[np.argsort(-scores[finite], kind="stable")]
+
+
+@dataclass
+class _Candidate:
+    id: str
+    score: float
+    when: int
+    reason: str | None = None  # a follow's; None: named after the nearest library paper
+    nearest: str = ""
 
 
 class Recommender:
-    """Scores users against candidate pools it keeps per window start (to the hour) and vector
-    index state, so a server or a digest batch builds each pool once. INDEXES gives the index
+    """Scores users against windows it keeps per window start (to the hour) and vector index
+    state, so a server or a digest batch builds each window once. INDEXES gives the index
     generation to read (the application's, which switches when a newer one is published)."""
 
     def __init__(
@@ -105,51 +216,21 @@ class Recommender:
         self.engine = engine
         self.indexes = indexes
         self.clock = clock or SystemClock()
-        self._pools: dict[tuple[datetime, str], CandidatePool] = {}
+        self._windows: dict[tuple[datetime | None, str], Window] = {}
 
-    def pool(self, since: datetime, now: datetime, indexes: Indexes) -> CandidatePool:
-        since = since.replace(minute=0, second=0, microsecond=0)
+    def window(self, since: datetime | None, now: datetime, indexes: Indexes) -> Window:
+        if since is not None:
+            since = since.replace(minute=0, second=0, microsecond=0)
         identity = (indexes.vectors.meta() or {}).get("identity")
         key = (since, indexes.generation + json.dumps(identity))
-        if key not in self._pools:
-            while len(self._pools) >= POOLS_KEPT:  # older windows are not asked for again
-                self._pools.pop(next(iter(self._pools)))
-            self._pools[key] = self._build_pool(since, now, indexes)
-        return self._pools[key]
-
-    def _build_pool(self, since: datetime, now: datetime, indexes: Indexes) -> CandidatePool:
-        with self.engine.connect() as conn:
-            papers = queries.recent_papers(conn, since, CANDIDATE_LIMIT)
-        vectors = indexes.vectors
-        rows = np.array([_row(vectors.row_of(p["id"])) for p in papers], dtype=np.int64)
-        with_vector = np.nonzero(rows >= 0)[0]
-        matrix = vectors.matrix()
-        background, picked = None, np.zeros(0, dtype=np.int64)
-        if len(matrix):
-            picked = np.sort(
-                np.random.default_rng(0).choice(
-                    len(matrix), min(len(matrix), BACKGROUND_SAMPLE), replace=False
-                )
+        if key not in self._windows:
+            background = next(
+                (w for (_, state), w in self._windows.items() if state == key[1]), None
             )
-            background = Background.of(np.asarray(matrix[picked]))
-        ages = np.array(
-            [(now - (p["published_at"] or p["first_seen_at"])).days for p in papers], dtype=float
-        )
-        vector_slot = np.full(len(papers), -1, dtype=np.int64)
-        vector_slot[with_vector] = np.arange(len(with_vector))
-        return CandidatePool(
-            papers=papers,
-            position={p["id"]: i for i, p in enumerate(papers)},
-            with_vector=with_vector,
-            vector_slot=vector_slot,
-            matrix=np.asarray(matrix[rows[with_vector]]) if len(with_vector) else matrix[:0],
-            recency=RECENCY_WEIGHT * 0.5 ** (np.maximum(ages, 0) / 7),
-            author_keys=[{_name_key(a) for a in p["authors"] or []} for p in papers],
-            background=background,
-            background_rows=set(picked.tolist()),
-            # the oldest paper's time: a followed search filters by it (NEWEST_STORED is no date)
-            since=min((p["published_at"] or p["first_seen_at"] for p in papers), default=since),
-        )
+            while len(self._windows) >= WINDOWS_KEPT:  # older windows are not asked for again
+                self._windows.pop(next(iter(self._windows)))
+            self._windows[key] = _build_window(indexes.vectors.rows(), since, now, background)
+        return self._windows[key]
 
     def recommend(
         self, user_id: int, k: int = 20, days: float = 30, now: datetime | None = None
@@ -157,35 +238,36 @@ class Recommender:
         """The user's K best papers published (or first seen) in the last DAYS days."""
         now = now or self.clock.now()
         indexes = self.indexes()  # one generation for the whole answer
-        pool = self.pool(now - timedelta(days=days), now, indexes)
-        return pick(indexes, pool, *self._signals(user_id), k)
+        window = self.window(now - timedelta(days=days), now, indexes)
+        return self._pick(indexes, window, *self._signals(user_id), k, now)
 
     def feed(
         self, user_id: int, k: int = 20, days: float = 30, now: datetime | None = None
     ) -> Feed:
-        """The user's K best papers of the last DAYS days, or of the newest stored papers when
-        that window leaves nothing to pick, with a note saying which and why."""
+        """The user's K best papers of the last DAYS days, or of every stored paper when that
+        window leaves nothing to pick, with a note saying which and why."""
         now = now or self.clock.now()
         indexes = self.indexes()
         signals, titles = self._signals(user_id)
         if not (signals.positive or signals.authors or signals.queries):
             return Feed([], days, note=NO_SIGNALS)
-        pool = self.pool(now - timedelta(days=days), now, indexes)
-        picks = pick(indexes, pool, signals, titles, k)
+        since = now - timedelta(days=days)
+        window = self.window(since, now, indexes)
+        picks = self._pick(indexes, window, signals, titles, k, now)
         if picks:
             return Feed(picks, days)
-        newest = self.pool(NEWEST_STORED, now, indexes)
-        if not newest.papers:
-            return Feed([], days, note=NO_PAPERS)
-        picks = (
-            []
-            if len(newest.papers) == len(pool.papers)
-            else pick(indexes, newest, signals, titles, k)
-        )
+        with self.engine.connect() as conn:
+            if not queries.has_papers(conn):
+                return Feed([], days, note=NO_PAPERS)
+            held = len(window.rows) > 0 or queries.has_papers(conn, window.since)
+        everything = self.window(EVERYTHING, now, indexes)
+        picks = self._pick(indexes, everything, signals, titles, k, now)
         if not picks:  # widening found nothing either: say what stands in the way
-            return Feed([], days, note=_why_empty(indexes, signals))
-        window = "No papers" if not pool.papers else "Nothing new for you"
-        note = f"{window} from the last {days:g} days; showing the newest stored papers instead."
+            return Feed([], days, note=_why_empty(everything.table, signals))
+        window_word = "Nothing new for you" if held else "No papers"
+        note = (
+            f"{window_word} from the last {days:g} days; showing the newest stored papers instead."
+        )
         return Feed(picks, days, widened=True, note=note)
 
     def _signals(self, user_id: int) -> tuple[library.Signals, dict[str, str]]:
@@ -197,104 +279,205 @@ class Recommender:
             }
         return signals, titles
 
+    def _pick(
+        self,
+        indexes: Indexes,
+        window: Window,
+        signals: library.Signals,
+        titles: dict[str, str],
+        k: int,
+        now: datetime,
+    ) -> list[Pick]:
+        """The K best papers of WINDOW for a user with SIGNALS (TITLES: their library's)."""
+        if not (signals.positive or signals.authors or signals.queries):
+            return []
+        taken = {*signals.positive, *signals.negative, *signals.seen}
+        with self.engine.connect() as conn:
+            follows, papers = _follow_candidates(conn, indexes, window, signals, taken, now)
+            excluded = _positions(window, [*taken, *follows])
+            ranking, positives = _library_ranking(window, signals, excluded)
+            if ranking is not None:  # a followed paper with a vector keeps its affinity too
+                _add_affinity(window, ranking, positives, follows)
+            need = k
+            while True:
+                ranked = [*follows.values()]
+                top = ranking.top(need) if ranking is not None else np.zeros(0, np.int64)
+                if ranking is not None and window.table is not None:
+                    ids = window.table.ids_at(window.rows[top])
+                    scores = ranking.affinity[top] + window.recency[top]
+                    ranked += [
+                        _Candidate(i, float(s), int(w), None, positives[n])
+                        for i, s, w, n in zip(
+                            ids, scores, window.when[top], ranking.nearest[top], strict=True
+                        )
+                    ]
+                ranked.sort(key=lambda c: (-c.score, -c.when, c.id))
+                missing = [c.id for c in ranked if c.id not in papers]
+                papers.update(queries.pick_papers(conn, missing))
+                # a paper hidden since the index run, or now dated outside the window, is gone
+                kept = [c for c in ranked if c.id in papers and _inside(papers[c.id], window)]
+                exhausted = len(top) < need
+                cut = -np.inf if exhausted else ranking.affinity[top[-1]] + window.recency[top[-1]]
+                sure = [c for c in kept if c.score >= cut]
+                if len(sure) >= k or exhausted:
+                    break
+                need *= 4
+        return [_as_pick(c, papers[c.id], titles) for c in sure[:k]]
 
-def _why_empty(indexes: Indexes, signals: library.Signals) -> str:
+
+def _as_pick(candidate: _Candidate, paper: dict[str, Any], titles: dict[str, str]) -> Pick:
+    reason = candidate.reason
+    if reason is None:
+        reason = f"close to “{titles.get(candidate.nearest, candidate.nearest)}” in your library"
+    return Pick(candidate.id, candidate.score, reason, paper, candidate.reason is not None)
+
+
+def _build_window(
+    table: RowTable | None, since: datetime | None, now: datetime, background: Window | None
+) -> Window:
+    if table is None:
+        empty = np.zeros(0, dtype=np.int64)
+        return Window(None, empty, empty, np.zeros(0), None, since, None, set())
+    when = np.asarray(table.when)
+    inside = when != NO_TIME
+    if since is not None:
+        inside &= when >= micros(since)
+    rows = np.nonzero(inside)[0]
+    when = when[rows]
+    ages = (micros(now) - when) // MICROS_PER_DAY  # whole days, as timedelta.days counts them
+    if background is not None:  # the same generation: the same sample
+        sample, sample_rows = background.background, background.background_rows
+    else:
+        picked = np.sort(
+            np.random.default_rng(0).choice(
+                table.count, min(table.count, BACKGROUND_SAMPLE), replace=False
+            )
+        )
+        sample, sample_rows = Background.of(np.asarray(table.matrix[picked])), set(picked.tolist())
+    return Window(
+        table=table,
+        rows=rows,
+        when=when,
+        recency=RECENCY_WEIGHT * 0.5 ** (np.maximum(ages, 0) / 7),
+        matrix=np.asarray(table.matrix[rows]) if len(rows) <= KEEP_ROWS else None,
+        since=since,
+        background=sample,
+        background_rows=sample_rows,
+    )
+
+
+def _positions(window: Window, ids: list[str]) -> np.ndarray:
+    """A mask over the window's rows: true for those of IDS."""
+    mask = np.zeros(len(window.rows), dtype=bool)
+    if window.table is None or not len(window.rows) or not ids:
+        return mask
+    rows = window.table.rows_of(ids)
+    at = np.minimum(np.searchsorted(window.rows, rows), len(window.rows) - 1)
+    mask[at[window.rows[at] == rows]] = True
+    return mask
+
+
+def _library_ranking(
+    window: Window, signals: library.Signals, excluded: np.ndarray
+) -> tuple[LibraryRanking | None, list[str]]:
+    """The window ranked by the user's library, and the indexed positives (which `nearest`
+    indexes); no ranking when none of the library is indexed."""
+    table = window.table
+    if table is None or not len(window.rows):
+        return None, []
+    rows = table.rows_of(signals.positive)
+    positives = [pid for pid, row in zip(signals.positive, rows, strict=True) if row >= 0]
+    if not positives:
+        return None, []
+    positive_rows = rows[rows >= 0]
+    negative_rows = table.rows_of(signals.negative)
+    negative_rows = negative_rows[negative_rows >= 0]
+    drawn = [r for r in positive_rows.tolist() if r in window.background_rows]
+    matrix = table.matrix
+    scorer = UserScorer.of(
+        np.asarray(matrix[positive_rows]),
+        np.asarray(matrix[negative_rows]),
+        window.background,
+        np.asarray(matrix[drawn]) if drawn else None,
+    )
+    return LibraryRanking(window, scorer, excluded), positives
+
+
+def _add_affinity(
+    window: Window, ranking: LibraryRanking, positives: list[str], follows: dict[str, _Candidate]
+) -> None:
+    """Followed papers score their affinity (when positive) on top of the follow boosts."""
+    if not follows or window.table is None:
+        return
+    ids = list(follows)
+    rows = window.table.rows_of(ids)
+    at = np.minimum(np.searchsorted(window.rows, rows), len(window.rows) - 1)
+    inside = window.rows[at] == rows
+    ranking.compute(at[inside])
+    for paper_id, position in zip(np.asarray(ids)[inside], at[inside], strict=True):
+        candidate = follows[str(paper_id)]
+        candidate.score += max(float(ranking.affinity[position]), 0.0)
+
+
+def _follow_candidates(
+    conn: Connection,
+    indexes: Indexes,
+    window: Window,
+    signals: library.Signals,
+    taken: set[str],
+    now: datetime,
+) -> tuple[dict[str, _Candidate], dict[str, dict[str, Any]]]:
+    """Papers of the window by a followed author or matching a followed search (scored by their
+    boosts and recency; affinity is added later), and the metadata read for them."""
+    followed = {_name_key(a): a for a in signals.authors}
+    found: dict[str, list[str]] = {}
+    dated = Filters(since=window.since)
+    for key, name in followed.items():
+        # dated papers through the date filter; undated ones (new by first sighting) need the
+        # unfiltered search, as the keyword index only knows publication dates
+        for filters in (Filters(author=name, since=window.since), Filters(author=name)):
+            for hit in indexes.keyword.matching_ids(filters, FOLLOW_MATCHES):
+                found.setdefault(hit, []).append(f"author:{key}")
+    for query in signals.queries:
+        hits = [
+            *indexes.keyword.saved_search(query, SEARCH_MATCHES, dated),
+            *indexes.keyword.saved_search(query, SEARCH_MATCHES),
+        ]
+        for hit in dict.fromkeys(h.id for h in hits):
+            found.setdefault(hit, []).append(f"query:{query}")
+    papers = queries.pick_papers(conn, [pid for pid in found if pid not in taken])
+    follows: dict[str, _Candidate] = {}
+    for paper_id, paper in papers.items():
+        if not _inside(paper, window):
+            continue
+        when = paper["published_at"] or paper["first_seen_at"]
+        age = max((now - when).days, 0)
+        candidate = _Candidate(paper_id, RECENCY_WEIGHT * 0.5 ** (age / 7), micros(when))
+        matched = {_name_key(a) for a in paper["authors"] or []} & followed.keys()
+        if matched:  # one boost for the authors, as many as the searches it matches
+            candidate.score += FOLLOW_BOOST
+            candidate.reason = f"by {followed[min(matched)]}, an author you follow"
+        for query in dict.fromkeys(f[6:] for f in found[paper_id] if f.startswith("query:")):
+            candidate.score += FOLLOW_BOOST
+            candidate.reason = f"matches your saved search “{query}”"
+        if candidate.reason is not None:
+            follows[paper_id] = candidate
+    return follows, papers
+
+
+def _inside(paper: dict[str, Any], window: Window) -> bool:
+    when = paper["published_at"] or paper["first_seen_at"]
+    return window.since is None or when >= window.since
+
+
+def _why_empty(table: RowTable | None, signals: library.Signals) -> str:
     """Why a reader with signals and stored papers gets no picks at all."""
-    indexed = [pid for pid in signals.positive if indexes.vectors.row_of(pid) is not None]
+    indexed = table is not None and bool((table.rows_of(signals.positive) >= 0).any())
     if signals.positive and not indexed:
         return NOT_INDEXED
     if not signals.positive:
         return NO_FOLLOW_MATCH
     return ALL_TAKEN
-
-
-def _row(row: int | None) -> int:
-    return -1 if row is None else row
-
-
-def pick(
-    indexes: Indexes,
-    pool: CandidatePool,
-    signals: library.Signals,
-    titles: dict[str, str],
-    k: int,
-) -> list[Pick]:
-    """The K best papers of POOL for a user with SIGNALS (TITLES: their library's titles)."""
-    if not pool.papers or not (signals.positive or signals.authors or signals.queries):
-        return []
-    scores = np.full(len(pool.papers), -np.inf)
-    follow_reasons: dict[int, str] = {}
-    liked = _score_by_library(indexes, pool, signals, scores)
-    _score_by_follows(indexes, pool, signals, scores, follow_reasons)
-    scores += pool.recency
-    for paper_id in {*signals.positive, *signals.negative, *signals.seen}:
-        index = pool.position.get(paper_id)
-        if index is not None:
-            scores[index] = -np.inf
-    picked = []
-    for index in np.argsort(-scores, kind="stable"):
-        if len(picked) == k or not np.isfinite(scores[index]):
-            break
-        reason = follow_reasons.get(int(index))
-        followed = reason is not None
-        if reason is None:
-            nearest = liked(int(index))
-            reason = f"close to “{titles.get(nearest, nearest)}” in your library"
-        paper = pool.papers[index]
-        picked.append(Pick(paper["id"], float(scores[index]), reason, paper, followed))
-    return picked
-
-
-def _score_by_library(
-    indexes: Indexes, pool: CandidatePool, signals: library.Signals, scores: np.ndarray
-) -> Callable[[int], str]:
-    """Affinity scores into SCORES; returns a function giving, for a pool paper with a
-    score, the id of its nearest library paper (the reason named with it)."""
-    vectors = indexes.vectors
-    positives = [pid for pid in signals.positive if vectors.row_of(pid) is not None]
-    if not positives or not len(pool.with_vector):
-        return lambda index: ""
-    matrix = vectors.matrix()
-    positive_rows = [vectors.row_of(pid) for pid in positives]
-    negatives = [r for r in map(vectors.row_of, signals.negative) if r is not None]
-    drawn = [r for r in positive_rows if r in pool.background_rows]
-    result = affinity(
-        pool.matrix,
-        np.asarray(matrix[positive_rows]),
-        np.asarray(matrix[negatives]) if negatives else np.zeros((0, matrix.shape[1]), "f4"),
-        pool.background,
-        np.asarray(matrix[drawn]) if drawn else None,
-    )
-    scores[pool.with_vector] = result.scores
-    return lambda index: positives[result.nearest[pool.vector_slot[index]]]
-
-
-def _score_by_follows(
-    indexes: Indexes,
-    pool: CandidatePool,
-    signals: library.Signals,
-    scores: np.ndarray,
-    reasons: dict[int, str],
-) -> None:
-    followed = {_name_key(a): a for a in signals.authors}
-    if followed:
-        for index, keys in enumerate(pool.author_keys):
-            matched = keys & followed.keys()
-            if matched:
-                scores[index] = max(scores[index], 0.0) + FOLLOW_BOOST
-                reasons[index] = f"by {followed[min(matched)]}, an author you follow"
-    for query in signals.queries:
-        # dated papers through the date filter; undated ones (new by first sighting) need the
-        # unfiltered search, as the keyword index only knows publication dates
-        hits = [
-            *indexes.keyword.saved_search(query, 200, Filters(since=pool.since)),
-            *indexes.keyword.saved_search(query, 200),
-        ]
-        for hit in dict.fromkeys(h.id for h in hits):
-            index = pool.position.get(hit)
-            if index is not None:
-                scores[index] = max(scores[index], 0.0) + FOLLOW_BOOST
-                reasons[index] = f"matches your saved search “{query}”"
 
 
 def _name_key(name: str) -> str:

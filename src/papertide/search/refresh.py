@@ -121,7 +121,9 @@ def refresh_vectors(
             return []
         meta = index.meta()
         previous = (meta or {}).get("identity", {})
-        if previous.get("model") == embedder.name and previous.get("newest"):
+        # an index without row times (written before they were kept) is rebuilt once
+        incremental = previous.get("model") == embedder.name and index.has_row_table()
+        if incremental and previous.get("newest"):
             since = datetime.fromisoformat(previous["newest"])
             return index.update(stored_vectors.iter_vectors(conn, embedder.name, since), identity)
         rows = stored_vectors.iter_vectors(conn, embedder.name)
@@ -165,6 +167,8 @@ def up_to_date(engine: Engine, indexes: Indexes, embedder: Embedder | None) -> b
         return True
     vectors = indexes.vectors.meta()
     if vectors is None or vectors.get("identity") != vector_identity(engine, embedder.name):
+        return False
+    if not indexes.vectors.has_row_table():  # written before row times were kept
         return False
     if vectors["count"] == 0 or vectors["count"] >= ANN_THRESHOLD:
         return True  # no neighbour lists are kept at these sizes

@@ -22,6 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from papertide.search import row_table
+from papertide.search.row_table import RowTable
+
 EPOCH = datetime(1970, 1, 1)
 UNDATED = np.iinfo(np.int32).min
 ANN_THRESHOLD = 200_000
@@ -34,7 +37,8 @@ ANN_TRAIN_SAMPLE = 100_000
 EXACT_FILTER_ROWS = 5_000
 MASK_CACHE = 16
 
-Row = tuple[str, bytes, datetime | None, list[str] | None]
+# (id, vector, published, categories, first seen): the last is the date of an undated paper
+Row = tuple[str, bytes, datetime | None, list[str] | None, datetime | None]
 
 
 @dataclass
@@ -59,12 +63,22 @@ def ann_settings(count: int) -> dict[str, int]:
 
 
 class _Columns:
-    """Per-row metadata kept beside the vectors: ids, published days, categories."""
+    """Per-row metadata kept beside the vectors: ids, published days, categories and times
+    (row_table.py: published, else first seen)."""
 
-    def __init__(self, ids: list[str], days: list[int], categories: list[list[str]]) -> None:
+    def __init__(
+        self, ids: list[str], days: list[int], categories: list[list[str]], when: list[int]
+    ) -> None:
         self.ids = ids
         self.days = days
         self.categories = categories
+        self.when = when
+
+    def append(self, paper_id: str, published: datetime | None, categories: Any, seen: Any) -> None:
+        self.ids.append(paper_id)
+        self.days.append(_day(published))
+        self.categories.append(list(categories or []))
+        self.when.append(row_table.micros(published or seen))
 
     @classmethod
     def read(cls, folder: Path) -> _Columns:
@@ -77,7 +91,13 @@ class _Columns:
         categories = [
             [lookup[c] for c in codes[indptr[i] : indptr[i + 1]]] for i in range(len(ids))
         ]
-        return cls(ids, days, categories)
+        # written before row times were kept: the published day (updates rebuild such indexes)
+        when = (
+            np.load(folder / "when.npy").tolist()
+            if (folder / "when.npy").exists()
+            else [row_table.NO_TIME if d == UNDATED else d * row_table.MICROS_PER_DAY for d in days]
+        )
+        return cls(ids, days, categories, when)
 
     def write(self, folder: Path) -> None:
         names: dict[str, int] = {}
@@ -88,6 +108,7 @@ class _Columns:
         np.save(folder / "cat_codes.npy", np.asarray([c for r in coded for c in r], np.int32))
         (folder / "ids.json").write_text(json.dumps(self.ids))
         (folder / "categories.json").write_text(json.dumps(names))
+        row_table.write(folder, self.ids, self.when)
 
 
 class VectorIndex:
@@ -95,6 +116,7 @@ class VectorIndex:
         self.directory = directory
         self.meta_path = directory / "meta.json"
         self._loaded: dict[str, Any] | None = None
+        self._table: RowTable | None = None
 
     def meta(self) -> dict[str, Any] | None:
         try:
@@ -130,13 +152,11 @@ class VectorIndex:
         staging = self.directory.with_name(self.directory.name + ".building")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        columns = _Columns([], [], [])
+        columns = _Columns([], [], [], [])
         with (staging / "vectors.f32").open("wb") as out:
-            for paper_id, vector, published, categories in rows:
+            for paper_id, vector, published, categories, *seen in rows:
                 out.write(vector)
-                columns.ids.append(paper_id)
-                columns.days.append(_day(published))
-                columns.categories.append(list(categories or []))
+                columns.append(paper_id, published, categories, seen[0] if seen else None)
                 if on_progress and len(columns.ids) % 10_000 == 0:
                     on_progress(len(columns.ids))
         columns.write(staging)
@@ -163,7 +183,7 @@ class VectorIndex:
             os.replace(self.directory, old)
         os.replace(staging, self.directory)
         shutil.rmtree(old, ignore_errors=True)
-        self._loaded = None
+        self._loaded = self._table = None
         return count
 
     def update(self, rows: Iterable[Row], identity: dict[str, Any]) -> list[int]:
@@ -180,21 +200,21 @@ class VectorIndex:
         dim = meta["dim"]
         replaced: dict[int, bytes] = {}
         added: list[bytes] = []
-        for paper_id, vector, published, categories in rows:
+        for paper_id, vector, published, categories, *seen in rows:
             row = row_of.get(paper_id)
+            first_seen = seen[0] if seen else None
             if row is None:
                 row_of[paper_id] = len(columns.ids)
-                columns.ids.append(paper_id)
-                columns.days.append(_day(published))
-                columns.categories.append(list(categories or []))
+                columns.append(paper_id, published, categories, first_seen)
                 added.append(vector)
             else:
                 replaced[row] = vector
                 columns.days[row] = _day(published)
                 columns.categories[row] = list(categories or [])
+                columns.when[row] = row_table.micros(published or first_seen)
         if not replaced and not added:
             return []
-        self._loaded = None
+        self._loaded = self._table = None
         path = self.directory / "vectors.f32"
         if replaced:
             matrix = np.memmap(path, np.float32, "r+", shape=(meta["count"], dim))
@@ -248,6 +268,19 @@ class VectorIndex:
             "masks": {},
         }
         return self._loaded
+
+    def has_row_table(self) -> bool:
+        return row_table.present(self.directory)
+
+    def rows(self) -> RowTable | None:
+        """Vectors, row times and ids memory-mapped, without loading ids.json (None when there
+        is no index, or one written before the row table existed)."""
+        if self._table is None:
+            meta = self.meta()
+            if meta is None or not meta["count"] or not self.has_row_table():
+                return None
+            self._table = RowTable(self.directory, meta["count"], meta["dim"])
+        return self._table
 
     def row_ids(self) -> list[str]:
         return self._load()["ids"]

@@ -342,17 +342,23 @@ def newest_day(conn: Connection) -> Any:
     return newest.date() if newest else None
 
 
-def recent_papers(conn: Connection, since: datetime, limit: int) -> list[dict[str, Any]]:
-    """Visible papers published since SINCE, or undated and first seen since then, newest
-    first: what is new to a reader."""
-    when = func.coalesce(papers.c.published_at, papers.c.first_seen_at)
-    query = (
-        select(*LIST_COLUMNS, papers.c.first_seen_at)
-        .where(papers.c.hidden.is_(False), when >= since)
-        .order_by(when.desc(), papers.c.id)
-        .limit(limit)
-    )
-    return [dict(r) for r in conn.execute(query).mappings()]
+def pick_papers(conn: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """List fields and first sighting of visible papers among IDS: a feed's picks."""
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 900):
+        query = select(*LIST_COLUMNS, papers.c.first_seen_at).where(
+            papers.c.id.in_(ids[start : start + 900]), papers.c.hidden.is_(False)
+        )
+        found.update({row["id"]: dict(row) for row in conn.execute(query).mappings()})
+    return found
+
+
+def has_papers(conn: Connection, since: datetime | None = None) -> bool:
+    """Whether any visible paper is stored (published, or undated and first seen, since SINCE)."""
+    query = select(papers.c.id).where(papers.c.hidden.is_(False))
+    if since is not None:
+        query = query.where(func.coalesce(papers.c.published_at, papers.c.first_seen_at) >= since)
+    return conn.execute(query.limit(1)).first() is not None
 
 
 def summaries_with_abstracts(conn: Connection, ids: list[str]) -> dict[str, tuple[str, str]]:

@@ -68,12 +68,16 @@ def state(conn: Connection, model: str) -> tuple[int, datetime | None]:
 
 def iter_vectors(
     conn: Connection, model: str, since: datetime | None = None
-) -> Iterator[tuple[str, bytes, Any, Any]]:
-    """(paper_id, vector, published_at, categories) of visible papers with a current vector,
-    only those written after SINCE when given."""
+) -> Iterator[tuple[str, bytes, Any, Any, Any]]:
+    """(paper_id, vector, published_at, categories, first_seen_at) of visible papers with a
+    current vector, only those written after SINCE when given."""
     query = (
         select(
-            embeddings.c.paper_id, embeddings.c.vector, papers.c.published_at, papers.c.categories
+            embeddings.c.paper_id,
+            embeddings.c.vector,
+            papers.c.published_at,
+            papers.c.categories,
+            papers.c.first_seen_at,
         )
         .select_from(embeddings.join(papers, papers.c.id == embeddings.c.paper_id))
         .where(
