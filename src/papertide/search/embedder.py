@@ -44,7 +44,7 @@ def document_text(title: str, abstract: str) -> str:
 class OnnxEmbedder:
     """A BERT-style sentence encoder exported to ONNX: mean pooling over tokens, then L2 norm."""
 
-    def __init__(self, directory: Path, threads: int = 1) -> None:
+    def __init__(self, directory: Path, threads: int = 1, gpu: bool = False) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -62,8 +62,15 @@ class OnnxEmbedder:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        providers = ["CPUExecutionProvider"]
+        if gpu:  # Ray GPU actors: CUDA, and the CPU for any operator CUDA lacks
+            if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+                raise EmbedderUnavailable(
+                    "onnxruntime has no CUDA provider here: install onnxruntime-gpu"
+                )
+            providers.insert(0, "CUDAExecutionProvider")
         self.session = onnxruntime.InferenceSession(
-            str(directory / "model.onnx"), options, providers=["CPUExecutionProvider"]
+            str(directory / "model.onnx"), options, providers=providers
         )
         self.input_names = {i.name for i in self.session.get_inputs()}
 
@@ -95,15 +102,15 @@ class OnnxEmbedder:
         return out
 
 
-_cached: dict[tuple[str, int], OnnxEmbedder] = {}
+_cached: dict[tuple[str, int, bool], OnnxEmbedder] = {}
 
 
-def load_embedder(directory: Path, threads: int = 1) -> OnnxEmbedder:
+def load_embedder(directory: Path, threads: int = 1, gpu: bool = False) -> OnnxEmbedder:
     """The model prepared in DIRECTORY, loaded once per process (a session is read-only and
     safe to share; loading one costs about half a second)."""
-    key = (str(directory), threads)
+    key = (str(directory), threads, gpu)
     if key not in _cached:
-        _cached[key] = OnnxEmbedder(directory, threads)
+        _cached[key] = OnnxEmbedder(directory, threads, gpu)
     return _cached[key]
 
 
