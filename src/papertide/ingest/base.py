@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any, BinaryIO
 
+import orjson
 from dateutil import parser as date_parser
 from pydantic import ValidationError
 
@@ -38,8 +39,19 @@ def build_record(where: str, **fields: Any) -> Item:
         return Reject(where=where, reason=str(exc))
 
 
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
 def parse_json(text: str) -> tuple[Any, str | None]:
     """The JSON value of TEXT, or None and why it is not JSON papertide can read."""
+    # orjson reads strict JSON about 4x faster; what it refuses (raw control characters, lone
+    # surrogates, NaN) goes to json, which reads it or says why. It reads an integer beyond
+    # 64 bits as a float: text with a run of 19 digits goes to json too.
+    if not _LONG_DIGITS.search(text):
+        try:
+            return orjson.loads(text), None
+        except (orjson.JSONDecodeError, RecursionError):
+            pass
     try:
         # strict=False: a raw control character in a string costs nothing (clean_text drops it)
         return json.loads(text, strict=False), None

@@ -20,6 +20,8 @@ from papertide.store import jobs
 from papertide.store.writer import BatchResult, save_batch
 
 BATCH_SIZE = 2000
+# Bulk batches are larger: fewer commits and lookups per record (bench/ingest.py).
+BULK_BATCH_SIZE = 10_000
 BINARY_SAMPLE = 8192
 # A garbage file can yield millions of rejects; the count stays exact, the list is capped.
 MAX_LISTED_REJECTS = 10_000
@@ -74,8 +76,10 @@ def run_batches(
     batches: Iterable[Batch],
     summary: ImportSummary,
     on_batch: Callable[[ImportSummary], None] | None = None,
+    bulk: bool = False,
 ) -> None:
-    """Store each batch in one transaction together with its checkpoint; clear it when done."""
+    """Store each batch in one transaction together with its checkpoint; clear it when done.
+    BULK writes new papers by the driver's fast route (the same rows; see store/bulk.py)."""
     with engine.begin() as conn:
         run_id = jobs.start_run(conn, job)
     before = (summary.new, summary.updated, summary.duplicates, summary.rejected_count)
@@ -92,7 +96,7 @@ def run_batches(
                     Notice(where=item.source_id, reason=w) for w in item.warnings
                 )
         with engine.begin() as conn:
-            summary.add(save_batch(conn, records))
+            summary.add(save_batch(conn, records, bulk))
             jobs.save_checkpoint(conn, job, state)
         if on_batch:
             on_batch(summary)
@@ -118,7 +122,11 @@ def file_job(path: Path, fmt: str) -> str:
 
 
 def _file_batches(
-    items: Iterator[Item], skip: int, on_item: Callable[[], None] | None, summary: ImportSummary
+    items: Iterator[Item],
+    skip: int,
+    on_item: Callable[[], None] | None,
+    summary: ImportSummary,
+    size: int = BATCH_SIZE,
 ) -> Iterator[Batch]:
     """Group items into batches; the first SKIP items were stored by an interrupted run."""
     batch: list[Item] = []
@@ -134,7 +142,7 @@ def _file_batches(
                 summary.warnings.append(item)
             continue
         batch.append(item)
-        if len(batch) >= BATCH_SIZE:
+        if len(batch) >= size:
             yield batch, {"done": done}
             batch = []
     if batch:
@@ -172,9 +180,11 @@ def import_file(
     fmt: str = "auto",
     summary: ImportSummary | None = None,
     on_progress: Callable[[int], None] | None = None,
+    bulk: bool = True,
 ) -> ImportSummary:
     """Import one file; resumes from the checkpoint an interrupted import of it left. FMT is
-    "auto" or the name (or alias) of a source with a reader."""
+    "auto" or the name (or alias) of a source with a reader. BULK (the default) reads and
+    stores by the fast routes, whose stored papers are the same as the plain ones'."""
     summary = summary or ImportSummary()
     try:
         opened = open_input(path)
@@ -206,8 +216,15 @@ def import_file(
         run_batches(
             engine,
             job,
-            _file_batches(_reporting_damage(items, opened, path), skip, tick, summary),
+            _file_batches(
+                _reporting_damage(items, opened, path),
+                skip,
+                tick,
+                summary,
+                BULK_BATCH_SIZE if bulk else BATCH_SIZE,
+            ),
             summary,
+            bulk=bulk,
         )
     return summary
 

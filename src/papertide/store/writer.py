@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from papertide.ingest import sources
 from papertide.records import PaperRecord, merge_records
+from papertide.store import bulk as bulk_rows
 from papertide.store import dialect
 from papertide.store.schema import (
     embeddings,
@@ -108,6 +109,9 @@ class _Resolver:
         self.conn = conn
         self.limit = dialect.max_bind_params(conn.engine.name)
         all_keys = sorted({k for r in records for k in r.match_keys})
+        # Keys looked up and not found are not stored: a new paper's own keys need no
+        # conflict check when they are written.
+        self.looked_up = set(all_keys)
         self.key_owner: dict[str, str] = {}
         for chunk in _chunks(all_keys, self.limit):
             rows = conn.execute(
@@ -173,8 +177,9 @@ class _Resolver:
                 self.pending_key_owner[key] = cluster
 
 
-def save_batch(conn: Connection, records: list[PaperRecord]) -> BatchResult:
-    """Merge RECORDS into the store inside the caller's transaction.
+def save_batch(conn: Connection, records: list[PaperRecord], bulk: bool = False) -> BatchResult:
+    """Merge RECORDS into the store inside the caller's transaction. BULK writes new rows by
+    the driver's fast route (store/bulk.py: the same values, for large imports).
 
     Another writer (an import beside a scheduled sync, another app instance) may store one of
     the batch's papers between the batch's reads and its writes; the batch then fails on a
@@ -184,14 +189,14 @@ def save_batch(conn: Connection, records: list[PaperRecord]) -> BatchResult:
     for attempt in range(retries + 1):
         try:
             with conn.begin_nested() if retries else nullcontext():
-                return _merge_batch(conn, records)
+                return _merge_batch(conn, records, bulk)
         except IntegrityError:
             if attempt == retries:
                 raise
     raise AssertionError("unreachable")
 
 
-def _merge_batch(conn: Connection, records: list[PaperRecord]) -> BatchResult:
+def _merge_batch(conn: Connection, records: list[PaperRecord], bulk: bool) -> BatchResult:
     result = BatchResult()
     if not records:
         return result
@@ -207,7 +212,7 @@ def _merge_batch(conn: Connection, records: list[PaperRecord]) -> BatchResult:
         resolver.claim_keys(cluster, record)
         statuses.append((cluster, created))
 
-    writer = _Writes(conn, now)
+    writer = _Writes(conn, now, bulk)
     changed_clusters = set()
     for cluster in touched:
         if writer.apply(cluster, resolver):
@@ -229,13 +234,15 @@ def _merge_batch(conn: Connection, records: list[PaperRecord]) -> BatchResult:
 class _Writes:
     """Collects inserts and updates so each kind is one executemany per batch."""
 
-    def __init__(self, conn: Connection, now: datetime) -> None:
+    def __init__(self, conn: Connection, now: datetime, bulk: bool = False) -> None:
         self.conn = conn
         self.now = now
+        self.bulk = bulk
         self.engine_name = conn.engine.name
         self.new_papers: list[dict[str, Any]] = []
         self.changed_papers: list[dict[str, Any]] = []
-        self.new_keys: list[dict[str, Any]] = []
+        self.new_keys: list[dict[str, Any]] = []  # may be stored already: conflicts ignored
+        self.unstored_keys: list[dict[str, Any]] = []  # looked up and not found
         self.new_sources: list[dict[str, Any]] = []
         self.seen_sources: list[dict[str, Any]] = []
 
@@ -278,7 +285,9 @@ class _Writes:
             owner = resolver.key_owner.get(key)
             if owner is None:
                 resolver.key_owner[key] = cluster.paper_id
-                self.new_keys.append({"key": key, "paper_id": cluster.paper_id})
+                unstored = self.bulk and key in resolver.looked_up
+                pending = self.unstored_keys if unstored else self.new_keys
+                pending.append({"key": key, "paper_id": cluster.paper_id})
         for ref, record in fresh.items():
             stored = record.model_dump(mode="json")
             previous = cluster.sources.get(ref)
@@ -339,19 +348,19 @@ class _Writes:
 
     def flush(self) -> None:
         conn = self.conn
-        if self.new_papers:
-            conn.execute(papers.insert(), self.new_papers)
+        insert = bulk_rows.insert_rows if self.bulk else _core_insert
+        insert(conn, papers, self.new_papers)
         if self.changed_papers:
             conn.execute(
                 update(papers).where(papers.c.id == bindparam("_id")),
                 self.changed_papers,
             )
+        insert(conn, paper_keys, self.unstored_keys)
         if self.new_keys:
             conn.execute(
                 dialect.insert_ignoring_conflicts(paper_keys, self.engine_name), self.new_keys
             )
-        if self.new_sources:
-            conn.execute(paper_sources.insert(), self.new_sources)
+        insert(conn, paper_sources, self.new_sources)
         if self.seen_sources:
             conn.execute(
                 update(paper_sources).where(
@@ -364,7 +373,13 @@ class _Writes:
             self.new_papers,
             self.changed_papers,
             self.new_keys,
+            self.unstored_keys,
             self.new_sources,
             self.seen_sources,
         ):
             pending.clear()
+
+
+def _core_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(table.insert(), rows)

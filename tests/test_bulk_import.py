@@ -1,0 +1,201 @@
+"""The bulk import route (what `papertide import` takes for files: store/bulk.py's fast inserts)
+stores exactly what the plain route stores, merges, rejects, re-imports and resumes alike."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import Engine
+
+from papertide.ingest import runner
+from papertide.ingest.runner import ImportSummary, import_file
+from papertide.store import writer
+from papertide.store.engine import open_engine
+from papertide.store.schema import checkpoints, paper_keys, paper_sources, papers
+
+NOW = datetime(2026, 11, 20, 8, 30, 0, 123456)
+
+
+def snapshot_row(number: int, **changes: Any) -> dict[str, Any]:
+    """One line of arXiv's metadata snapshot."""
+    row = {
+        "id": f"2501.{number:05d}",
+        "submitter": "A. Author",
+        "authors": "A. Author, B. Writer",
+        "title": f"Bulk paper number {number}\n  about {number % 7} things",
+        "comments": "Code: https://github.com/someone/repo" if number % 5 == 0 else "8 pages",
+        "journal-ref": None,
+        "doi": f"10.1000/bulk.{number}" if number % 3 == 0 else None,
+        "categories": "cs.LG stat.ML",
+        "abstract": f"  An abstract of paper {number}\nover two lines.\n",
+        "versions": [
+            {"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"},
+            {"version": "v2", "created": "Tue, 24 Jul 2007 20:10:27 GMT"},
+        ],
+        "update_date": "2008-11-13",
+        "authors_parsed": [["Author", "A.", ""], ["Writer", "B.", "Jr"]],
+    }
+    row.update(changes)
+    return row
+
+
+def write_lines(path: Path, rows: list[Any]) -> Path:
+    with path.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(row if isinstance(row, str) else json.dumps(row))
+            out.write("\n")
+    return path
+
+
+def stored(engine: Engine) -> dict[str, list[tuple]]:
+    """Every stored paper column, every key and every per-source row but its surrogate id
+    (rows are numbered in the order they were written, which the routes need not share)."""
+    source_columns = [c for c in paper_sources.c if c.name != "id"]
+    with engine.connect() as conn:
+        return {
+            "papers": [tuple(r) for r in conn.execute(select(papers).order_by(papers.c.id))],
+            "keys": [tuple(r) for r in conn.execute(select(paper_keys).order_by(paper_keys.c.key))],
+            "sources": [
+                tuple(r)
+                for r in conn.execute(
+                    select(*source_columns).order_by(
+                        paper_sources.c.source, paper_sources.c.source_id
+                    )
+                )
+            ],
+        }
+
+
+def counts(summary: ImportSummary) -> dict[str, Any]:
+    shown = summary.as_json()
+    shown.pop("resumed_jobs")
+    return shown
+
+
+@pytest.fixture
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both routes stamp rows with the same time, so that whole rows can be compared."""
+    monkeypatch.setattr(writer, "utcnow", lambda: NOW)
+
+
+@pytest.fixture
+def two_databases(db_url: str, backend: str, databases, tmp_path: Path):
+    """The test's database for the bulk route and another, on the same backend, for the plain."""
+    (tmp_path / "plain").mkdir()
+    plain_url = databases.new(backend, tmp_path / "plain")
+    bulk, plain = open_engine(db_url), open_engine(plain_url)
+    yield bulk, plain
+    bulk.dispose()
+    plain.dispose()
+    databases.drop(plain_url)
+
+
+def already_stored(tmp_path: Path) -> Path:
+    """Papers from another source that snapshot records must merge into: one by arXiv id, one
+    by DOI (no arXiv id known), one by title alone (renamed to its arXiv id by the merge)."""
+    return write_lines(
+        tmp_path / "earlier.jsonl",
+        [
+            {
+                "title": "An older title of paper 2",
+                "arxiv_id": "2501.00002",
+                "abstract": "long " * 30,
+            },
+            {"title": "Seen first by its DOI", "doi": "10.1000/bulk.9", "authors": ["C. D."]},
+            {"title": "Bulk paper number 11 about 4 things", "keywords": ["twin"]},
+            {"title": "A paper the snapshot never mentions", "doi": "10.1000/other"},
+        ],
+    )
+
+
+def snapshot_file(tmp_path: Path, total: int) -> Path:
+    rows: list[Any] = [snapshot_row(i) for i in range(total)]
+    rows[4] = "{not json"  # line 5
+    rows[6] = snapshot_row(6, id="no id here")  # line 7
+    rows[8] = snapshot_row(8, title="  ")  # line 9
+    rows.append(snapshot_row(3, abstract="The same paper again, a later line"))  # in-file twin
+    rows.append(snapshot_row(total, doi="10.1000/bulk.12"))  # another paper's DOI, its own id
+    rows.append(
+        snapshot_row(total + 1, id="2501.99999", title="Bulk paper number 13 about 6 things")
+    )
+    rows.append("")  # a blank line is no record
+    rows.append(snapshot_row(total + 2, title="\u202eevil\u202c title\x07 with controls"))
+    return write_lines(tmp_path / "snapshot.json", rows)
+
+
+def test_bulk_and_plain_routes_store_the_same_papers(
+    two_databases, tmp_path, fixed_clock, monkeypatch
+):
+    bulk, plain = two_databases
+    monkeypatch.setattr(runner, "BULK_BATCH_SIZE", 7)  # several batches, twins across them
+    monkeypatch.setattr(runner, "BATCH_SIZE", 7)
+    earlier, snapshot = already_stored(tmp_path), snapshot_file(tmp_path, 40)
+    for engine in (bulk, plain):
+        import_file(engine, earlier, "jsonl", bulk=False)
+    plain_summary = import_file(plain, snapshot, bulk=False)
+    bulk_summary = import_file(bulk, snapshot, bulk=True)
+
+    assert counts(bulk_summary) == counts(plain_summary)
+    # 41 records: 3 merge into earlier papers, 1 is a later line of a paper of this file
+    assert (bulk_summary.new, bulk_summary.updated, bulk_summary.duplicates) == (37, 3, 1)
+    kept, made = stored(bulk), stored(plain)
+    assert kept["papers"] == made["papers"]
+    assert kept["keys"] == made["keys"]
+    assert kept["sources"] == made["sources"]
+    assert len(kept["papers"]) == len({row[0] for row in kept["papers"]})
+    assert {"2501.00011", "doi:10.1000/other"} <= {row[0] for row in kept["papers"]}
+
+
+def test_rejects_name_their_lines(engine, tmp_path):
+    snapshot = snapshot_file(tmp_path, 12)
+    summary = import_file(engine, snapshot)
+    where = {r.where: r.reason for r in summary.rejected}
+    assert set(where) == {f"{snapshot}:5", f"{snapshot}:7", f"{snapshot}:9"}
+    assert where[f"{snapshot}:5"].startswith("invalid JSON")
+    assert "no arXiv id" in where[f"{snapshot}:7"] and "missing title" in where[f"{snapshot}:9"]
+
+
+def test_reimport_is_idempotent(engine, tmp_path, fixed_clock):
+    snapshot = snapshot_file(tmp_path, 30)
+    first = import_file(engine, snapshot)
+    before = stored(engine)
+    again = import_file(engine, snapshot)
+    assert first.new > 0
+    assert (again.new, again.updated) == (0, 0)
+    assert again.duplicates == first.accepted
+    assert stored(engine) == before
+
+
+def test_kill_9_mid_bulk_import_then_resume_loses_and_doubles_nothing(cli, tmp_path, db_url):
+    total = 3 * runner.BULK_BATCH_SIZE
+    snapshot = write_lines(tmp_path / "big.json", [snapshot_row(i) for i in range(total)])
+    cli.run("init")
+    engine = open_engine(db_url)
+
+    def first_batch_stored() -> bool:
+        with engine.connect() as conn:
+            state = conn.execute(select(checkpoints.c.state)).scalar_one_or_none()
+        return bool(state and state["done"] >= 1)
+
+    cli.kill_9_when(first_batch_stored, "import", str(snapshot))
+    with engine.connect() as conn:
+        committed = conn.execute(select(func.count()).select_from(papers)).scalar_one()
+        done = conn.execute(select(checkpoints.c.state)).scalar_one()["done"]
+    assert 0 < committed < total
+    assert committed == done  # the checkpoint moved with the data, in one transaction
+
+    summary = cli.json("import", str(snapshot))
+    assert summary["resumed_jobs"] == 1
+    assert summary["new"] == total - committed
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(papers)).scalar_one() == total
+        assert conn.execute(select(func.count()).select_from(paper_sources)).scalar_one() == total
+        assert conn.execute(select(func.count()).select_from(checkpoints)).scalar_one() == 0
+        if engine.dialect.name == "sqlite":
+            assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
+    engine.dispose()
