@@ -1,20 +1,32 @@
-"""Ingest throughput: parse and store N synthetic arXiv OAI-PMH records, streaming.
+"""Ingest throughput: parse and store N synthetic records, streaming.
 
     .venv/bin/python bench/ingest.py [--records 100000] [--db sqlite:///PATH]
+    .venv/bin/python bench/ingest.py --records 2600000 --format snapshot [--gzip]
+        [--backends sqlite,postgresql]
 
-Prints records/s for parse-only and for parse + store, and resident memory (RSS) sampled as the
-import goes, to show that memory stays flat instead of growing with the file.
+`--format oai` (the default) writes an arXiv OAI-PMH ListRecords file and imports it into one
+database (`--db`, default a temporary SQLite file). `--format snapshot` writes arXiv's metadata
+snapshot (one JSON object a line, as Kaggle publishes it; `--gzip` compresses it) and imports it
+into each of `--backends`: a temporary SQLite file, and a throwaway PostgreSQL server with
+its durable defaults (tests/pgserver.py). Prints records/s for parse-only, for parse + store
+and for a re-import (wall and this process's CPU time: the machine may be shared), and resident
+memory (RSS) at 10, 50 and 90 % of the file, to show that memory stays flat.
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import random
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from papertide.ingest import oai
+import orjson
+
+from papertide.ingest import arxiv_snapshot, oai
+from papertide.ingest.compressed import open_input
 from papertide.ingest.runner import import_file
 from papertide.store.engine import open_engine
 
@@ -58,17 +70,120 @@ def write_oai(path: Path, n: int, seed: int = 0) -> None:
         out.write("</ListRecords></OAI-PMH>\n")
 
 
+def write_snapshot(path: Path, n: int, seed: int = 0) -> None:
+    """N records of arXiv's metadata snapshot; a third with a DOI, a fifth with a code link."""
+    rng = random.Random(seed)
+    gzipped = path.suffix == ".gz"
+    with gzip.open(path, "wb", compresslevel=1) if gzipped else path.open("wb") as out:
+        for i in range(n):
+            authors = [
+                [f"Name{rng.randint(0, 9999)}", "A. B.", ""] for _ in range(rng.randint(1, 6))
+            ]
+            comments = "12 pages; code: https://github.com/lab/repo" if i % 5 == 0 else "8 pages"
+            row = {
+                "id": f"{2400 + i // 100000:04d}.{i % 100000:05d}",
+                "submitter": "A. Name",
+                "authors": ", ".join(f"{first} {last}" for last, first, _ in authors),
+                "title": _sentence(rng, rng.randint(6, 14)),
+                "comments": comments,
+                "journal-ref": None,
+                "doi": f"10.1000/bench.{i}" if i % 3 == 0 else None,
+                "report-no": None,
+                "categories": "cs.LG stat.ML",
+                "license": None,
+                "abstract": "  "
+                + "\n".join(_sentence(rng, rng.randint(12, 25)) for _ in range(8))
+                + "\n",
+                "versions": [
+                    {"version": "v1", "created": f"Mon, {1 + i % 28} Jan 2024 10:00:00 GMT"}
+                ],
+                "update_date": "2024-02-01",
+                "authors_parsed": authors,
+            }
+            out.write(orjson.dumps(row) + b"\n")
+
+
 def rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         pages = int(statm.read().split()[1])
     return pages * 4096 / 1e6
 
 
+class Clock:
+    """Wall and CPU seconds since it was made."""
+
+    def __init__(self) -> None:
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def rates(self, n: int) -> str:
+        wall, cpu = time.perf_counter() - self.wall, time.process_time() - self.cpu
+        return f"{wall:.1f} s = {n / wall:,.0f} rec/s (CPU {cpu:.1f} s = {n / cpu:,.0f} rec/s)"
+
+
+def import_snapshot(url: str, source: Path, label: str) -> None:
+    """Import SOURCE into the database at URL, then again; print rates and RSS."""
+    engine = open_engine(url)
+    size = source.stat().st_size
+    marks = iter((10, 50, 90))
+    wanted = [next(marks)]
+    samples: list[str] = []
+
+    def sample(done_bytes: int) -> None:
+        if wanted[0] and done_bytes * 100 >= wanted[0] * size:
+            samples.append(f"{wanted[0]}%: {rss_mb():.0f}")
+            wanted[0] = next(marks, 0)
+
+    clock = Clock()
+    summary = import_file(engine, source, "arxiv-snapshot", on_progress=sample)
+    print(f"{label} parse + store: {summary.new:,} new in {clock.rates(summary.new)}")
+    print(f"{label} RSS while importing (MB): {', '.join(samples)}")
+    clock = Clock()
+    again = import_file(engine, source, "arxiv-snapshot")
+    print(
+        f"{label} re-import (all duplicates): {again.duplicates:,} in "
+        f"{clock.rates(again.duplicates)}; new={again.new}"
+    )
+    engine.dispose()
+
+
+def snapshot_main(args: argparse.Namespace, tmp: str) -> None:
+    source = Path(tmp) / ("snapshot.json.gz" if args.gzip else "snapshot.json")
+    clock = Clock()
+    write_snapshot(source, args.records)
+    print(
+        f"generated {args.records:,} snapshot records, {source.stat().st_size / 1e6:,.0f} MB "
+        f"in {time.perf_counter() - clock.wall:.1f} s"
+    )
+    with open_input(source).content as handle:
+        clock = Clock()
+        parsed = sum(1 for _ in arxiv_snapshot.read(handle, "bench"))
+    print(f"parse only: {parsed:,} records in {clock.rates(parsed)}")
+    for backend in args.backends.split(","):
+        if backend == "sqlite":
+            import_snapshot(f"sqlite:///{tmp}/bench.db", source, "SQLite")
+            continue
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+        from pgserver import ThrowawayPostgres  # the tests' throwaway server
+
+        server = ThrowawayPostgres(durable=True)
+        try:
+            import_snapshot(server.url(server.create_database()), source, "PostgreSQL")
+        finally:
+            server.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=100_000)
-    parser.add_argument("--db", default=None, help="database URL (default: a temp SQLite file)")
+    parser.add_argument("--format", choices=("oai", "snapshot"), default="oai")
+    parser.add_argument("--gzip", action="store_true", help="snapshot: write it gzipped")
+    parser.add_argument("--backends", default="sqlite,postgresql", help="snapshot: where to")
+    parser.add_argument("--db", default=None, help="oai: database URL (default: temp SQLite)")
     args = parser.parse_args()
+    if args.format == "snapshot":
+        with tempfile.TemporaryDirectory() as tmp:
+            snapshot_main(args, tmp)
+        return
 
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "records.xml"

@@ -4,6 +4,7 @@ stores exactly what the plain route stores, merges, rejects, re-imports and resu
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -128,10 +129,12 @@ def snapshot_file(tmp_path: Path, total: int) -> Path:
     return write_lines(tmp_path / "snapshot.json", rows)
 
 
+@pytest.mark.parametrize("reader_process", [False, True], ids=["read-here", "read-beside"])
 def test_bulk_and_plain_routes_store_the_same_papers(
-    two_databases, tmp_path, fixed_clock, monkeypatch
+    two_databases, tmp_path, fixed_clock, monkeypatch, reader_process
 ):
     bulk, plain = two_databases
+    monkeypatch.setattr(runner, "READ_IN_PROCESS_BYTES", 0 if reader_process else 1 << 40)
     monkeypatch.setattr(runner, "BULK_BATCH_SIZE", 7)  # several batches, twins across them
     monkeypatch.setattr(runner, "BATCH_SIZE", 7)
     earlier, snapshot = already_stored(tmp_path), snapshot_file(tmp_path, 40)
@@ -171,18 +174,44 @@ def test_reimport_is_idempotent(engine, tmp_path, fixed_clock):
     assert stored(engine) == before
 
 
+def reader_processes(snapshot: Path) -> list[int]:
+    """Ids of the reader processes (ingest/pipeline.py) reading SNAPSHOT."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"papertide.ingest.pipeline" in command and str(snapshot).encode() in command:
+            found.append(int(proc.name))
+    return found
+
+
 def test_kill_9_mid_bulk_import_then_resume_loses_and_doubles_nothing(cli, tmp_path, db_url):
     total = 3 * runner.BULK_BATCH_SIZE
-    snapshot = write_lines(tmp_path / "big.json", [snapshot_row(i) for i in range(total)])
+    # long abstracts: a file large enough to be read by a process of its own
+    padding = "words of a long abstract " * 60
+    snapshot = write_lines(
+        tmp_path / "big.json", [snapshot_row(i, abstract=padding + str(i)) for i in range(total)]
+    )
+    assert snapshot.stat().st_size >= runner.READ_IN_PROCESS_BYTES
     cli.run("init")
     engine = open_engine(db_url)
 
+    readers: set[int] = set()
+
     def first_batch_stored() -> bool:
+        readers.update(reader_processes(snapshot))
         with engine.connect() as conn:
             state = conn.execute(select(checkpoints.c.state)).scalar_one_or_none()
         return bool(state and state["done"] >= 1)
 
     cli.kill_9_when(first_batch_stored, "import", str(snapshot))
+    deadline = time.monotonic() + 30  # its reader sees the pipe close and ends
+    while reader_processes(snapshot) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert readers, "the import did not read the file in a process of its own"
+    assert reader_processes(snapshot) == []
     with engine.connect() as conn:
         committed = conn.execute(select(func.count()).select_from(papers)).scalar_one()
         done = conn.execute(select(checkpoints.c.state)).scalar_one()["done"]

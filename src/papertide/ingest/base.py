@@ -39,7 +39,10 @@ def build_record(where: str, **fields: Any) -> Item:
         return Reject(where=where, reason=str(exc))
 
 
-_LONG_DIGITS = re.compile(r"\d{19}")
+# Every digit as 9, so that a run of 19 digits is a substring test (a regular expression took
+# 15-20 µs a line, more than the parse it guards).
+_DIGITS_AS_NINES = str.maketrans("0123456789", "9" * 10)
+_LONG_RUN = "9" * 19
 
 
 def parse_json(text: str) -> tuple[Any, str | None]:
@@ -47,7 +50,7 @@ def parse_json(text: str) -> tuple[Any, str | None]:
     # orjson reads strict JSON about 4x faster; what it refuses (raw control characters, lone
     # surrogates, NaN) goes to json, which reads it or says why. It reads an integer beyond
     # 64 bits as a float: text with a run of 19 digits goes to json too.
-    if not _LONG_DIGITS.search(text):
+    if _LONG_RUN not in text.translate(_DIGITS_AS_NINES):
         try:
             return orjson.loads(text), None
         except (orjson.JSONDecodeError, RecursionError):

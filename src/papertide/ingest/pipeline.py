@@ -1,0 +1,118 @@
+"""Reading a large file in a process of its own, beside the one that stores its records.
+
+Parsing and normalising a record costs about as much as storing it, and one Python process
+runs on one core (the GIL): with the reader in a second process, a bulk import uses both cores
+of a small machine. The child (`python -m papertide.ingest.pipeline PATH FORMAT`, so that no
+caller's main module is run again, as multiprocessing's spawn would) writes the items, in
+order, as pickled chunks to its stdout; a thread here reads them into a bounded queue, so the
+child parses the next batch while this process stores one, and memory stays bounded. What the
+importer sees is exactly what the reader yields in-process.
+"""
+
+from __future__ import annotations
+
+import pickle
+import queue
+import struct
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from papertide.records import Reject
+
+CHUNK = 1000  # items per message: the cost of a message is per chunk, memory per chunk
+# Chunks read ahead: a little more than one bulk batch (runner.BULK_BATCH_SIZE), so the child
+# reads the next batch while the importer stores the current one.
+DEPTH = 12
+_LENGTH = struct.Struct("<Q")
+_END = object()
+
+
+class ProcessReader:
+    """The items of PATH as format FMT's built-in reader yields them, read in a child process.
+    `position` is how many bytes of the file had been read when the last item came."""
+
+    def __init__(self, path: Path, fmt: str) -> None:
+        self.path = path
+        self.fmt = fmt
+        self.position = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "papertide.ingest.pipeline", str(self.path), self.fmt],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # a reader's failure comes back as a Reject item
+        )
+        chunks: queue.Queue[Any] = queue.Queue(DEPTH)
+        stop = threading.Event()
+        pump = threading.Thread(
+            target=_pump, args=(child.stdout, chunks, stop), name="reader-pipe", daemon=True
+        )
+        pump.start()
+        try:
+            while (message := chunks.get()) is not _END:
+                items, self.position = message
+                yield from items
+            if child.wait() != 0:
+                yield Reject(
+                    where=str(self.path),
+                    reason=f"reader process ended early (exit status {child.returncode})",
+                )
+        finally:
+            stop.set()
+            if child.poll() is None:
+                child.kill()  # the import stopped early: its reader is not needed
+            child.wait()
+            while pump.is_alive():  # let a pump blocked on the full queue see the stop
+                try:
+                    chunks.get_nowait()
+                except queue.Empty:
+                    pump.join(0.1)
+            if child.stdout:
+                child.stdout.close()
+
+
+def _pump(pipe: IO[bytes], chunks: queue.Queue[Any], stop: threading.Event) -> None:
+    """Read length-prefixed pickles from the child until it closes its end."""
+    try:
+        while not stop.is_set():
+            head = pipe.read(_LENGTH.size)
+            if len(head) < _LENGTH.size:
+                break
+            # the child is papertide's own reader, started just above: its pickles are trusted
+            chunks.put(pickle.loads(pipe.read(_LENGTH.unpack(head)[0])))
+    finally:
+        chunks.put(_END)
+
+
+def _produce(location: str, fmt: str) -> None:
+    """The child: read the file and write its items to stdout in chunks."""
+    from papertide.ingest.runner import file_items  # the child imports what it runs
+
+    out = sys.stdout.buffer
+    chunk: list[Any] = []
+    position = 0
+
+    def send(items: list[Any], read: int) -> None:
+        data = pickle.dumps((items, read), protocol=pickle.HIGHEST_PROTOCOL)
+        out.write(_LENGTH.pack(len(data)) + data)
+
+    for item, position in file_items(Path(location), fmt):
+        chunk.append(item)
+        if len(chunk) >= CHUNK:
+            send(chunk, position)
+            chunk = []
+    if chunk:
+        send(chunk, position)
+    out.flush()
+
+
+if __name__ == "__main__":
+    try:
+        _produce(sys.argv[1], sys.argv[2])
+    except BrokenPipeError:  # the importer stopped reading (killed, or done early)
+        sys.exit(1)
