@@ -154,6 +154,16 @@ class ThrowawayPostgres:
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
 
+    def kill(self) -> None:
+        """Stop the server at once, as a crash would (an immediate shutdown: every session is
+        cut), keeping its data for `restart`."""
+        self._pg_ctl("stop", "-m", "immediate")
+
+    def restart(self) -> None:
+        """Start the server again after `kill`: same data folder, and the same port and
+        options (pg_ctl takes them from the last start's postmaster.opts)."""
+        self._pg_ctl("restart", "-l", str(self.pgdata / "log"))
+
     def stop(self) -> None:
         """Stop the server and remove its folder (safe to call twice)."""
         if self.pgdata.exists():
