@@ -15,14 +15,22 @@ from rich.markup import escape
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
-from papertide.store.engine import StoreError
+from papertide.store.engine import FULL, READ_ONLY, UNREACHABLE, StoreError, database_failure
 
 err = Console(stderr=True, soft_wrap=True)
 
 EXIT_OK = 0
 EXIT_NOTHING_DONE = 1  # the command ran but could do nothing (no record read, index busy)
 EXIT_USER_ERROR = 2  # bad option or value, unknown paper/user/topic, missing file or database
-EXIT_UNREACHABLE = 3  # a source or the mail server could not be reached
+EXIT_UNREACHABLE = 3  # a source, the mail server or the database server could not be reached
+
+# What a command says when the database itself failed it (store/engine.py database_failure);
+# every write is one transaction, so what is stored stays as it was before the failed one.
+DATABASE_FAILURES = {
+    UNREACHABLE: ("database unreachable", EXIT_UNREACHABLE),
+    FULL: ("the database's disk is full; nothing half-written was kept", EXIT_NOTHING_DONE),
+    READ_ONLY: ("the database is read-only; nothing was written", EXIT_USER_ERROR),
+}
 
 log = logging.getLogger("papertide.cli")
 
@@ -75,7 +83,18 @@ class OneLineErrors(TyperGroup):
             print_error(str(exc))
             raise typer.Exit(EXIT_USER_ERROR) from None
         except Exception as exc:
+            kind = database_failure(exc)
+            if kind is not None:
+                message, code = DATABASE_FAILURES[kind]
+                print_error(f"{message} ({_driver_message(exc)})")
+                raise typer.Exit(code) from None
             # A defect: the user still gets one line; -vv (debug) logs the traceback.
             log.debug("unexpected error", exc_info=exc)
             print_error(f"unexpected {type(exc).__name__}: {exc} (papertide -vv shows details)")
             raise typer.Exit(EXIT_NOTHING_DONE) from None
+
+
+def _driver_message(exc: BaseException) -> str:
+    """The driver's own words (its first line: SQLAlchemy adds the SQL and a link)."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import orjson
@@ -11,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from papertide.store import dialect
 
@@ -83,6 +84,10 @@ def open_engine(url: str, *, migrate: bool = True) -> Engine:
             dialect.with_default_driver(parsed),
             json_serializer=_dump_json,
             json_deserializer=orjson.loads,
+            # A server restarted while the pool was idle leaves every pooled connection dead:
+            # each is tested (one round trip) before use and replaced, so the first requests
+            # after the restart do not fail. An SQLite connection cannot go stale.
+            pool_pre_ping=parsed.get_backend_name() != "sqlite",
         )
     except ImportError as exc:  # the URL's driver is not installed
         package = DRIVER_PACKAGES.get(exc.name or "", exc.name)
@@ -127,6 +132,70 @@ def upgrade(engine: Engine) -> None:
             if current_revision(engine) != head_revision(engine):  # not done while we waited
                 command.upgrade(_alembic_config(engine), "head")
     except Exception as exc:
+        if database_failure(exc) is not None:
+            raise  # the server is down, the disk full...: said as such by the CLI and web app
         # a driver's own message, without SQLAlchemy's "Background on this error" link
         detail = getattr(exc, "orig", None) or exc
-        raise StoreError(f"cannot open or migrate the database: {detail}") from exc
+        raise StoreError(
+            f"cannot open or migrate the database: {detail}{_read_only_folder(engine)}"
+        ) from exc
+
+
+def _read_only_folder(engine: Engine) -> str:
+    """Why SQLite says only "unable to open database file" when the database's folder (a
+    read-only file system) takes no writes: in WAL mode even a reader writes the -shm file."""
+    file = sqlite_file(engine.url)
+    if file is None or os.access(file.parent, os.W_OK):
+        return ""
+    return f" ({file.parent} is read-only, and SQLite writes beside the database even to read it)"
+
+
+# What `database_failure` answers: the state of the database, not a fault of the query.
+UNREACHABLE = "unreachable"  # the server is down, restarting, or dropped the connection
+FULL = "full"  # no space left for the database
+READ_ONLY = "read-only"  # the database takes no writes
+
+# SQLite's primary result codes (the low byte of an extended one)
+_SQLITE_KINDS = {13: FULL, 8: READ_ONLY}  # SQLITE_FULL, SQLITE_READONLY
+# PostgreSQL SQLSTATEs, and classes by their first two characters
+_POSTGRESQL_KINDS = {
+    "53100": FULL,  # disk_full
+    "53300": UNREACHABLE,  # too_many_connections: no session to be had right now
+    "25006": READ_ONLY,  # read_only_sql_transaction
+    "57P01": UNREACHABLE,  # admin_shutdown (a fast or immediate stop)
+    "57P02": UNREACHABLE,  # crash_shutdown
+    "57P03": UNREACHABLE,  # cannot_connect_now (starting up or shutting down)
+    "08": UNREACHABLE,  # connection_exception
+}
+
+
+def database_failure(exc: BaseException) -> str | None:
+    """UNREACHABLE, FULL or READ_ONLY when EXC (or an exception it was raised from) says
+    the database could not do its part whatever was asked; None for anything else (a bad
+    query, a constraint): callers answer these with "try again later", not as a defect."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        kind = _kind_of(current)
+        if kind is not None:
+            return kind
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _kind_of(exc: BaseException) -> str | None:
+    if not isinstance(exc, DBAPIError):
+        return None
+    orig = exc.orig
+    code = getattr(orig, "sqlite_errorcode", None)
+    if code is not None:
+        return _SQLITE_KINDS.get(code & 0xFF)
+    state = getattr(orig, "sqlstate", None)  # psycopg's; None when no server answered
+    if state is not None:
+        return _POSTGRESQL_KINDS.get(state) or _POSTGRESQL_KINDS.get(state[:2])
+    # no SQLSTATE, as no server answered: connection refused, server closed the connection,
+    # the connection is closed
+    if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
+        return UNREACHABLE
+    return None

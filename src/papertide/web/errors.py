@@ -5,7 +5,9 @@ gets every error, 4xx or 500, as a page in the site's layout: what went wrong in
 and a way home. API clients, feed readers, scripts and `fetch` calls asking for JSON keep
 FastAPI's JSON `{"detail": ...}`.
 
-`InternalErrors`: an unexpected exception becomes a logged 500 answer.
+`InternalErrors`: an unexpected exception becomes a logged 500 answer, and one that says the
+database is down, full or read-only a 503 "database unavailable" with a Retry-After (the engine
+replaces dead connections by itself, so the next request after the server is back succeeds).
 
 Every input a handler can be given has its own 4xx (parameter bounds, periods.py, views.py);
 this only catches what slipped past them. It answers inside the application, so the server
@@ -31,6 +33,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 
+from papertide.store.engine import database_failure
 from papertide.web.asgi import HttpMiddleware
 from papertide.web.templating import render
 
@@ -52,13 +55,32 @@ class InternalErrors(HttpMiddleware):
 
         try:
             await self.app(scope, receive, watching)
-        except Exception:
+        except Exception as exc:
             if started:  # half an answer is out: only the server can end it (outer middleware
                 raise  # also unwinds this way, e.g. the body limit after its 413)
+            kind = database_failure(exc)
+            if kind is not None:  # not a defect: one log line, no traceback
+                log.warning(
+                    "%s %s: database %s: %s", scope["method"], scope["path"], kind, _first_line(exc)
+                )
+                answer = _bare_error(scope, 503, DATABASE_UNAVAILABLE)
+                answer.headers["Retry-After"] = RETRY_AFTER_SECONDS
+                await answer(scope, receive, send)
+                return
             incident = uuid.uuid4().hex[:12]
             log.exception("incident %s: %s %s", incident, scope["method"], scope["path"])
             detail = f"internal error (incident {incident}); the server log has the details"
             await _bare_error(scope, 500, detail)(scope, receive, send)
+
+
+DATABASE_UNAVAILABLE = "database unavailable; please try again in a moment"
+RETRY_AFTER_SECONDS = "5"
+
+
+def _first_line(exc: BaseException) -> str:
+    """The driver's own message, without SQLAlchemy's SQL echo and "Background" link."""
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
 MAX_PLAIN_DETAIL = 1000  # bytes of a plain-text error kept as its detail
