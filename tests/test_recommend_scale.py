@@ -3,6 +3,7 @@ candidate, scored through the chunked matrix product and the bound (rank/recomme
 same scores, picks, reasons and exclusions as scoring every candidate one by one."""
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -212,3 +213,39 @@ def test_rated_down_seen_and_hidden_papers_are_never_picked(corpus, monkeypatch,
     if kind == "hidden":  # the other readers' tests see every paper
         with engine.begin() as conn:
             provenance.set_hidden(conn, best, False)
+
+
+def test_an_index_without_row_times_is_rebuilt_by_the_next_index_run(db_url):
+    """Indexes written before the row table existed: the recommender cannot read them, so the
+    next index run must not call them up to date, and rebuilds them whole."""
+    from types import SimpleNamespace
+
+    from papertide.search import row_table
+    from papertide.search.refresh import up_to_date, update_indexes
+    from papertide.store import vectors as stored_vectors
+
+    engine = open_engine(db_url)
+    vectors = unit(np.random.default_rng(0).normal(size=(3, DIM)))
+    with engine.begin() as conn:
+        conn.execute(
+            papers.insert(),
+            [
+                {"id": f"p{i}", "title": f"P {i}", "title_key": f"p{i}", "first_seen_at": NOW}
+                | {"modified_at": NOW, "content_hash": f"h{i}", "published_at": NOW}
+                for i in range(3)
+            ],
+        )
+        rows = [(f"p{i}", f"h{i}", v.astype("<f4").tobytes()) for i, v in enumerate(vectors)]
+        stored_vectors.save(conn, "test", rows)
+    model = SimpleNamespace(name="test", dim=DIM)
+    store = IndexStore(Path(db_url.removeprefix("sqlite:///")).parent / "idx")
+    update_indexes(engine, store, model, embed=False)
+    folder = store.root / store.published() / "vectors"
+    for name in row_table.FILES:
+        (folder / name).unlink()
+    assert store.current().vectors.rows() is None
+    assert not up_to_date(engine, store.current(), model)
+    report = update_indexes(engine, store, model, embed=False)
+    assert report["vector_index_rebuilt"] == 1
+    assert store.current().vectors.rows().ids_at([0, 1, 2]) == ["p0", "p1", "p2"]
+    engine.dispose()

@@ -117,7 +117,7 @@ def refresh_vectors(
     identity = vector_identity(engine, embedder.name)
     count = int(identity["count"])  # type: ignore[call-overload]
     with engine.connect() as conn:
-        if index.matches(identity):
+        if index.matches(identity) and index.has_row_table():
             return []
         meta = index.meta()
         previous = (meta or {}).get("identity", {})
