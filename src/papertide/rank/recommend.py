@@ -36,12 +36,11 @@ from papertide.rank.affinity import Background, UserScorer
 from papertide.records import clean_text
 from papertide.search.generations import Indexes
 from papertide.search.keyword import WORDS, Filters
-from papertide.search.row_table import MICROS_PER_DAY, NO_TIME, RowTable, micros
+from papertide.search.row_table import MICROS_PER_DAY, NO_TIME, RowTable, micros, sample_rows
 from papertide.store import library, queries
 
 FOLLOW_BOOST = 1.0
 RECENCY_WEIGHT = 0.1
-BACKGROUND_SAMPLE = 2000
 CHUNK_ROWS = 262_144  # rows per matrix product: 384 MB of 384-d vectors read, 1 MB of scores
 KEEP_ROWS = 50_000  # a window this small keeps its vectors in memory (digest batches: 77 MB)
 FIRST_EXACT = 256  # rows scored in full before the bound decides which others must be
@@ -346,14 +345,10 @@ def _build_window(
     when = when[rows]
     ages = (micros(now) - when) // MICROS_PER_DAY  # whole days, as timedelta.days counts them
     if background is not None:  # the same generation: the same sample
-        sample, sample_rows = background.background, background.background_rows
+        sample, rows_drawn = background.background, background.background_rows
     else:
-        picked = np.sort(
-            np.random.default_rng(0).choice(
-                table.count, min(table.count, BACKGROUND_SAMPLE), replace=False
-            )
-        )
-        sample, sample_rows = Background.of(np.asarray(table.matrix[picked])), set(picked.tolist())
+        picked = sample_rows(table.count)  # their vectors are kept together: table.sample
+        sample, rows_drawn = Background.of(table.sample), set(picked.tolist())
     return Window(
         table=table,
         rows=rows,
@@ -362,7 +357,7 @@ def _build_window(
         matrix=np.asarray(table.matrix[rows]) if len(rows) <= KEEP_ROWS else None,
         since=since,
         background=sample,
-        background_rows=sample_rows,
+        background_rows=rows_drawn,
     )
 
 

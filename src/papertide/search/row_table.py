@@ -19,7 +19,8 @@ import numpy as np
 EPOCH = datetime(1970, 1, 1)
 NO_TIME = np.iinfo(np.int64).min
 MICROS_PER_DAY = 86_400_000_000
-FILES = ("when.npy", "id_bytes.npy", "id_sorted.npy", "id_order.npy")
+SAMPLE_SIZE = 2000  # background papers of every user's classifier (rank/affinity.py)
+FILES = ("when.npy", "id_bytes.npy", "id_sorted.npy", "id_order.npy", "sample.npy")
 
 
 def micros(value: datetime | None) -> int:
@@ -39,6 +40,20 @@ def write(folder: Path, ids: list[str], when: list[int]) -> None:
     np.save(folder / "id_order.npy", order)
 
 
+def sample_rows(count: int) -> np.ndarray:
+    """The rows of the background sample: the same for every reader of one index state."""
+    drawn = np.random.default_rng(0).choice(count, min(count, SAMPLE_SIZE), replace=False)
+    return np.sort(drawn)
+
+
+def write_sample(folder: Path, count: int, dim: int) -> None:
+    """The sample's vectors in one small file: read from disk, 2,000 scattered rows of a
+    multi-GB file cost seconds (measured 3.9 s at 2.6M), this file milliseconds."""
+    matrix = np.memmap(folder / "vectors.f32", np.float32, "r", shape=(count, dim))
+    rows = sample_rows(count) if count else np.zeros(0, dtype=np.int64)
+    np.save(folder / "sample.npy", np.asarray(matrix[rows]) if count else np.zeros((0, dim)))
+
+
 def present(folder: Path) -> bool:
     return all((folder / name).exists() for name in FILES)
 
@@ -53,6 +68,7 @@ class RowTable:
         self._ids = np.load(folder / "id_bytes.npy", mmap_mode="r")
         self._sorted = np.load(folder / "id_sorted.npy", mmap_mode="r")
         self._order = np.load(folder / "id_order.npy", mmap_mode="r")
+        self.sample = np.load(folder / "sample.npy").astype(np.float32)  # of sample_rows
 
     def rows_of(self, ids: Iterable[str]) -> np.ndarray:
         """Row of each of IDS, -1 for an id not in the index."""

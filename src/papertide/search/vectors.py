@@ -161,6 +161,7 @@ class VectorIndex:
                     on_progress(len(columns.ids))
         columns.write(staging)
         count = len(columns.ids)
+        row_table.write_sample(staging, count, dim)
         ann = None
         if count >= ANN_THRESHOLD:
             ann = ann_settings(count)
@@ -227,6 +228,7 @@ class VectorIndex:
                 out.write(vector)
         columns.write(self.directory)
         count = len(columns.ids)
+        row_table.write_sample(self.directory, count, dim)
         if meta.get("ann"):
             _update_ann(
                 self.directory / "ann.faiss", path, count, dim, sorted(replaced), meta["count"]
