@@ -22,6 +22,7 @@ from papertide.digest.settings import MailSettings
 from papertide.rank.recommend import Recommender
 from papertide.search.embedder import DEFAULT_MODEL, Embedder, EmbedderUnavailable, load_embedder
 from papertide.search.generations import Indexes, IndexStore
+from papertide.search.ray_embed import RayPlan
 from papertide.search.refresh import Progress, update_indexes
 from papertide.store.engine import open_engine
 
@@ -69,10 +70,11 @@ class Papertide:
         embed: bool = True,
         progress: Progress | None = None,
         wait: bool = True,
+        ray_address: str | None = None,
     ) -> dict[str, int]:
         """Run the one index writer (see search/refresh.py): EMBED false takes in vectors
-        already stored but computes none. IndexBusy if WAIT is false and another process is
-        writing."""
+        already stored but computes none; RAY_ADDRESS (or PAPERTIDE_RAY_ADDRESS) embeds on that
+        Ray cluster. IndexBusy if WAIT is false and another process is writing."""
         embedder = None if keyword_only else self.embedder()
         if embedder is not None and embed:
             # The same model with more threads: its vectors are bit-identical (bench/embed.py)
@@ -86,7 +88,15 @@ class Papertide:
             embed=embed,
             wait=wait,
             workers=self.settings.embed_workers,
+            ray=self.ray_plan(ray_address),
         )
+
+    def ray_plan(self, address: str | None = None) -> RayPlan | None:
+        """How index runs embed on Ray: at ADDRESS or the configured one (None: not on Ray)."""
+        address = address or self.settings.ray_address
+        if not address:
+            return None
+        return RayPlan(address, cpus=self.settings.ray_cpus, gpus=self.settings.ray_gpus)
 
     # -- models ----------------------------------------------------------------------------------
 

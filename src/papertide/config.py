@@ -57,6 +57,15 @@ class Settings(BaseSettings):
         le=64,
         description="processes that embed papers in an index run (each loads the model)",
     )
+    ray_address: str | None = Field(
+        None,
+        description="embed on this Ray cluster in index runs (`auto`, `ray://HEAD:10001`; "
+        "`index --ray` overrides; docs/ray.md)",
+    )
+    ray_cpus: float = Field(1.0, gt=0, description="CPUs (onnxruntime threads) per Ray actor")
+    ray_gpus: float = Field(
+        0.0, ge=0, description="GPUs per Ray actor (above 0: onnxruntime-gpu's CUDA provider)"
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "warning",
         description="`debug`, `info` (adds the web server's access log), `warning`, `error`",

@@ -30,6 +30,7 @@ from papertide.search.hybrid import Boosts, Hit, SearchError, usable_mode
 from papertide.search.hybrid import search as run_search
 from papertide.search.hybrid import similar as run_similar
 from papertide.search.keyword import Filters
+from papertide.search.ray_embed import RayUnavailable, require_ray
 from papertide.search.refresh import papers_behind
 from papertide.store import queries
 
@@ -48,18 +49,34 @@ def index(
     ctx: typer.Context,
     rebuild: bool = typer.Option(False, "--rebuild", help="Rebuild every index from scratch."),
     keyword_only: bool = typer.Option(False, "--keyword-only", help="Skip embeddings."),
+    ray_address: str | None = typer.Option(
+        None,
+        "--ray",
+        metavar="ADDRESS",
+        help="Embed on this Ray cluster: auto, ray://HEAD:10001 or HOST:PORT (docs/ray.md).",
+    ),
     as_json: bool = AS_JSON,
 ) -> None:
     """Bring the search indexes up to date with the database (incremental unless --rebuild)."""
     pt = application(ctx)
+    if pt.ray_plan(ray_address) and not keyword_only:
+        try:
+            require_ray()
+        except RayUnavailable as exc:
+            fail(str(exc))
     engine(ctx)  # a clear error for a database that cannot be opened
     if not keyword_only:
         _embedder_or_none(ctx, required=False)
     try:
         with staged_progress() as show:
-            report = pt.update_indexes(rebuild, keyword_only, progress=show, wait=False)
+            report = pt.update_indexes(
+                rebuild, keyword_only, progress=show, wait=False, ray_address=ray_address
+            )
     except IndexBusy as exc:
         fail(f"{exc}; try again when it has finished", EXIT_NOTHING_DONE)
+        return
+    except RayUnavailable as exc:  # what was embedded before it stays stored
+        fail(str(exc), EXIT_NOTHING_DONE)
         return
     if as_json:
         emit_json(report)

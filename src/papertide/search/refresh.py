@@ -16,6 +16,7 @@ from papertide.search.embedder import Embedder, document_text
 from papertide.search.generations import Indexes, IndexStore
 from papertide.search.keyword import KeywordIndex
 from papertide.search.parallel_embed import embed_batches
+from papertide.search.ray_embed import RayPlan, embed_on_ray
 from papertide.search.vectors import ANN_THRESHOLD, VectorIndex
 from papertide.store import queries
 from papertide.store import vectors as stored_vectors
@@ -56,16 +57,24 @@ def refresh_keyword(
 
 
 def embed_pending(
-    engine: Engine, embedder: Embedder, progress: Progress = _quiet, workers: int = 1
+    engine: Engine,
+    embedder: Embedder,
+    progress: Progress = _quiet,
+    workers: int = 1,
+    ray: RayPlan | None = None,
 ) -> int:
-    """Embed papers that have no current vector, in WORKERS processes when there is more than a
-    batch to do; each batch is saved in its own transaction, so an interrupted run resumes where
-    it stopped."""
+    """Embed papers that have no current vector, on the Ray cluster of RAY when given, else in
+    WORKERS processes when there is more than a batch to do; each batch is saved in its own
+    transaction, so an interrupted run resumes where it stopped."""
     with engine.connect() as conn:
         total = stored_vectors.count_pending(conn, embedder.name)
     batches = _pending_batches(engine, embedder.name)
     directory = getattr(embedder, "directory", None)  # a model worker processes can load
-    if workers > 1 and directory is not None and total > EMBED_BATCH:
+    if ray is not None and directory is not None:
+        results: Iterator[tuple[list[dict], np.ndarray]] = (
+            embed_on_ray(ray, directory, batches) if total else iter(())
+        )
+    elif workers > 1 and directory is not None and total > EMBED_BATCH:
         waiting: deque[list[dict]] = deque()
 
         def texts() -> Iterator[list[str]]:
@@ -211,13 +220,17 @@ def update_indexes(
     embed: bool = True,
     wait: bool = True,
     workers: int = 1,
+    ray: RayPlan | None = None,
 ) -> dict[str, int]:
     """The one index writer: embed what has no vector yet (unless EMBED is false; in WORKERS
-    processes), then publish a new generation of every index (search/generations.py). Raises
-    IndexBusy when WAIT is false and another process is writing."""
+    processes, or on the Ray cluster of RAY), then publish a new generation of every index
+    (search/generations.py). Raises IndexBusy when WAIT is false and another process is
+    writing."""
     progress = progress or _quiet
     with store.lock(wait):
-        embedded = embed_pending(engine, embedder, progress, workers) if embedder and embed else 0
+        embedded = (
+            embed_pending(engine, embedder, progress, workers, ray) if embedder and embed else 0
+        )
         report: dict[str, int] = {"keyword_updated": 0}
         if embedder is not None:
             report.update(embedded=embedded, vector_index_rebuilt=0, vectors_updated=0)
