@@ -142,12 +142,14 @@ class LibraryRanking:
         count = len(window.rows)
         self.affinity = np.full(count, np.nan)  # full affinity, where computed
         self.nearest = np.full(count, -1, dtype=np.int64)  # index into the positives
+        self.scores = np.full(count, -np.inf)  # affinity + recency where computed, not excluded
         self.bound: np.ndarray | None = None
         if scorer.weights is None or count <= 4 * FIRST_EXACT:
             # without a classifier the score is a product with a few positives: compute it
             every = window.map_rows(lambda m: _full_columns(scorer, m))
             if count:
                 self.affinity[:], self.nearest[:] = every[:, 0], every[:, 1].astype(np.int64)
+                self.scores = np.where(excluded, -np.inf, self.affinity + window.recency)
         else:
             linear = window.map_rows(lambda m: scorer.linear(m))  # type: ignore[arg-type,return-value]
             self.bound = linear + window.recency + scorer.bound_slack
@@ -161,25 +163,20 @@ class LibraryRanking:
             result = self.scorer.score(self.window.vectors(part))
             self.affinity[part] = result.scores
             self.nearest[part] = result.nearest
+            total = result.scores + self.window.recency[part]
+            self.scores[part] = np.where(self.excluded[part], -np.inf, total)
 
     def top(self, need: int) -> np.ndarray:
         """Positions of the NEED best rows that are not excluded (fewer when there are not so
         many), best first: exactly those of ranking every row by its full score."""
         if self.bound is not None:
             self.compute(_top_positions(self.bound, max(need, FIRST_EXACT)))
-            known = self._scores()
-            kth = -np.inf
-            if need <= np.isfinite(known).sum():
-                kth = known[_top_positions(known, need)[-1]]
+            known = _top_positions(self.scores, need)
+            kth = self.scores[known[-1]] if len(known) == need else -np.inf
             # every row that could still beat the K-th best; the rest cannot
             reachable = (self.bound >= kth) & np.isfinite(self.bound)
             self.compute(np.nonzero(reachable & np.isnan(self.affinity))[0])
-        return _top_positions(self._scores(), need)
-
-    def _scores(self) -> np.ndarray:
-        scores = np.where(np.isnan(self.affinity), -np.inf, self.affinity + self.window.recency)
-        scores[self.excluded] = -np.inf
-        return scores
+        return _top_positions(self.scores, need)
 
 
 def _full_columns(scorer: UserScorer, matrix: np.ndarray) -> np.ndarray:
@@ -341,8 +338,11 @@ def _build_window(
     inside = when != NO_TIME
     if since is not None:
         inside &= when >= micros(since)
-    rows = np.nonzero(inside)[0]
-    when = when[rows]
+    if inside.all():  # the whole corpus: no gather
+        rows, when = np.arange(len(when)), np.array(when)
+    else:
+        rows = np.nonzero(inside)[0]
+        when = when[rows]
     ages = (micros(now) - when) // MICROS_PER_DAY  # whole days, as timedelta.days counts them
     if background is not None:  # the same generation: the same sample
         sample, rows_drawn = background.background, background.background_rows
@@ -353,7 +353,7 @@ def _build_window(
         table=table,
         rows=rows,
         when=when,
-        recency=RECENCY_WEIGHT * 0.5 ** (np.maximum(ages, 0) / 7),
+        recency=RECENCY_WEIGHT * np.exp2(np.maximum(ages, 0) / -7),  # 0.5 ** (age / 7)
         matrix=np.asarray(table.matrix[rows]) if len(rows) <= KEEP_ROWS else None,
         since=since,
         background=sample,
