@@ -15,6 +15,7 @@ the next run schedules exactly the papers still without a current vector.
 
 from __future__ import annotations
 
+import logging
 import math
 import shutil
 import tempfile
@@ -78,8 +79,7 @@ class EmbedActor:
     def __init__(self, files: Any, threads: int, gpu: bool) -> None:
         import ray
 
-        if isinstance(files, ray.ObjectRef):
-            files = ray.get(files)
+        files = ray.get(files[0])  # in a list: Ray passes it on unresolved
         folder = Path(tempfile.mkdtemp(prefix="papertide-model-"))
         try:
             for name, data in files.items():
@@ -112,6 +112,8 @@ def _connect(ray: Any, address: str) -> None:
     context = ray.data.DataContext.get_current()
     context.enable_progress_bars = False
     context.print_on_execution_start = False
+    # the command's own progress and one error line are what a user reads, not Ray Data's log
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
 
 
 def _pool_size(ray: Any, plan: RayPlan) -> int:
@@ -143,7 +145,7 @@ def _run_wave(ray: Any, plan: RayPlan, model: Any, papers: list[dict]) -> Iterat
     dataset = ray.data.from_items(items, override_num_blocks=blocks).map_batches(
         EmbedActor,
         fn_constructor_kwargs={
-            "files": model,
+            "files": [model],
             "threads": max(1, int(plan.cpus)),
             "gpu": plan.gpus > 0,
         },
