@@ -3,7 +3,6 @@ candidate, scored through the chunked matrix product and the bound (rank/recomme
 same scores, picks, reasons and exclusions as scoring every candidate one by one."""
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -215,7 +214,7 @@ def test_rated_down_seen_and_hidden_papers_are_never_picked(corpus, monkeypatch,
             provenance.set_hidden(conn, best, False)
 
 
-def test_an_index_without_row_times_is_rebuilt_by_the_next_index_run(db_url):
+def test_an_index_without_row_times_is_rebuilt_by_the_next_index_run(db_url, tmp_path):
     """Indexes written before the row table existed: the recommender cannot read them, so the
     next index run must not call them up to date, and rebuilds them whole."""
     from types import SimpleNamespace
@@ -238,7 +237,7 @@ def test_an_index_without_row_times_is_rebuilt_by_the_next_index_run(db_url):
         rows = [(f"p{i}", f"h{i}", v.astype("<f4").tobytes()) for i, v in enumerate(vectors)]
         stored_vectors.save(conn, "test", rows)
     model = SimpleNamespace(name="test", dim=DIM)
-    store = IndexStore(Path(db_url.removeprefix("sqlite:///")).parent / "idx")
+    store = IndexStore(tmp_path / "idx")  # (a PostgreSQL URL is no folder)
     update_indexes(engine, store, model, embed=False)
     folder = store.root / store.published() / "vectors"
     for name in row_table.FILES:
