@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from papertide.search.embedder import MAX_TOKENS, default_embedder, document_text
+from papertide.search.generations import IndexStore
 from papertide.search.hybrid import search
 from papertide.search.keyword import Filters
 from papertide.search.refresh import Indexes
@@ -253,9 +254,51 @@ def query_only(folder: Path, queries: int) -> None:
     print(f"after all queries: {memory()}")
 
 
+def daily_increment(folder: Path, n: int, new: int) -> None:
+    """NEW papers added through index generations, as a daily index run adds them: clone the
+    published generation, add the papers to the keyword and vector indexes, fsync, publish.
+    (The papers' rows and stored vectors are made here rather than read from the database:
+    that read is a few thousand rows. Similar-paper lists are not kept from ANN_THRESHOLD
+    papers up, where pages compute them on demand: at 2.6M papers there are none to update.)"""
+    store = IndexStore(folder / "bench.index")
+    start = time.perf_counter()
+    with store.lock(), store.new_generation() as draft:  # the folder above becomes a generation
+        draft.changed = True
+    print(f"first generation (the built indexes copied in): {time.perf_counter() - start:.0f} s")
+    words, probs = vocabulary(np.random.default_rng(0))
+    docs = [
+        {**doc, "id": f"new{i:07d}"}
+        for i, doc in enumerate(next(papers_batches(new, words, probs, seed=7)))
+    ]
+    vectors = next(clustered_vectors(new, seed=8))[1]
+    timings = {}
+    start = time.perf_counter()
+    with store.lock(), store.new_generation() as draft:
+        timings["clone the published generation"] = time.perf_counter() - start
+        mark = time.perf_counter()
+        draft.indexes.keyword.apply(docs, None)
+        timings[f"add {new:,} papers to the keyword index"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        rows = [
+            (d["id"], v.astype("<f4").tobytes(), d["published_at"], d["categories"])
+            for d, v in zip(docs, vectors, strict=True)
+        ]
+        draft.indexes.vectors.update(rows, {"bench": n + new})
+        timings[f"add {new:,} vectors (file and IVF index)"] = time.perf_counter() - mark
+        draft.changed = True
+        mark = time.perf_counter()
+    timings["fsync and publish"] = time.perf_counter() - mark
+    print(f"daily increment of {new:,} papers: {time.perf_counter() - start:.1f} s in all")
+    for step, seconds in timings.items():
+        print(f"  {step:<42} {seconds:6.1f} s")
+    found = store.current().keyword.search(docs[0]["title"], 10, snippets=False)
+    print(f"  the first new paper is found by its title: {found[0].id == docs[0]['id']}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--papers", type=int, default=1_000_000)
+    parser.add_argument("--increment", type=int, default=2_000, help="papers a daily run adds")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--abstracts", type=int, default=130)
     parser.add_argument("--skip-throughput", action="store_true")
@@ -277,6 +320,7 @@ def main() -> None:
             [sys.executable, __file__, "--query-only", tmp, "--queries", str(args.queries)],
             check=True,
         )
+        daily_increment(Path(tmp), args.papers, args.increment)
 
 
 if __name__ == "__main__":
