@@ -26,6 +26,7 @@ from papertide.ingest.http import FetchError, SourceUnreachable
 from papertide.rank import topics
 from papertide.search.generations import IndexBusy
 from papertide.store import schedule
+from papertide.store.engine import database_failure
 
 log = logging.getLogger("papertide.scheduler")
 
@@ -122,12 +123,29 @@ def once_per_slot(pt: Papertide, plan: Plan, job: str, run: Callable[[], Any]) -
     return result
 
 
+def surviving_database_outages(name: str, job: Callable[[], Any]) -> Callable[[], Any]:
+    """JOB, logging one line instead of a traceback when the database cannot do its part
+    (down, full, read-only): the next tick simply tries again. Other errors still surface."""
+
+    def run() -> Any:
+        try:
+            return job()
+        except Exception as exc:
+            kind = database_failure(exc)
+            if kind is None:
+                raise
+            log.warning("%s skipped: the database is %s; the next run retries", name, kind)
+            return None
+
+    return run
+
+
 def build(pt: Papertide, plan: Plan) -> BlockingScheduler:
     hour, minute = (int(part) for part in plan.digest_time.split(":"))
     scheduler = BlockingScheduler(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
     )
-    jobs = _jobs(pt, plan)
+    jobs = {name: surviving_database_outages(name, job) for name, job in _jobs(pt, plan).items()}
     scheduler.add_job(
         jobs["fetch_and_index"],
         IntervalTrigger(minutes=plan.sync_minutes),
