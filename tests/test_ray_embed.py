@@ -150,7 +150,7 @@ def _index(cli: Cli) -> dict:
 
 
 def _report(stdout: str) -> dict:
-    return json.loads(stdout[stdout.rfind("{") :])  # the report is flat; Ray may print before
+    return json.loads(stdout)  # nothing but the report: Ray's own messages go to stderr
 
 
 def _run_until(cli: Cli, ready, then) -> subprocess.Popen:

@@ -15,9 +15,11 @@ the next run schedules exactly the papers still without a current vector.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -165,6 +167,15 @@ def embed_on_ray(
     dicts with id, title, abstract, content_hash), each paper once; RayUnavailable when Ray is
     missing or no cluster answers."""
     ray = _ray()
+    # Ray prints its nodes' error messages (a worker died...) on stdout, where `index --json`
+    # writes its report: while Ray runs they go to stderr instead.
+    with contextlib.redirect_stdout(sys.stderr):
+        yield from _embed_waves(ray, plan, directory, batches)
+
+
+def _embed_waves(
+    ray: Any, plan: RayPlan, directory: Path, batches: Iterable[list[dict]]
+) -> Iterator[tuple[list[dict], np.ndarray]]:
     _connect(ray, plan.address)
     try:
         model = ray.put(_model_files(directory))
