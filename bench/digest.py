@@ -92,8 +92,8 @@ def build(folder: Path, n: int, readers: int) -> tuple[str, Indexes]:
             library.save_many(conn, i + 1, [ids[int(j)] for j in near])
             if i % 10 == 0:
                 library.follow(conn, i + 1, "query", " ".join(rng.choice(words[50:3000], 2)))
-            subscriber = digests.subscribe(conn, f"reader{i}@example.org", "daily", i + 1)
-            digests.confirm(conn, subscriber["id"])
+            change = digests.subscribe(conn, f"reader{i}@example.org", "daily", i + 1)
+            digests.confirm(conn, change)
     print(f"{readers:,} subscribers with libraries ({time.perf_counter() - start:.0f} s)")
     engine.dispose()
     return url, indexes
