@@ -30,7 +30,7 @@ from papertide.store.writer import save_batch
 
 pytestmark = [pytest.mark.slow, pytest.mark.sqlite_only("the Ray path stores as the local one")]
 
-PAPERS = 400  # short texts: a run is some seconds on two 1-CPU nodes, long enough to kill into
+PAPERS = 400  # of about 100 tokens: a run takes some seconds on two 1-CPU nodes, time to kill into
 
 # Two nodes of one CPU each, every process bound to 127.0.0.1, no dashboard, no usage stats.
 CLUSTER = """
@@ -38,9 +38,11 @@ import sys
 from ray.cluster_utils import Cluster
 node = dict(node_ip_address="127.0.0.1", num_cpus=1, include_dashboard=False)
 cluster = Cluster(initialize_head=True, head_node_args=node)
-cluster.add_node(**node)
+second = cluster.add_node(**node)
 print(cluster.address, flush=True)
-sys.stdin.readline()
+while sys.stdin.readline().strip() == "crash the second node":
+    cluster.remove_node(second, allow_graceful=False)  # SIGKILL: raylet, store, its workers
+    print("crashed", flush=True)
 cluster.shutdown()
 """
 # Ray rewrites 127.0.0.1 in an address to the machine's outward address unless told it runs
@@ -62,6 +64,11 @@ class RayCluster:
             except psutil.Error:
                 continue
         return found
+
+    def crash_second_node(self) -> None:
+        self.process.stdin.write("crash the second node\n")
+        self.process.stdin.flush()
+        assert self.process.stdout.readline().strip() == "crashed"
 
     def listening_addresses(self) -> set[str]:
         hosts = set()
@@ -105,7 +112,7 @@ def ray_cluster() -> Iterator[RayCluster]:
 
 def _texts(n: int) -> tuple[str, str]:
     topics = ["graph networks", "speech recognition", "protein folding", "image diffusion"]
-    return f"Study {n} of {topics[n % 4]}", f"We look at {topics[n % 4]} from angle {n}."
+    return f"Study {n} of {topics[n % 4]}", f"We look at {topics[n % 4]} from angle {n}. " * 8
 
 
 @pytest.fixture
@@ -205,18 +212,37 @@ def test_a_killed_driver_resumes_and_a_killed_worker_loses_and_doubles_nothing(
     victims: list[int] = []
 
     def kill_an_actor(_process) -> None:
-        actor = ray_cluster.actor_processes()[0]
-        victims.append(actor.pid)
-        actor.kill()
+        ray_cluster.actor_processes()[0].kill()
+        victims.append(_count(db_url))
 
-    # as soon as one is up: it has batches in flight (each call returns a whole batch)
-    rerun = _run_until(ray_cli, lambda: bool(ray_cluster.actor_processes()), kill_an_actor)
+    def at_work() -> bool:  # this run has stored a batch: the actors hold the next ones
+        return _count(db_url) > before and bool(ray_cluster.actor_processes())
+
+    rerun = _run_until(ray_cli, at_work, kill_an_actor)
     out, _ = rerun.communicate(timeout=240)
-    assert rerun.returncode == 0 and victims, "no actor was killed mid-job"
+    assert rerun.returncode == 0 and victims and victims[0] < PAPERS, "no actor killed mid-job"
     report = _report(out)
     assert report["embedded"] == PAPERS - before  # each missing paper once, none again
     assert len(_stored(db_url)) == PAPERS
     assert _index(ray_cli)["embedded"] == 0
+
+
+def test_a_node_that_dies_mid_job_loses_and_doubles_nothing(ray_cli, db_url, ray_cluster):
+    # last in the module: the cluster has one node after it
+    crashed: list[int] = []
+
+    def crash(_process) -> None:
+        ray_cluster.crash_second_node()
+        crashed.append(_count(db_url))
+
+    def at_work() -> bool:
+        return _count(db_url) > 0 and len(ray_cluster.actor_processes()) >= 2
+
+    run = _run_until(ray_cli, at_work, crash)
+    out, _ = run.communicate(timeout=240)
+    assert run.returncode == 0 and crashed and crashed[0] < PAPERS, "no node crashed mid-job"
+    assert _report(out)["embedded"] == PAPERS
+    assert len(_stored(db_url)) == PAPERS
 
 
 def test_without_ray_the_command_says_how_to_install_it(cli, monkeypatch):

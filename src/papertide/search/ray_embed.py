@@ -144,6 +144,7 @@ def _run_wave(ray: Any, plan: RayPlan, model: Any, papers: list[dict]) -> Iterat
 
     items = [{"id": p["id"], "text": document_text(p["title"], p["abstract"])} for p in papers]
     blocks = max(1, math.ceil(len(items) / ACTOR_BATCH))
+    size = _pool_size(ray, plan)  # all started at once; down to one if nodes are lost
     dataset = ray.data.from_items(items, override_num_blocks=blocks).map_batches(
         EmbedActor,
         fn_constructor_kwargs={
@@ -153,7 +154,7 @@ def _run_wave(ray: Any, plan: RayPlan, model: Any, papers: list[dict]) -> Iterat
         },
         batch_size=ACTOR_BATCH,
         batch_format="numpy",
-        compute=ray.data.ActorPoolStrategy(min_size=1, max_size=_pool_size(ray, plan)),
+        compute=ray.data.ActorPoolStrategy(min_size=1, max_size=size, initial_size=size),
         num_cpus=plan.cpus,
         num_gpus=plan.gpus or None,
     )
