@@ -302,3 +302,12 @@ def test_changed_text_or_model_needs_new_vectors(engine):
             ],
         )
         assert [p["id"] for p in stored.pending(conn, "model-a@1", 10)] == ["2401.00001"]
+
+
+def test_a_vector_index_of_no_vectors_is_built_and_finds_nothing(tmp_path):
+    """An index run over a database whose papers have no vectors yet (every one pending)."""
+    index = VectorIndex(tmp_path / "vectors")
+    index.build(iter([]), 8, {"model": "test", "count": 0})
+    assert index.meta()["count"] == 0
+    assert index.search(np.ones(8, dtype=np.float32), 5) == ([], [])
+    assert index.rows() is None  # the recommender then has nothing to score
