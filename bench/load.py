@@ -194,12 +194,21 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_instance(url: str, index_dir: Path) -> tuple[subprocess.Popen, str]:
-    """`papertide serve` (one worker) on a free port; waits until it answers."""
+def start_instance(url: str, index_dir: Path, workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """`papertide serve` with WORKERS workers on a free port; waits until it answers."""
     port = _free_port()
     env = {**os.environ, "PAPERTIDE_DB": url, "PAPERTIDE_INDEX_DIR": str(index_dir)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "papertide.cli", "serve", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "papertide.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -16,59 +16,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 import numpy as np
 
+from load import start_instance  # bench/load.py
 from search import vocabulary  # bench/search.py, beside this file
 from web import build, load, require_wrk, votes, wrk  # bench/web.py
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from pgserver import ThrowawayPostgres  # the tests' throwaway server
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def serve(url: str, index_dir: Path, workers: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "PAPERTIDE_DB": url, "PAPERTIDE_INDEX_DIR": str(index_dir)}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "papertide.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{base}/about", timeout=2).status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"papertide serve on {url} did not start")
 
 
 def drive(
@@ -129,7 +90,9 @@ def main() -> None:
                 f"{args.seconds:.0f} s a page:"
             )
             for title, (url, index_root, instances, workers, users) in setups.items():
-                servers = [serve(url, index_root / "web.index", workers) for _ in range(instances)]
+                servers = [
+                    start_instance(url, index_root / "web.index", workers) for _ in range(instances)
+                ]
                 bases = [base for _, base in servers]
                 for base in bases:
                     (folder / base.rsplit(":", 1)[1]).mkdir()
