@@ -196,9 +196,7 @@ def test_vectors_match_the_local_path_and_a_rerun_embeds_nothing(ray_cli, db_url
     assert _index(ray_cli)["embedded"] == 0  # keyed by id and content hash: nothing twice
 
 
-def test_a_killed_driver_resumes_and_a_killed_worker_loses_and_doubles_nothing(
-    ray_cli, db_url, ray_cluster
-):
+def test_a_killed_driver_resumes_with_only_the_missing_papers(ray_cli, db_url):
     # the driver, SIGKILLed once some vectors are stored
     killed = _run_until(
         ray_cli, lambda: _count(db_url) >= 64, lambda p: p.send_signal(signal.SIGKILL)
@@ -207,21 +205,10 @@ def test_a_killed_driver_resumes_and_a_killed_worker_loses_and_doubles_nothing(
     assert killed.returncode == -signal.SIGKILL, "the index run finished before it was killed"
     before = len(_stored(db_url))
     assert 0 < before < PAPERS
-
-    # a re-run schedules only the missing papers; one actor's process is killed mid-job
-    victims: list[int] = []
-
-    def kill_an_actor(_process) -> None:
-        ray_cluster.actor_processes()[0].kill()
-        victims.append(_count(db_url))
-
-    def at_work() -> bool:  # this run has stored a batch: the actors hold the next ones
-        return _count(db_url) > before and bool(ray_cluster.actor_processes())
-
-    rerun = _run_until(ray_cli, at_work, kill_an_actor)
-    out, _ = rerun.communicate(timeout=240)
-    assert rerun.returncode == 0 and victims and victims[0] < PAPERS, "no actor killed mid-job"
-    report = _report(out)
+    # (Killing one actor of the re-run was tried here too: on a quiet machine the re-run often
+    # finished before the kill landed, so it could not be told to happen mid-job. A worker
+    # dying mid-job is the node test below, which kills every actor of a node.)
+    report = _index(ray_cli)
     assert report["embedded"] == PAPERS - before  # each missing paper once, none again
     assert len(_stored(db_url)) == PAPERS
     assert _index(ray_cli)["embedded"] == 0
