@@ -16,17 +16,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import random
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import numpy as np
-
 from load import start_instance  # bench/load.py
-from search import vocabulary  # bench/search.py, beside this file
-from web import build, load, require_wrk, votes, wrk  # bench/web.py
+from web import build, load, page_paths, require_wrk, votes, wrk  # bench/web.py
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from pgserver import ThrowawayPostgres  # the tests' throwaway server
@@ -71,16 +67,7 @@ def main() -> None:
             pg_url, _, _, pg_tokens = build(
                 folder / "pg", args.papers, postgres.url(postgres.create_database())
             )
-            rng = random.Random(1)
-            words = vocabulary(np.random.default_rng(0))[0][50:3000]
-            pages = {
-                "daily list": [f"/day/{d}" for d in rng.sample(days, 200)],
-                "paper page": [f"/papers/{p}" for p in rng.sample(ids, 2000)],
-                "search (hybrid)": [
-                    f"/search?q={'+'.join(rng.sample(words, 2))}" for _ in range(2000)
-                ],
-                "API daily_papers": [f"/api/daily_papers?date={d}" for d in rng.sample(days, 200)],
-            }
+            pages = page_paths(ids, days)
             setups = {
                 "SQLite, 1 instance x 2 workers": (sqlite_url, folder / "sqlite", 1, 2, tokens),
                 "PostgreSQL, 2 instances x 1 worker": (pg_url, folder / "pg", 2, 1, pg_tokens),

@@ -87,6 +87,18 @@ def build(
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
+def page_paths(ids: list[str], days: list[str]) -> dict[str, list[str]]:
+    """The paths each page type is driven with, the same in every benchmark run."""
+    rng = random.Random(1)
+    words = vocabulary(np.random.default_rng(0))[0][50:3000]
+    return {
+        "daily list": [f"/day/{d}" for d in rng.sample(days, 200)],
+        "paper page": [f"/papers/{p}" for p in rng.sample(ids, 2000)],
+        "search (hybrid)": [f"/search?q={'+'.join(rng.sample(words, 2))}" for _ in range(2000)],
+        "API daily_papers": [f"/api/daily_papers?date={d}" for d in rng.sample(days, 200)],
+    }
+
+
 def require_wrk() -> None:
     """Stop before minutes of set-up when the load generator is missing."""
     if shutil.which("wrk") is None:
@@ -219,16 +231,7 @@ def main() -> None:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.2)
-            rng = random.Random(1)
-            words = vocabulary(np.random.default_rng(0))[0][50:3000]
-            pages = {
-                "daily list": [f"/day/{d}" for d in rng.sample(days, 200)],
-                "paper page": [f"/papers/{p}" for p in rng.sample(ids, 2000)],
-                "search (hybrid)": [
-                    f"/search?q={'+'.join(rng.sample(words, 2))}" for _ in range(2000)
-                ],
-                "API daily_papers": [f"/api/daily_papers?date={d}" for d in rng.sample(days, 200)],
-            }
+            pages = page_paths(ids, days)
             for paths in pages.values():  # warm up every worker
                 asyncio.run(load(base, paths, 2))
             print(
