@@ -335,6 +335,35 @@ class Cli:
         assert process.returncode == -signal.SIGKILL, f"{args} finished before it was killed"
 
 
+def assert_killed_import_resumes_exactly(cli: Cli, engine: Engine, path: Path, total: int) -> None:
+    """After `import PATH` of TOTAL papers was killed mid-way: what was committed moved with
+    its checkpoint, and importing again stores the rest once, leaving no checkpoint and a sound
+    database."""
+    from sqlalchemy import func, select, text
+
+    from papertide.store.schema import checkpoints, paper_sources, papers
+
+    def count(table) -> int:
+        with engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+    committed = count(papers)
+    with engine.connect() as conn:
+        done = conn.execute(select(checkpoints.c.state)).scalar_one()["done"]
+    assert 0 < committed < total
+    assert committed == done  # the checkpoint moved with the data, in one transaction
+
+    summary = cli.json("import", str(path))
+    assert summary["resumed_jobs"] == 1
+    assert summary["new"] == total - committed
+    assert count(papers) == total
+    assert count(paper_sources) == total
+    assert count(checkpoints) == 0
+    if engine.dialect.name == "sqlite":  # PostgreSQL has no such check, nor needs one
+        with engine.connect() as conn:
+            assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
+
+
 def wait_for_server(base: str, process: subprocess.Popen) -> None:
     """Wait until `papertide serve` at BASE answers (60 s at most); kill it and fail if not."""
     import httpx

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from conftest import assert_killed_import_resumes_exactly
 from papertide.ingest import runner
 from papertide.ingest.runner import ImportSummary, import_file
 from papertide.store import writer
@@ -212,19 +213,5 @@ def test_kill_9_mid_bulk_import_then_resume_loses_and_doubles_nothing(cli, tmp_p
         time.sleep(0.1)
     assert readers, "the import did not read the file in a process of its own"
     assert reader_processes(snapshot) == []
-    with engine.connect() as conn:
-        committed = conn.execute(select(func.count()).select_from(papers)).scalar_one()
-        done = conn.execute(select(checkpoints.c.state)).scalar_one()["done"]
-    assert 0 < committed < total
-    assert committed == done  # the checkpoint moved with the data, in one transaction
-
-    summary = cli.json("import", str(snapshot))
-    assert summary["resumed_jobs"] == 1
-    assert summary["new"] == total - committed
-    with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(papers)).scalar_one() == total
-        assert conn.execute(select(func.count()).select_from(paper_sources)).scalar_one() == total
-        assert conn.execute(select(func.count()).select_from(checkpoints)).scalar_one() == 0
-        if engine.dialect.name == "sqlite":
-            assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
+    assert_killed_import_resumes_exactly(cli, engine, snapshot, total)
     engine.dispose()

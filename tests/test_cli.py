@@ -5,10 +5,10 @@ import os
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, select
 
-from conftest import FIXTURES, LISTING_PAGES
-from papertide.store.schema import checkpoints, paper_sources, papers
+from conftest import FIXTURES, LISTING_PAGES, assert_killed_import_resumes_exactly
+from papertide.store.schema import checkpoints
 
 ALL_SOURCES = [
     LISTING_PAGES / "page-a.txt",
@@ -145,21 +145,7 @@ def test_kill_9_mid_import_then_resume_loses_and_doubles_nothing(cli, tmp_path, 
         return bool(state and state["done"] >= 4000)
 
     cli.kill_9_when(checkpoint_passed_4000, "import", str(big))
-    with engine.connect() as conn:
-        committed = conn.execute(select(func.count()).select_from(papers)).scalar_one()
-        done = conn.execute(select(checkpoints.c.state)).scalar_one()["done"]
-    assert 0 < committed < total
-    assert committed == done  # the checkpoint moved with the data, in one transaction
-
-    summary = cli.json("import", str(big))
-    assert summary["resumed_jobs"] == 1
-    assert summary["new"] == total - committed
-    with engine.connect() as conn:
-        assert conn.execute(select(func.count()).select_from(papers)).scalar_one() == total
-        assert conn.execute(select(func.count()).select_from(paper_sources)).scalar_one() == total
-        assert conn.execute(select(func.count()).select_from(checkpoints)).scalar_one() == 0
-        if engine.dialect.name == "sqlite":  # PostgreSQL has no such check, nor needs one
-            assert conn.execute(text("PRAGMA integrity_check")).scalar_one() == "ok"
+    assert_killed_import_resumes_exactly(cli, engine, big, total)
     engine.dispose()
 
 
