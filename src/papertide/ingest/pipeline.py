@@ -6,7 +6,8 @@ of a small machine. The child (`python -m papertide.ingest.pipeline PATH FORMAT`
 caller's main module is run again, as multiprocessing's spawn would) writes the items, in
 order, as pickled chunks to its stdout; a thread here reads them into a bounded queue, so the
 child parses the next batch while this process stores one, and memory stays bounded. What the
-importer sees is exactly what the reader yields in-process.
+importer sees is what the reader yields in-process, but each record comes prepared for the bulk
+writer (store/prepared.py: merged and converted here, on the child's core).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from papertide.ingest.allocation import fewer_collections
 from papertide.records import Reject
 
 CHUNK = 1000  # items per message: the cost of a message is per chunk, memory per chunk
@@ -32,17 +34,26 @@ _END = object()
 
 
 class ProcessReader:
-    """The items of PATH as format FMT's built-in reader yields them, read in a child process.
+    """The items of PATH as format FMT's built-in reader yields them, read in a child process,
+    each record prepared for the bulk writer of a BACKEND database (store/prepared.py).
     `position` is how many bytes of the file had been read when the last item came."""
 
-    def __init__(self, path: Path, fmt: str) -> None:
+    def __init__(self, path: Path, fmt: str, backend: str) -> None:
         self.path = path
         self.fmt = fmt
+        self.backend = backend
         self.position = 0
 
     def __iter__(self) -> Iterator[Any]:
         child = subprocess.Popen(
-            [sys.executable, "-m", "papertide.ingest.pipeline", str(self.path), self.fmt],
+            [
+                sys.executable,
+                "-m",
+                "papertide.ingest.pipeline",
+                str(self.path),
+                self.fmt,
+                self.backend,
+            ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,  # a reader's failure comes back as a Reject item
@@ -89,30 +100,35 @@ def _pump(pipe: IO[bytes], chunks: queue.Queue[Any], stop: threading.Event) -> N
         chunks.put(_END)
 
 
-def _produce(location: str, fmt: str) -> None:
+def _produce(location: str, fmt: str, backend: str) -> None:
     """The child: read the file and write its items to stdout in chunks."""
-    from papertide.ingest.runner import file_items  # the child imports what it runs
+    from papertide.ingest.runner import FileItems  # the child imports what it runs
+    from papertide.records import PaperRecord
+    from papertide.store.prepared import preparer
+
+    prepare = preparer(backend)
 
     out = sys.stdout.buffer
     chunk: list[Any] = []
-    position = 0
+    items = FileItems(Path(location), fmt)
 
-    def send(items: list[Any], read: int) -> None:
-        data = pickle.dumps((items, read), protocol=pickle.HIGHEST_PROTOCOL)
+    def send() -> None:
+        data = pickle.dumps((chunk, items.position()), protocol=pickle.HIGHEST_PROTOCOL)
         out.write(_LENGTH.pack(len(data)) + data)
 
-    for item, position in file_items(Path(location), fmt):
-        chunk.append(item)
+    for item in items:
+        chunk.append(prepare(item) if isinstance(item, PaperRecord) else item)
         if len(chunk) >= CHUNK:
-            send(chunk, position)
+            send()
             chunk = []
     if chunk:
-        send(chunk, position)
+        send()
     out.flush()
 
 
 if __name__ == "__main__":
     try:
-        _produce(sys.argv[1], sys.argv[2])
+        with fewer_collections():
+            _produce(sys.argv[1], sys.argv[2], sys.argv[3])
     except BrokenPipeError:  # the importer stopped reading (killed, or done early)
         sys.exit(1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -12,12 +13,14 @@ from typing import Any, BinaryIO
 from sqlalchemy.engine import Engine
 
 from papertide.ingest import sources
+from papertide.ingest.allocation import fewer_collections
 from papertide.ingest.base import Item, looks_binary
 from papertide.ingest.compressed import Input, content_name, open_input
 from papertide.ingest.formats import detect
 from papertide.ingest.pipeline import ProcessReader
 from papertide.records import Notice, PaperRecord, Reject
 from papertide.store import jobs
+from papertide.store.prepared import Prepared
 from papertide.store.writer import BatchResult, save_batch
 
 BATCH_SIZE = 2000
@@ -88,7 +91,7 @@ def run_batches(
         run_id = jobs.start_run(conn, job)
     before = (summary.new, summary.updated, summary.duplicates, summary.rejected_count)
     for items, state in batches:
-        records: list[PaperRecord] = []
+        records: list[PaperRecord | Prepared] = []
         for item in items:
             if isinstance(item, Reject):
                 summary.reject(item)
@@ -212,7 +215,7 @@ def import_file(
 
         if bulk and size >= READ_IN_PROCESS_BYTES and _built_in(fmt):
             # the same items, parsed on the other core (ingest/pipeline.py)
-            beside = ProcessReader(path, fmt)
+            beside = ProcessReader(path, fmt, engine.dialect.name)
             items: Iterator[Item] = iter(beside)
 
             def tick() -> None:
@@ -229,19 +232,20 @@ def import_file(
                 if on_progress:
                     on_progress(size if raw.closed else raw.tell())
 
-        run_batches(
-            engine,
-            job,
-            _file_batches(
-                items,
-                skip,
-                tick,
+        with fewer_collections() if bulk else nullcontext():
+            run_batches(
+                engine,
+                job,
+                _file_batches(
+                    items,
+                    skip,
+                    tick,
+                    summary,
+                    BULK_BATCH_SIZE if bulk else BATCH_SIZE,
+                ),
                 summary,
-                BULK_BATCH_SIZE if bulk else BATCH_SIZE,
-            ),
-            summary,
-            bulk=bulk,
-        )
+                bulk=bulk,
+            )
     return summary
 
 
@@ -253,19 +257,33 @@ def _built_in(fmt: str) -> bool:
     return fmt in {source.name for source in builtin.SOURCES}
 
 
-def file_items(path: Path, fmt: str) -> Iterator[tuple[Item, int]]:
-    """The items FMT's reader makes of PATH (as import_file reads them), each with how many
-    bytes of the file were read by then: what a reader process sends back."""
-    try:
-        opened = open_input(path)
-    except OSError as exc:
-        yield Reject(where=str(path), reason=f"cannot open: {exc.strerror or exc}"), 0
-        return
-    size = path.stat().st_size
-    with opened.content as handle:
-        items = guarded(sources.reader(fmt)(handle, str(path)), str(path))
-        for item in _reporting_damage(items, opened, path):
-            yield item, size if opened.file.closed else opened.file.tell()
+class FileItems:
+    """The items FMT's reader makes of PATH (as import_file reads them), and `position()`: how
+    many bytes of the file were read by then (what a reader process sends back; asked once
+    per chunk, as telling the position costs a system call)."""
+
+    def __init__(self, path: Path, fmt: str) -> None:
+        self.path = path
+        self.fmt = fmt
+        self.opened: Input | None = None
+
+    def __iter__(self) -> Iterator[Item]:
+        path = self.path
+        try:
+            self.opened = opened = open_input(path)
+        except OSError as exc:
+            yield Reject(where=str(path), reason=f"cannot open: {exc.strerror or exc}")
+            return
+        with opened.content as handle:
+            items = guarded(sources.reader(self.fmt)(handle, str(path)), str(path))
+            yield from _reporting_damage(items, opened, path)
+
+    def position(self) -> int:
+        if self.opened is None:
+            return 0
+        if self.opened.file.closed:
+            return self.path.stat().st_size
+        return self.opened.file.tell()
 
 
 def _reporting_damage(items: Iterator[Item], opened: Input, path: Path) -> Iterator[Item]:

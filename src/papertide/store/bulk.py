@@ -24,6 +24,21 @@ def _processors(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tup
     )
 
 
+def converter(
+    table: Table, columns: tuple[str, ...], dialect: Dialect
+) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """What converts one row of COLUMNS' values (a tuple) as DIALECT's driver takes them."""
+    processors = _processors(table, columns, dialect)
+
+    def convert(row: tuple[Any, ...]) -> tuple[Any, ...]:
+        return tuple(
+            process(value) if process else value
+            for value, process in zip(row, processors, strict=True)
+        )
+
+    return convert
+
+
 def _tuples(
     rows: Sequence[dict[str, Any]], columns: tuple[str, ...], processors: tuple[Processor, ...]
 ) -> list[tuple[Any, ...]]:
@@ -40,10 +55,18 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     """Insert ROWS (dicts with the same keys, every value given: no column default is applied)
     into TABLE inside the caller's transaction. A row whose key exists fails the whole insert
     with IntegrityError, as Core's insert would."""
-    if not rows:
+    if rows:
+        columns = tuple(rows[0])
+        processors = _processors(table, columns, conn.dialect)
+        insert_values(conn, table, columns, _tuples(rows, columns, processors))
+
+
+def insert_values(
+    conn: Connection, table: Table, columns: tuple[str, ...], values: Sequence[tuple[Any, ...]]
+) -> None:
+    """insert_rows for rows of COLUMNS whose values are converted already (see `converter`)."""
+    if not values:
         return
-    columns = tuple(rows[0])
-    values = _tuples(rows, columns, _processors(table, columns, conn.dialect))
     names = ", ".join(f'"{name}"' for name in columns)
     if conn.dialect.name == "postgresql":
         _copy(conn, f'COPY "{table.name}" ({names}) FROM STDIN', values)
@@ -52,7 +75,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})', values)
 
 
-def _copy(conn: Connection, statement: str, values: list[tuple[Any, ...]]) -> None:
+def _copy(conn: Connection, statement: str, values: Sequence[tuple[Any, ...]]) -> None:
     """COPY ... FROM STDIN with psycopg 3, on the connection's own transaction; a unique key
     clash is raised as SQLAlchemy's IntegrityError, which callers retry on."""
     dbapi = conn.dialect.loaded_dbapi

@@ -11,7 +11,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, Dialect, Engine, make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from papertide.store import dialect
@@ -105,6 +105,13 @@ def open_engine(url: str, *, migrate: bool = True) -> Engine:
 
 def _dump_json(value: object) -> str:
     return orjson.dumps(value).decode()
+
+
+def offline_dialect(backend: str) -> Dialect:
+    """The dialect of BACKEND ("sqlite" or "postgresql") as open_engine sets it up, without a
+    connection: for converting values in a process that does not connect (store/prepared.py)."""
+    url = dialect.with_default_driver(URL.create(backend))
+    return create_engine(url, json_serializer=_dump_json, json_deserializer=orjson.loads).dialect
 
 
 def _alembic_config(engine: Engine) -> Config:

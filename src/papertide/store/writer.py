@@ -6,7 +6,7 @@ whole batch or none of it, together with the checkpoint that says how far a job 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +20,7 @@ from papertide.ingest import sources
 from papertide.records import PaperRecord, merge_records
 from papertide.store import bulk as bulk_rows
 from papertide.store import dialect
+from papertide.store.prepared import MERGED_COLUMNS, Prepared
 from papertide.store.schema import (
     embeddings,
     library,
@@ -31,27 +32,8 @@ from papertide.store.schema import (
     upvotes,
 )
 
-# Stored paper columns that merging decides; a change in any of them makes the paper "updated".
-MERGED_COLUMNS = (
-    "title",
-    "title_key",
-    "abstract",
-    "authors",
-    "published_at",
-    "updated_at",
-    "categories",
-    "arxiv_id",
-    "doi",
-    "abs_url",
-    "pdf_url",
-    "code_urls",
-    "project_url",
-    "upstream_upvotes",
-    "github_stars",
-    "keywords",
-    "content_hash",
-)
-
+# What the writer is given: records, or records prepared for the bulk route by their reader.
+Incoming = PaperRecord | Prepared
 
 @dataclass
 class BatchResult:
@@ -80,14 +62,14 @@ class _Cluster:
     paper_id: str | None  # existing paper id, None for a paper new in this batch
     row: dict[str, Any] | None = None
     sources: dict[tuple[str, str], PaperRecord] = field(default_factory=dict)
-    incoming: list[PaperRecord] = field(default_factory=list)
+    incoming: list[Incoming] = field(default_factory=list)
 
     def strong_ids(self) -> tuple[set[str], set[str]]:
         records = [*self.sources.values(), *self.incoming]
         return ({r.arxiv_id for r in records if r.arxiv_id}, {r.doi for r in records if r.doi})
 
 
-def _conflicts(cluster: _Cluster, record: PaperRecord, key: str) -> bool:
+def _conflicts(cluster: _Cluster, record: Incoming, key: str) -> bool:
     """Whether a match on KEY must be refused because stronger identifiers disagree.
 
     An arXiv id match is final. A DOI match is refused when the arXiv ids differ; a title match
@@ -105,7 +87,7 @@ def _conflicts(cluster: _Cluster, record: PaperRecord, key: str) -> bool:
 class _Resolver:
     """Maps incoming records to existing papers or to new ones, loading what it needs in bulk."""
 
-    def __init__(self, conn: Connection, records: list[PaperRecord]) -> None:
+    def __init__(self, conn: Connection, records: list[Incoming]) -> None:
         self.conn = conn
         self.limit = dialect.max_bind_params(conn.engine.name)
         all_keys = sorted({k for r in records for k in r.match_keys})
@@ -158,7 +140,7 @@ class _Resolver:
                 record = PaperRecord.model_validate(stored)
                 self.clusters[paper_id].sources[(record.source, record.source_id)] = record
 
-    def cluster_for(self, record: PaperRecord) -> tuple[_Cluster, bool]:
+    def cluster_for(self, record: Incoming) -> tuple[_Cluster, bool]:
         """The cluster this record joins, and whether that cluster was created for it."""
         owner = self.source_owner.get((record.source, record.source_id))
         if owner in self.clusters:
@@ -171,13 +153,13 @@ class _Resolver:
                 return cluster, False
         return _Cluster(paper_id=None), True
 
-    def claim_keys(self, cluster: _Cluster, record: PaperRecord) -> None:
+    def claim_keys(self, cluster: _Cluster, record: Incoming) -> None:
         for key in record.match_keys:
             if key not in self.key_owner and key not in self.pending_key_owner:
                 self.pending_key_owner[key] = cluster
 
 
-def save_batch(conn: Connection, records: list[PaperRecord], bulk: bool = False) -> BatchResult:
+def save_batch(conn: Connection, records: list[Incoming], bulk: bool = False) -> BatchResult:
     """Merge RECORDS into the store inside the caller's transaction. BULK writes new rows by
     the driver's fast route (store/bulk.py: the same values, for large imports).
 
@@ -196,7 +178,7 @@ def save_batch(conn: Connection, records: list[PaperRecord], bulk: bool = False)
     raise AssertionError("unreachable")
 
 
-def _merge_batch(conn: Connection, records: list[PaperRecord], bulk: bool) -> BatchResult:
+def _merge_batch(conn: Connection, records: list[Incoming], bulk: bool) -> BatchResult:
     result = BatchResult()
     if not records:
         return result
@@ -231,6 +213,22 @@ def _merge_batch(conn: Connection, records: list[PaperRecord], bulk: bool) -> Ba
     return result
 
 
+# Per table of prepared rows: the columns _apply_prepared gives, the columns the batch adds,
+# and their values at the batch's time.
+_COMPLETED_BY_BATCH: dict[str, tuple[tuple[str, ...], tuple[str, ...], Callable[..., tuple]]] = {
+    "papers": (
+        ("id", *MERGED_COLUMNS),
+        ("hidden", "first_seen_at", "modified_at"),
+        lambda now: (False, now, now),
+    ),
+    "paper_sources": (
+        ("paper_id", "source", "source_id", "record"),
+        ("first_seen_at", "last_seen_at"),
+        lambda now: (now, now),
+    ),
+}
+
+
 class _Writes:
     """Collects inserts and updates so each kind is one executemany per batch."""
 
@@ -244,13 +242,20 @@ class _Writes:
         self.new_keys: list[dict[str, Any]] = []  # may be stored already: conflicts ignored
         self.unstored_keys: list[dict[str, Any]] = []  # looked up and not found
         self.new_sources: list[dict[str, Any]] = []
+        # rows of new papers from records prepared by their reader (store/prepared.py)
+        self.prepared_papers: list[tuple[Any, ...]] = []
+        self.prepared_sources: list[tuple[Any, ...]] = []
         self.seen_sources: list[dict[str, Any]] = []
 
     def apply(self, cluster: _Cluster, resolver: _Resolver) -> bool:
         """Queue the writes for one cluster; True when the paper is new or its fields changed."""
+        if self.bulk and cluster.row is None and _one_prepared_record(cluster.incoming):
+            return self._apply_prepared(cluster, cluster.incoming[-1], resolver)
         fresh: dict[tuple[str, str], PaperRecord] = {}
         for record in cluster.incoming:
-            fresh[(record.source, record.source_id)] = record
+            fresh[(record.source, record.source_id)] = (
+                record.record() if isinstance(record, Prepared) else record
+            )
         all_sources = {**cluster.sources, **fresh}
         merged = merge_records(list(all_sources.values()), sources.priority)
         stable_id = merged.pop("id")
@@ -313,6 +318,21 @@ class _Writes:
                 )
         return changed
 
+    def _apply_prepared(self, cluster: _Cluster, record: Prepared, resolver: _Resolver) -> bool:
+        """apply() for a new paper of one record, from the rows its reader prepared."""
+        cluster.paper_id = self._free_id(record.paper_id, resolver)
+        resolver.existing_ids.add(cluster.paper_id)
+        self.prepared_papers.append((cluster.paper_id, *record.values))
+        for key in record.match_keys:
+            if key not in resolver.key_owner:
+                resolver.key_owner[key] = cluster.paper_id
+                pending = self.unstored_keys if key in resolver.looked_up else self.new_keys
+                pending.append({"key": key, "paper_id": cluster.paper_id})
+        self.prepared_sources.append(
+            (cluster.paper_id, record.source, record.source_id, record.stored)
+        )
+        return True
+
     def _free_id(self, wanted: str, resolver: _Resolver) -> str:
         candidate, n = wanted, 1
         while self._exists(candidate, resolver):
@@ -350,6 +370,7 @@ class _Writes:
         conn = self.conn
         insert = bulk_rows.insert_rows if self.bulk else _core_insert
         insert(conn, papers, self.new_papers)
+        self._insert_prepared(papers, self.prepared_papers)
         if self.changed_papers:
             conn.execute(
                 update(papers).where(papers.c.id == bindparam("_id")),
@@ -361,6 +382,7 @@ class _Writes:
                 dialect.insert_ignoring_conflicts(paper_keys, self.engine_name), self.new_keys
             )
         insert(conn, paper_sources, self.new_sources)
+        self._insert_prepared(paper_sources, self.prepared_sources)
         if self.seen_sources:
             conn.execute(
                 update(paper_sources).where(
@@ -375,9 +397,30 @@ class _Writes:
             self.new_keys,
             self.unstored_keys,
             self.new_sources,
+            self.prepared_papers,
+            self.prepared_sources,
             self.seen_sources,
         ):
             pending.clear()
+
+
+    def _insert_prepared(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
+        """ROWS of TABLE from prepared records (their columns first), completed with what the
+        batch decides: its time, and a new paper's not being hidden."""
+        if not rows:
+            return
+        prepared, decided, values = _COMPLETED_BY_BATCH[table.name]
+        extra = bulk_rows.converter(table, decided, self.conn.dialect)(values(self.now))
+        rows = [(*row, *extra) for row in rows]
+        bulk_rows.insert_values(self.conn, table, prepared + decided, rows)
+
+
+def _one_prepared_record(incoming: list[Incoming]) -> bool:
+    """Whether INCOMING is one source's prepared record, perhaps repeated (the last wins)."""
+    first = incoming[0]
+    if len(incoming) == 1:
+        return isinstance(first, Prepared)
+    return all(isinstance(r, Prepared) and r[:2] == first[:2] for r in incoming)
 
 
 def _core_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
