@@ -9,9 +9,12 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import TypeEngine
+
+from papertide.store.engine import dump_json
 
 Processor = Callable[[Any], Any] | None
 
@@ -19,9 +22,16 @@ Processor = Callable[[Any], Any] | None
 @functools.cache
 def _processors(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tuple[Processor, ...]:
     """Each column's bind processor on DIALECT (JSON encoding, SQLite's datetime text...)."""
-    return tuple(
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
-    )
+    return tuple(_processor(table.c[name].type.dialect_impl(dialect), dialect) for name in columns)
+
+
+def _processor(column_type: TypeEngine[Any], dialect: Dialect) -> Processor:
+    if dialect.name == "postgresql" and isinstance(column_type, JSON):
+        # COPY takes JSON as text. SQLAlchemy's processor would wrap the value for psycopg,
+        # which encodes it again with the standard library's json (the slowest part of a COPY)
+        # and checks it for NUL, which no record holds (records.clean_text).
+        return dump_json
+    return column_type.bind_processor(dialect)
 
 
 def converter(

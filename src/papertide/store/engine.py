@@ -82,7 +82,7 @@ def open_engine(url: str, *, migrate: bool = True) -> Engine:
         # orjson: JSON columns are written for every paper and source, and it is much faster.
         engine = create_engine(
             dialect.with_default_driver(parsed),
-            json_serializer=_dump_json,
+            json_serializer=dump_json,
             json_deserializer=orjson.loads,
             # A server restarted while the pool was idle leaves every pooled connection dead:
             # each is tested (one round trip) before use and replaced, so the first requests
@@ -103,7 +103,7 @@ def open_engine(url: str, *, migrate: bool = True) -> Engine:
     return engine
 
 
-def _dump_json(value: object) -> str:
+def dump_json(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
@@ -111,7 +111,7 @@ def offline_dialect(backend: str) -> Dialect:
     """The dialect of BACKEND ("sqlite" or "postgresql") as open_engine sets it up, without a
     connection: for converting values in a process that does not connect (store/prepared.py)."""
     url = dialect.with_default_driver(URL.create(backend))
-    return create_engine(url, json_serializer=_dump_json, json_deserializer=orjson.loads).dialect
+    return create_engine(url, json_serializer=dump_json, json_deserializer=orjson.loads).dialect
 
 
 def _alembic_config(engine: Engine) -> Config:
