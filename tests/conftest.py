@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator
@@ -318,21 +319,33 @@ class Cli:
 
     def kill_9_when(self, ready: Callable[[], bool], *args: str, timeout: float = 180) -> None:
         """Run a command and SIGKILL it as soon as READY() holds; fail if it ends first."""
-        process = subprocess.Popen(
-            self.command(*args),
-            env=self.process_env,
-            cwd=self.cwd,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and process.poll() is None:
-            if ready():
-                process.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.02)
-        process.wait(30)
-        assert process.returncode == -signal.SIGKILL, f"{args} finished before it was killed"
+        returncode, _ = self.signal_when(signal.SIGKILL, ready, *args, timeout=timeout)
+        assert returncode == -signal.SIGKILL, f"{args} finished before it was killed"
+
+    def signal_when(
+        self, sig: int, ready: Callable[[], bool], *args: str, timeout: float = 180
+    ) -> tuple[int, str]:
+        """Run a command, send it SIG as soon as READY() holds, and give its exit status and
+        stderr once it has ended; fail if it ended before READY() held."""
+        with tempfile.TemporaryFile("w+") as stderr:  # a pipe could fill up and stall it
+            process = subprocess.Popen(
+                self.command(*args),
+                env=self.process_env,
+                cwd=self.cwd,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+            )
+            sent = False
+            deadline = time.monotonic() + timeout
+            while not sent and time.monotonic() < deadline and process.poll() is None:
+                if ready():
+                    process.send_signal(sig)
+                    sent = True
+                time.sleep(0.02)
+            process.wait(60)
+            assert sent, f"{args} finished before it was signalled"
+            stderr.seek(0)
+            return process.returncode, stderr.read()
 
 
 def assert_killed_import_resumes_exactly(cli: Cli, engine: Engine, path: Path, total: int) -> None:

@@ -4,6 +4,7 @@ stores exactly what the plain route stores, merges, rejects, re-imports and resu
 from __future__ import annotations
 
 import json
+import signal
 import time
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from conftest import assert_killed_import_resumes_exactly
-from papertide.ingest import runner
+from papertide.ingest import pipeline, runner
 from papertide.ingest.runner import ImportSummary, import_file
 from papertide.store import writer
 from papertide.store.engine import open_engine
@@ -188,30 +189,79 @@ def reader_processes(snapshot: Path) -> list[int]:
     return found
 
 
-def test_kill_9_mid_bulk_import_then_resume_loses_and_doubles_nothing(cli, tmp_path, db_url):
+def big_snapshot(tmp_path: Path) -> tuple[Path, int]:
+    """A snapshot of three bulk batches, large enough to be read by a process of its own."""
     total = 3 * runner.BULK_BATCH_SIZE
-    # long abstracts: a file large enough to be read by a process of its own
     padding = "words of a long abstract " * 60
     snapshot = write_lines(
         tmp_path / "big.json", [snapshot_row(i, abstract=padding + str(i)) for i in range(total)]
     )
     assert snapshot.stat().st_size >= runner.READ_IN_PROCESS_BYTES
-    cli.run("init")
-    engine = open_engine(db_url)
+    return snapshot, total
 
-    readers: set[int] = set()
 
-    def first_batch_stored() -> bool:
-        readers.update(reader_processes(snapshot))
-        with engine.connect() as conn:
+class ImportWatch:
+    """Whether an import of SNAPSHOT stored its first batch, noting its reader processes."""
+
+    def __init__(self, engine: Engine, snapshot: Path) -> None:
+        self.engine, self.snapshot = engine, snapshot
+        self.readers: set[int] = set()
+
+    def first_batch_stored(self) -> bool:
+        self.readers.update(reader_processes(self.snapshot))
+        with self.engine.connect() as conn:
             state = conn.execute(select(checkpoints.c.state)).scalar_one_or_none()
         return bool(state and state["done"] >= 1)
 
-    cli.kill_9_when(first_batch_stored, "import", str(snapshot))
-    deadline = time.monotonic() + 30  # its reader sees the pipe close and ends
-    while reader_processes(snapshot) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert readers, "the import did not read the file in a process of its own"
-    assert reader_processes(snapshot) == []
+    def assert_reader_ended(self) -> None:
+        deadline = time.monotonic() + 30  # the reader sees the pipe close and ends
+        while reader_processes(self.snapshot) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert self.readers, "the import did not read the file in a process of its own"
+        assert reader_processes(self.snapshot) == []
+
+
+def test_kill_9_mid_bulk_import_then_resume_loses_and_doubles_nothing(cli, tmp_path, db_url):
+    snapshot, total = big_snapshot(tmp_path)
+    cli.run("init")
+    engine = open_engine(db_url)
+    watch = ImportWatch(engine, snapshot)
+    cli.kill_9_when(watch.first_batch_stored, "import", str(snapshot))
+    watch.assert_reader_ended()
     assert_killed_import_resumes_exactly(cli, engine, snapshot, total)
     engine.dispose()
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_a_bulk_import_with_one_line_and_it_resumes(cli, tmp_path, db_url):
+    snapshot, total = big_snapshot(tmp_path)
+    cli.run("init")
+    engine = open_engine(db_url)
+    watch = ImportWatch(engine, snapshot)
+    status, stderr = cli.signal_when(
+        signal.SIGINT, watch.first_batch_stored, "import", str(snapshot)
+    )
+    assert status == 130
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: interrupted"), stderr
+    watch.assert_reader_ended()
+    assert_killed_import_resumes_exactly(cli, engine, snapshot, total)
+    engine.dispose()
+
+
+def test_a_message_cut_short_by_a_killed_reader_ends_the_reading_quietly():
+    import io
+    import pickle
+    import queue
+    import threading
+
+    whole = pickle.dumps((["a record"], 10))
+    cut = pickle.dumps((["another"] * 100, 20))
+    stream = io.BytesIO(
+        pipeline._LENGTH.pack(len(whole)) + whole + pipeline._LENGTH.pack(len(cut)) + cut[:40]
+    )
+    chunks: queue.Queue = queue.Queue()
+    pipeline._pump(stream, chunks, threading.Event())  # raises nothing
+    assert chunks.get_nowait() == (["a record"], 10)
+    assert chunks.get_nowait() is pipeline._END
+    assert chunks.empty()

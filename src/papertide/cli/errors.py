@@ -23,6 +23,7 @@ EXIT_OK = 0
 EXIT_NOTHING_DONE = 1  # the command ran but could do nothing (no record read, index busy)
 EXIT_USER_ERROR = 2  # bad option or value, unknown paper/user/topic, missing file or database
 EXIT_UNREACHABLE = 3  # a source, the mail server or the database server could not be reached
+EXIT_INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT, as shells report it
 
 # What a command says when the database itself failed it (store/engine.py database_failure);
 # every write is one transaction, so what is stored stays as it was before the failed one.
@@ -74,6 +75,13 @@ class OneLineErrors(TyperGroup):
             return super().invoke(ctx)
         except (typer.Exit, typer.Abort, NoArgsIsHelpError):
             raise
+        except KeyboardInterrupt:
+            # Every write is one transaction with its checkpoint (ingest/runner.py).
+            print_error(
+                "interrupted; what was saved stays saved, and an interrupted import or sync "
+                "goes on from where it stopped when run again"
+            )
+            raise typer.Exit(EXIT_INTERRUPTED) from None
         except UsageError as exc:
             raise _usage_error(exc) from None
         except ClickException as exc:

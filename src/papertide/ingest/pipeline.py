@@ -18,7 +18,7 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import IO, Any
 
@@ -44,7 +44,7 @@ class ProcessReader:
         self.backend = backend
         self.position = 0
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Generator[Any, None, None]:
         child = subprocess.Popen(
             [
                 sys.executable,
@@ -88,14 +88,20 @@ class ProcessReader:
 
 
 def _pump(pipe: IO[bytes], chunks: queue.Queue[Any], stop: threading.Event) -> None:
-    """Read length-prefixed pickles from the child until it closes its end."""
+    """Read length-prefixed pickles from the child until it closes its end. A message cut
+    short (the child was killed while writing it) ends the reading too: the importer then
+    reports the child's exit, or has stopped already."""
     try:
         while not stop.is_set():
             head = pipe.read(_LENGTH.size)
             if len(head) < _LENGTH.size:
                 break
+            length = _LENGTH.unpack(head)[0]
+            message = pipe.read(length)
+            if len(message) < length:
+                break
             # the child is papertide's own reader, started just above: its pickles are trusted
-            chunks.put(pickle.loads(pipe.read(_LENGTH.unpack(head)[0])))
+            chunks.put(pickle.loads(message))
     finally:
         chunks.put(_END)
 

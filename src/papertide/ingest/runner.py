@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import nullcontext
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -216,7 +216,7 @@ def import_file(
         if bulk and size >= READ_IN_PROCESS_BYTES and _built_in(fmt):
             # the same items, parsed on the other core (ingest/pipeline.py)
             beside = ProcessReader(path, fmt, engine.dialect.name)
-            items: Iterator[Item] = iter(beside)
+            items: Generator[Item, None, None] = iter(beside)
 
             def tick() -> None:
                 if on_progress:
@@ -232,7 +232,9 @@ def import_file(
                 if on_progress:
                     on_progress(size if raw.closed else raw.tell())
 
-        with fewer_collections() if bulk else nullcontext():
+        # closing: a reader stopped by an error or Ctrl-C cleans up now (a reader process and
+        # its pipe), not when the garbage collector finds it, possibly at interpreter exit
+        with fewer_collections() if bulk else nullcontext(), closing(items):
             run_batches(
                 engine,
                 job,
@@ -286,7 +288,9 @@ class FileItems:
         return self.opened.file.tell()
 
 
-def _reporting_damage(items: Iterator[Item], opened: Input, path: Path) -> Iterator[Item]:
+def _reporting_damage(
+    items: Iterator[Item], opened: Input, path: Path
+) -> Generator[Item, None, None]:
     """ITEMS, then a Reject if the compressed file ended in damage (the records before it are
     kept; the reader saw the damage as the end of the file)."""
     yield from items
