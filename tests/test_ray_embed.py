@@ -10,6 +10,7 @@ import json
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -239,3 +240,15 @@ def test_without_ray_the_command_says_how_to_install_it(cli, monkeypatch):
     assert result.stderr.strip().splitlines() == [
         "error: Ray is not installed: pip install 'papertide[ray]'"
     ]
+
+
+def test_an_address_nobody_answers_at_is_one_line_and_exit_3(cli, tmp_path):
+    with socket.socket() as unused:  # a port nothing listens on, once this socket is closed
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    cli.run("sample", "load")
+    # ray.init alone waits over 5 minutes on such an address: past run_process's timeout
+    result = cli.run_process("index", "--ray", f"127.0.0.1:{port}", check=False)
+    assert result.returncode == 3
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: no Ray cluster at '127.0.0.1:{port}'")

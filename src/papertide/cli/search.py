@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from papertide.cli.common import (
     AS_JSON,
     EXIT_NOTHING_DONE,
+    EXIT_UNREACHABLE,
     application,
     emit_json,
     engine,
@@ -30,7 +31,7 @@ from papertide.search.hybrid import Boosts, Hit, SearchError, usable_mode
 from papertide.search.hybrid import search as run_search
 from papertide.search.hybrid import similar as run_similar
 from papertide.search.keyword import Filters
-from papertide.search.ray_embed import RayUnavailable, require_ray
+from papertide.search.ray_embed import RayUnavailable, RayUnreachable, require_ray
 from papertide.search.refresh import papers_behind
 from papertide.store import queries
 
@@ -74,6 +75,9 @@ def index(
             )
     except IndexBusy as exc:
         fail(f"{exc}; try again when it has finished", EXIT_NOTHING_DONE)
+        return
+    except RayUnreachable as exc:
+        fail(str(exc), EXIT_UNREACHABLE)
         return
     except RayUnavailable as exc:  # what was embedded before it stays stored
         fail(str(exc), EXIT_NOTHING_DONE)
