@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 
-from papertide.comment_markup import ATTRIBUTES, CLASSES, TAGS, clean_body, render
+from papertide.comment_markup import ATTRIBUTES, CLASSES, TAGS, clean_body, render, sanitise
 from papertide.limits import MAX_COMMENT_CHARS
 from papertide.links import http_url
 
@@ -134,6 +134,31 @@ HOSTILE = [
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_comments_render_inert(text):
     check_safe(render(clean_body(text)))
+
+
+# What a parser bug could let through: the sanitiser alone must stop it.
+RAW_HTML = [
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href=" JAVASCRIPT:alert(1)">x</a>',
+    '<a href="data:text/html,x">x</a>',
+    '<a href="/admin/reports">x</a>',
+    '<a href="//evil.example">x</a>',
+    '<a href="https://user:pw@evil.example">x</a>',
+    '<a href="https://ok.example" onclick="alert(1)" target="_blank" rel="opener">x</a>',
+    '<p onmouseover="alert(1)" style="position:fixed" id="x" class="math">x</p>',
+    '<span class="math evil">x</span>',
+    "<script>alert(1)</script><style>*{}</style><iframe src=https://e.example></iframe>",
+    '<img src="https://e.example/x.png"><svg onload="alert(1)"></svg><form><input></form>',
+    "<math><mi xlink:href='javascript:alert(1)'>x</mi></math>",
+    '<ol start="1 onload=alert(1)"><li>x</li></ol>',
+    "<!-- comment --><![CDATA[x]]>",
+    "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\"></noscript>",
+]
+
+
+@pytest.mark.parametrize("markup", RAW_HTML)
+def test_the_sanitiser_alone_stops_what_the_parser_might_let_through(markup):
+    check_safe(sanitise(markup))
 
 
 def test_huge_input_renders_quickly():
