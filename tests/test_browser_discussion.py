@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from conftest import FIXTURES, Cli, wait_for_server
-from test_browser import ARGS, CHROMIUM
+from test_browser import ARGS, CHROMIUM, PHONE, SCROLLS_SIDEWAYS, shot
 from test_browser import pytestmark as skipped_without_chromium
 
 pytestmark = [pytest.mark.browser, skipped_without_chromium]
@@ -98,11 +98,14 @@ def test_comment_with_markdown_and_math_then_reply_edit_delete(page, server):
 
     thread = comment.locator("xpath=..")
     thread.locator("details.reply summary").click()
-    thread.locator("details.reply textarea").fill("A reply with `code` and $x_1$")
+    long_line = "a_very_long_identifier_" * 12
+    thread.locator("details.reply textarea").fill(
+        f"A reply with `code` and $x_1$\n\n```\n{long_line}\n```\n\nhttps://e.example/{long_line}"
+    )
     submit(page, thread.locator("details.reply").get_by_role("button", name="Reply"))
     reply = page.locator(".replies .comment")
     assert reply.count() == 1
-    assert reply.locator("code").inner_text() == "code"
+    assert reply.locator("p code").inner_text() == "code"
     reply.locator(".katex").first.wait_for()
 
     comment.locator("details.edit summary").click()
@@ -110,6 +113,11 @@ def test_comment_with_markdown_and_math_then_reply_edit_delete(page, server):
     submit(page, comment.get_by_role("button", name="Save changes"))
     assert comment.locator(".comment-body em").inner_text() == "this"
     assert comment.locator(".edited").inner_text().startswith("edited ")
+
+    shot(page, "paper-discussion-desktop")
+    page.set_viewport_size(PHONE)  # a long word or code line scrolls inside, not the page
+    assert not page.evaluate(SCROLLS_SIDEWAYS)
+    shot(page, "paper-discussion-phone")
 
     submit(page, comment.get_by_role("button", name="Delete"))
     assert comment.locator(".gone").inner_text() == "[deleted]"
