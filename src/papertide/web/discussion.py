@@ -7,11 +7,15 @@ admins hide comments and read the reports (/admin/reports). Every write checks w
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Form, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.engine import Connection
 
+from papertide.limits import MAX_COMMENT_CHARS
 from papertide.links import paper_path
 from papertide.store import comments
 from papertide.web import schemas
@@ -40,7 +44,10 @@ def as_http(error: comments.CommentError) -> HTTPException:
     return HTTPException(status_of(error), str(error))
 
 
-def _write(request: Request, action: Any) -> Any:
+Done = TypeVar("Done")
+
+
+def _write(request: Request, action: Callable[[Connection, datetime], Done]) -> Done:
     """Run ACTION(conn, now) in one transaction; the store's refusals become 4xx answers."""
     pt = papertide(request)
     try:
@@ -93,7 +100,7 @@ def post_form(
                 parent_id,
             )
     except comments.CommentError as exc:
-        draft = {"body": body[: comments.MAX_COMMENT_CHARS], "parent_id": parent_id}
+        draft = {"body": body[:MAX_COMMENT_CHARS], "parent_id": parent_id}
         return paper_view(request, paper["id"], status_of(exc), comment_error=str(exc), draft=draft)
     return _back_to(paper["id"], new_id)
 
