@@ -153,6 +153,7 @@ def test_signed_out_visitors_read_but_cannot_write(site):
     section = discussion_of(visitor)
     assert "visible to all" in section.text_content()
     assert not section.xpath(".//form") and section.xpath(".//a[@href='/login']")
+    assert discussion_of(site.member("bob")).xpath(".//textarea/@maxlength")[0] == "10000"
     for path, data in (
         (f"/papers/{PAPER}/comments", {"body": "anonymous"}),
         (f"/comments/{first}/edit", {"body": "anonymous"}),
@@ -249,6 +250,8 @@ def test_admins_hide_comments_and_read_members_reports(site):
         placeholder = section.get_element_by_id(f"comment-{first}")  # kept for its reply
         assert placeholder.find_class("gone")[0].text == "[hidden]"
         assert section.get_element_by_id(f"comment-{reply}") is not None
+    assert discussion_of(root).xpath(".//a[@href='/admin/reports']")
+    assert not discussion_of(bob).xpath(".//a[@href='/admin/reports']")
     admin_view = discussion_of(root).get_element_by_id(f"comment-{first}")
     assert "cheap pills" in admin_view.text_content()
     assert "hidden by an admin" in admin_view.text_content()

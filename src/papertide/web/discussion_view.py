@@ -8,6 +8,7 @@ from fastapi import Request
 from markupsafe import Markup
 
 from papertide.comment_markup import render
+from papertide.limits import MAX_COMMENT_CHARS
 from papertide.store import comments
 from papertide.web.auth import current_user
 from papertide.web.deps import papertide
@@ -32,4 +33,5 @@ def page_context(request: Request, paper_id: str) -> dict[str, Any]:
         "discussion": [with_html(c, markup=True) for c in shown],
         # as comments.comment_counts counts them (what the API's num_comments says)
         "discussion_count": sum(1 for c in every if not c["deleted"] and not c["hidden"]),
+        "max_comment_chars": MAX_COMMENT_CHARS,
     }
