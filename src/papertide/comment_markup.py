@@ -93,7 +93,7 @@ def sanitise(markup: str) -> str:
     )
 
 
-@lru_cache(maxsize=2048)  # a busy thread is rendered on every view; its text rarely changes
+@lru_cache(maxsize=512)  # a busy thread is rendered on every view; its text rarely changes
 def render(text: str) -> str:
     """Safe HTML for a comment's Markdown TEXT."""
     return sanitise(PARSER.render(text))
