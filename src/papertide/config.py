@@ -123,6 +123,11 @@ class Settings(BaseSettings):
     )
     http_backoff: float = Field(2.0, ge=0, description="base retry backoff in seconds")
 
+    # -- discussions ----------------------------------------------------------------------------
+    comments_per_hour: int = Field(
+        20, ge=1, le=10_000, description="comments (replies included) a member may post per hour"
+    )
+
     @field_validator("base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:

@@ -19,3 +19,7 @@ MAX_TOKEN_NAME = 100  # an API token's label
 MAX_EMAIL = 254  # RFC 5321: the longest address a mail server has to accept
 MAX_UPLOAD_BYTES = 50 << 20  # a library file: a 100,000-entry BibTeX export is ~40 MB
 MAX_BODY_BYTES = 1 << 20  # any other request body (forms, JSON)
+# A comment on a paper: a long answer with a derivation fits; a pasted paper does not, and
+# every view renders the thread's Markdown.
+MAX_COMMENT_CHARS = 10_000
+MAX_REPORT_REASON = 500  # why a member reports a comment

@@ -1,6 +1,7 @@
-"""Composing digests: trending papers plus each reader's picks, as multipart email, into the
-outbox. Composition is idempotent (one outbox row per subscriber and period) and marks the
-picked papers as seen in the same transaction, so a rerun neither duplicates nor skips."""
+"""Composing digests: trending papers plus each reader's picks and the replies to discussions
+they took part in, as multipart email, into the outbox. Composition is idempotent (one outbox
+row per subscriber and period) and marks the picked papers as seen, and the replies as mailed,
+in the same transaction, so a rerun neither duplicates nor skips."""
 
 from __future__ import annotations
 
@@ -17,14 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from papertide.digest import tokens
 from papertide.digest.settings import MailSettings
 from papertide.links import href_filter, http_url, paper_path
 from papertide.rank import trending
 from papertide.rank.recommend import Recommender
-from papertide.store import digests, library, queries
+from papertide.store import comments, digests, library, queries
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -39,6 +40,8 @@ UTF8.body_encoding = QP  # readable in the raw message, unlike base64
 WINDOW_DAYS = {"daily": 2, "weekly": 7}  # daily reaches back two days: arXiv announces late
 TRENDING_COUNT = 5
 PICK_COUNT = 10
+REPLY_COUNT = 20  # the oldest first; later ones wait for the next digest
+EXCERPT_CHARS = 200
 BATCH = 200
 
 
@@ -51,6 +54,41 @@ class Item:
     url: str
     links: list[tuple[str, str]]
     followed: bool = False
+
+
+@dataclass
+class Reply:
+    """Someone's reply to a discussion the reader took part in."""
+
+    author: str
+    title: str  # the paper's
+    excerpt: str
+    url: str
+
+
+def replies_for(
+    conn: Connection, user_id: int, period: str, now: datetime, mail: MailSettings
+) -> list[Reply]:
+    """Replies to USER_ID's discussions since their last digest (within the period's window)."""
+    since = now - timedelta(days=WINDOW_DAYS[period])
+    mailed = comments.replies_mailed_until(conn, user_id)
+    if mailed is not None:
+        since = max(since, mailed)
+    found = comments.new_replies(conn, user_id, since, now, REPLY_COUNT)
+    return [
+        Reply(
+            r["author"],
+            r["title"],
+            _excerpt(r["body"]),
+            f"{mail.base_url}{paper_path(r['paper_id'])}#comment-{r['id']}",
+        )
+        for r in found
+    ]
+
+
+def _excerpt(body: str) -> str:
+    text = " ".join(body.split())
+    return text if len(text) <= EXCERPT_CHARS else text[: EXCERPT_CHARS - 1].rstrip() + "…"
 
 
 def period_key(period: str, now: datetime) -> str:
@@ -87,6 +125,7 @@ def render(
     mail: MailSettings,
     secret: str,
     now: datetime,
+    replies: list[Reply] | None = None,
 ) -> Message:
     unsubscribe = (
         f"{mail.base_url}/unsubscribe?token={tokens.unsubscribe_token(secret, subscriber)}"
@@ -98,6 +137,7 @@ def render(
         "trending": shown_top,
         "picks": [item for item in picks if not item.followed],
         "followed": [item for item in picks if item.followed],
+        "replies": replies or [],
         "unsubscribe": unsubscribe,
         "base_url": mail.base_url,
     }
@@ -155,7 +195,10 @@ def preview(
         }
     top = trending_items(engine, period, now, mail)
     picks = _picks_for(recommender, user["id"], period, now, mail)
-    return render(subscriber, period, period_key(period, now), top, picks, mail, secret, now)
+    with engine.connect() as conn:
+        replies = replies_for(conn, user["id"], period, now, mail)
+    key = period_key(period, now)
+    return render(subscriber, period, key, top, picks, mail, secret, now, replies)
 
 
 def compose(
@@ -182,11 +225,13 @@ def compose(
     for start in range(0, len(readers), BATCH):
         rows, seen = [], []
         for subscriber in readers[start : start + BATCH]:
-            picks = []
+            picks, replies = [], []
             if subscriber["user_id"] is not None:
                 picks = _picks_for(recommender, subscriber["user_id"], period, now, mail)
                 seen.append((subscriber["user_id"], [p.id for p in picks]))
-            message = render(subscriber, period, key, top, picks, mail, secret, now)
+                with engine.connect() as conn:
+                    replies = replies_for(conn, subscriber["user_id"], period, now, mail)
+            message = render(subscriber, period, key, top, picks, mail, secret, now, replies)
             composed.append(message)
             rows.append(
                 {
@@ -202,6 +247,7 @@ def compose(
                 digests.enqueue(conn, rows)
                 for user_id, ids in seen:
                     library.mark_seen(conn, user_id, ids)
+                    comments.mark_replies_mailed(conn, user_id, now)
         if on_progress:
             on_progress(min(start + BATCH, len(readers)), len(readers))
     return composed

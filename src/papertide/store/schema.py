@@ -301,3 +301,41 @@ scheduled_runs = Table(
     Column("claimed_at", DateTime, nullable=False, index=True),
     Column("finished_at", DateTime),
 )
+
+# Discussions: comments on a paper and one level of replies (parent_id names a top-level
+# comment). Deleting keeps the row (its text emptied): replies stay under a "[deleted]" line
+# and the member's rate limit still counts it. Admins hide comments (kept, so it can be undone).
+comments = Table(
+    "comments",
+    metadata,
+    Column("id", INT64, primary_key=True, autoincrement=True),
+    Column("paper_id", text_up_to(200), ForeignKey("papers.id"), nullable=False, index=True),
+    Column("user_id", INT64, ForeignKey("users.id"), nullable=False, index=True),
+    Column("parent_id", INT64, ForeignKey("comments.id"), index=True),
+    Column("body", Text, nullable=False),
+    Column("created_at", DateTime, nullable=False, index=True),
+    Column("edited_at", DateTime),
+    Column("deleted_at", DateTime),
+    Column("hidden", Boolean, nullable=False, default=False),
+)
+
+# Members' reports of comments, for admins to review: one per member and comment.
+comment_reports = Table(
+    "comment_reports",
+    metadata,
+    Column("id", INT64, primary_key=True, autoincrement=True),
+    Column("comment_id", INT64, ForeignKey("comments.id"), nullable=False, index=True),
+    Column("user_id", INT64, ForeignKey("users.id"), nullable=False),
+    Column("reason", text_up_to(500), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("comment_id", "user_id", name="uq_comment_reports_comment_id_user_id"),
+)
+
+# Per member: replies created up to this time have been in one of their digests (moved in the
+# same transaction as the digest's outbox row, so a reply is never mailed twice).
+reply_digests = Table(
+    "reply_digests",
+    metadata,
+    Column("user_id", INT64, ForeignKey("users.id"), primary_key=True),
+    Column("replies_until", DateTime, nullable=False),
+)

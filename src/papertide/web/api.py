@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from papertide.store import accounts
+from papertide.store import accounts, comments
 from papertide.web import schemas
 from papertide.web.accounts import api_user
 from papertide.web.deps import papertide
@@ -42,7 +42,7 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() + "Z" if value else None
 
 
-def _paper_json(row: dict[str, Any]) -> dict[str, Any]:
+def _paper_json(row: dict[str, Any], num_comments: int = 0) -> dict[str, Any]:
     return {
         "id": row["id"],
         "title": row["title"],
@@ -55,7 +55,13 @@ def _paper_json(row: dict[str, Any]) -> dict[str, Any]:
         "project_url": row.get("project_url"),
         "upstream_upvotes": row["upstream_upvotes"],
         "votes": row.get("votes", 0),
+        "num_comments": num_comments,
     }
+
+
+def _comment_counts(request: Request, paper_ids: list[str]) -> dict[str, int]:
+    with papertide(request).engine.connect() as conn:
+        return comments.comment_counts(conn, paper_ids)
 
 
 PAGING_PARAMS = ["page", "offset", "p"]
@@ -110,7 +116,8 @@ def list_papers(
     total = period_total(pt, start, end, sort)
     more = first + len(rows) < total
     _paged(request, response, lambda at: {"offset": at}, first, limit, total, more)
-    return [_paper_json(r) for r in rows]
+    counts = _comment_counts(request, [r["id"] for r in rows])
+    return [_paper_json(r, counts.get(r["id"], 0)) for r in rows]
 
 
 @router.get("/papers/{paper_id:path}/similar", response_model=list[schemas.SearchHit])
@@ -135,8 +142,9 @@ def set_hidden(request: Request, paper_id: str, visibility: schemas.Visibility) 
 def get_paper(request: Request, paper_id: str) -> dict[str, Any]:
     """One paper with its links and sources. A hidden paper is a 404 except for admins."""
     paper = viewed_paper(request, paper_id)
+    counts = _comment_counts(request, [paper["id"]])
     return {
-        **_paper_json(paper),
+        **_paper_json(paper, counts.get(paper["id"], 0)),
         "hidden": paper["hidden"],
         "updated_at": _iso(paper["updated_at"]),
         "pdf_url": paper["pdf_url"],
@@ -190,6 +198,7 @@ def daily_papers(
     total = period_total(pt, start, end, sort)
     more = p * limit + len(rows) < total
     _paged(request, response, lambda at: {"p": at // limit}, p * limit, limit, total, more)
+    counts = _comment_counts(request, [r["id"] for r in rows])
     items = []
     for row in rows:
         published = _iso(row["published_at"])
@@ -213,7 +222,7 @@ def daily_papers(
                 "publishedAt": published,
                 "title": row["title"],
                 "summary": row["abstract"],
-                "numComments": 0,
+                "numComments": counts.get(row["id"], 0),
             }
         )
     return items

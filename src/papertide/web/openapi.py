@@ -34,7 +34,7 @@ def error_answers(path: str, method: str, operation: dict[str, Any]) -> dict[int
     if _needs_token(path, method):
         answers[401] = "No API token (Authorization: Bearer), or an unknown one"
         answers[403] = "The token's user may not do this"
-        answers[429] = "Too many failed attempts (a password check): wait and retry"
+        answers[429] = "Too many failed attempts (a password check), or comments: wait and retry"
     if any(p["in"] == "path" for p in parameters):
         answers[404] = "Nothing has this id (hidden papers included, except for admins)"
     if "requestBody" in operation or method != "get":  # any body sent is size-limited

@@ -15,6 +15,7 @@ from papertide import __version__
 from papertide.periods import neighbour_months, neighbour_weeks, supported
 from papertide.rank import rankers, trending
 from papertide.store import accounts, library, queries
+from papertide.web import discussion_view
 from papertide.web.auth import current_user
 from papertide.web.deps import papertide
 from papertide.web.paging import Pager, start_of
@@ -193,6 +194,13 @@ def _picked(request: Request, date: str | None) -> Any:
 
 @router.get("/papers/{paper_id:path}")
 def paper_page(request: Request, paper_id: str) -> HTMLResponse:
+    return paper_view(request, paper_id)
+
+
+def paper_view(
+    request: Request, paper_id: str, status_code: int = 200, **extra: Any
+) -> HTMLResponse:
+    """The paper page; EXTRA for its template (a comment form's error and draft)."""
     svc = papertide(request)
     paper = viewed_paper(request, paper_id)
     related = similar_papers(svc, request.app.state.similar_cache, paper["id"], 8)
@@ -204,10 +212,13 @@ def paper_page(request: Request, paper_id: str) -> HTMLResponse:
     return render(
         request,
         "paper.html",
+        status_code=status_code,
         paper=paper,
         similar=related,
         voted=_voted(request, [paper]),
         states=states,
+        **discussion_view.page_context(request, paper["id"]),
+        **extra,
     )
 
 

@@ -8,6 +8,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
 
+from papertide.limits import MAX_COMMENT_CHARS
+
 
 def _utc_text(moment: datetime) -> str:
     if moment.tzinfo is not None:
@@ -37,6 +39,7 @@ class Paper(BaseModel):
     project_url: str | None
     upstream_upvotes: int | None = Field(description="upvotes at the source (Hugging Face)")
     votes: int = Field(description="papertide members' votes")
+    num_comments: int = Field(0, description="comments in its discussion (replies included)")
 
 
 class PaperSource(BaseModel):
@@ -199,3 +202,32 @@ class TopicPaper(BaseModel):
 
 class TopicDetail(Topic):
     papers: list[TopicPaper]
+
+
+class CommentReply(BaseModel):
+    """A comment of a paper's discussion, or a reply to one (`parent_id`)."""
+
+    id: int
+    paper_id: str
+    parent_id: int | None = Field(description="the comment this replies to; null at top level")
+    author: str | None = Field(description="null once deleted (or hidden, for non-admins)")
+    body: str = Field(description="the Markdown as written; empty once deleted or hidden")
+    html: str = Field(description="body as sanitised HTML; math stays $...$ text for KaTeX")
+    created_at: UtcTime
+    edited_at: UtcTime | None = Field(description="when its author last changed it")
+    deleted: bool
+    hidden: bool = Field(description="hidden by an admin (admins still see the text)")
+
+
+class Comment(CommentReply):
+    """A top-level comment with its replies (one level deep), oldest first."""
+
+    replies: list[CommentReply]
+
+
+class CommentText(BaseModel):
+    body: str = Field(
+        min_length=1,
+        max_length=MAX_COMMENT_CHARS,
+        description="Markdown: emphasis, code, links, lists, quotes; math as $...$ or $$...$$",
+    )

@@ -21,7 +21,7 @@ document.addEventListener("submit", async (event) => {
 // KaTeX's defaults refuse \href, \url and raw HTML, so no text can become a link or a script.
 document.addEventListener("DOMContentLoaded", () => {
   if (typeof renderMathInElement !== "function") return;
-  for (const element of document.querySelectorAll("h1, .item h2, .abstract, .abstract-lead, .snippet")) {
+  for (const element of document.querySelectorAll("h1, .item h2, .abstract, .abstract-lead, .snippet, .comment-body .math")) {
     renderMathInElement(element, {
       delimiters: [
         { left: "$$", right: "$$", display: true },
