@@ -7,7 +7,7 @@ The ranges of numbers in request parameters (offsets, pages) are in web/params.p
 
 from __future__ import annotations
 
-MAX_QUERY_CHARS = 1_000  # a search, from the web, the API or a feed
+MAX_QUERY_CHARS = 1_000  # a search: longer is refused by the web, API and feeds, cut by the CLI
 MAX_FOLLOW_CHARS = 200  # an author name or a saved search
 MAX_FOLLOWS = 100  # per user: each saved search is a search on every recommendation
 # argon2 reads the whole password: without a cap, one 10 MB password costs seconds of CPU.

@@ -15,6 +15,7 @@ from typing import Literal
 import numpy as np
 from sqlalchemy.engine import Engine
 
+from papertide.limits import MAX_QUERY_CHARS  # one limit for the web, the API and the CLI
 from papertide.search.embedder import QUERY_MAX_TOKENS, Embedder, document_text
 from papertide.search.generations import Indexes
 from papertide.search.keyword import Filters
@@ -31,7 +32,6 @@ CANDIDATES = 100
 # returned the whole index "via semantic". Chosen by bench/quality.py (bench/RESULTS.md):
 # random letter strings reach at most ~0.29, a title against its own abstract at least ~0.3.
 SEMANTIC_FLOOR = 0.20
-MAX_QUERY_CHARS = 2_000
 
 
 @dataclass(frozen=True)
