@@ -265,3 +265,29 @@ def test_a_message_cut_short_by_a_killed_reader_ends_the_reading_quietly():
     assert chunks.get_nowait() == (["a record"], 10)
     assert chunks.get_nowait() is pipeline._END
     assert chunks.empty()
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["plain", "bulk"])
+def test_a_batch_that_lost_a_race_with_another_import_is_done_again(
+    engine, db_url, tmp_path, monkeypatch, bulk
+):
+    lines = write_lines(tmp_path / "race.jsonl", [snapshot_row(i) for i in range(5)])
+    other = open_engine(db_url)
+    resolve = writer._Resolver.__init__
+    raced: list[ImportSummary] = []
+    racing = []
+
+    def resolve_then_lose_the_race(self, conn, records):
+        resolve(self, conn, records)  # this batch has read what is stored...
+        if not racing:  # ...and another import stores the same papers before it writes
+            racing.append(True)
+            raced.append(import_file(other, lines, "arxiv-snapshot", bulk=False))
+
+    monkeypatch.setattr(writer._Resolver, "__init__", resolve_then_lose_the_race)
+    summary = import_file(engine, lines, "arxiv-snapshot", bulk=bulk)
+    other.dispose()
+    assert raced and raced[0].new == 5
+    assert (summary.new, summary.duplicates, summary.rejected_count) == (0, 5, 0)
+    with engine.connect() as conn:
+        assert len(conn.execute(select(papers.c.id)).all()) == 5
+        assert len(conn.execute(select(paper_sources.c.id)).all()) == 5

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from papertide.ingest import sources
 from papertide.ingest.allocation import fewer_collections
@@ -24,6 +25,7 @@ from papertide.store.prepared import Prepared
 from papertide.store.writer import BatchResult, save_batch
 
 BATCH_SIZE = 2000
+WHOLE_BATCH_RETRIES = 3  # a batch that lost a race with another import (see _store_batch)
 # Bulk batches are larger: fewer commits and lookups per record (bench/ingest.py).
 BULK_BATCH_SIZE = 10_000
 # A bulk import of a file this large parses it in a second process; a smaller one is done
@@ -102,9 +104,7 @@ def run_batches(
                 summary.warnings.extend(
                     Notice(where=item.source_id, reason=w) for w in item.warnings
                 )
-        with engine.begin() as conn:
-            summary.add(save_batch(conn, records, bulk))
-            jobs.save_checkpoint(conn, job, state)
+        summary.add(_store_batch(engine, job, records, state, bulk))
         if on_batch:
             on_batch(summary)
     with engine.begin() as conn:
@@ -114,6 +114,29 @@ def run_batches(
         jobs.finish_run(
             conn, run_id, new=new, updated=updated, duplicates=duplicates, rejected=rejected
         )
+
+
+def _store_batch(
+    engine: Engine,
+    job: str,
+    records: list[PaperRecord | Prepared],
+    state: dict[str, Any],
+    bulk: bool,
+) -> BatchResult:
+    """RECORDS and the checkpoint STATE in one transaction. Another import may store some of
+    the same papers between this batch's reads and its writes: on SQLite the reads come before
+    the transaction (the driver begins it at the first write), so the batch then fails on a
+    unique key, and is done again in a new transaction, which reads and merges into them."""
+    for attempt in range(WHOLE_BATCH_RETRIES + 1):
+        try:
+            with engine.begin() as conn:
+                result = save_batch(conn, records, bulk)
+                jobs.save_checkpoint(conn, job, state)
+            return result
+        except IntegrityError:
+            if attempt == WHOLE_BATCH_RETRIES:
+                raise
+    raise AssertionError("unreachable")
 
 
 def file_job(path: Path, fmt: str) -> str:
