@@ -2,11 +2,13 @@
 
 import re
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
 
 from conftest import FIXTURES
+from papertide.clock import FixedClock
 from papertide.ingest.runner import import_file
 from papertide.security import hash_password, new_token
 from papertide.store import accounts
@@ -165,6 +167,20 @@ def test_login_rate_limit(app):
         for _ in range(5):
             assert log_in(client, "ada", "nope-nope") == 400
         assert log_in(client, "ada", "password123") == 429  # even the right password waits
+
+
+def test_retrying_while_locked_out_does_not_prolong_the_lockout(db_url):
+    clock = FixedClock(datetime(2026, 3, 1, 9, 0))
+    with browser(create_app(db_url, clock=clock)) as client:
+        sign_up(client, "ada")
+        client.cookies.delete("pt_session")
+        for _ in range(5):
+            assert log_in(client, "ada", "nope-nope") == 400
+        clock.advance(minutes=10)
+        for _ in range(3):  # refused before any password is checked
+            assert log_in(client, "ada", "password123") == 429
+        clock.advance(minutes=6)  # 16 minutes after the last checked guess
+        assert log_in(client, "ada", "password123") == 303
 
 
 def test_admin_hides_papers_and_votes(app):

@@ -211,8 +211,14 @@ def api_token_user(conn: Connection, token_hash: str) -> dict[str, Any] | None:
     return dict(row)
 
 
-def record_login_failure(conn: Connection, key: str) -> None:
-    conn.execute(login_failures.insert().values(key=key[:400], at=utcnow()))
+def record_login_failure(conn: Connection, key: str, at: datetime) -> int:
+    """Record a login attempt under KEY at AT; its id, to forget it by."""
+    inserted = conn.execute(login_failures.insert().values(key=key[:400], at=at))
+    return inserted.inserted_primary_key[0]
+
+
+def forget_login_failure(conn: Connection, failure_id: int) -> None:
+    conn.execute(delete(login_failures).where(login_failures.c.id == failure_id))
 
 
 def login_failures_since(conn: Connection, key: str, since: datetime) -> int:

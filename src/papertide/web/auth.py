@@ -125,12 +125,16 @@ def login_key(request: Request, username: str) -> str:
 def count_login_attempt(request: Request, username: str) -> None:
     """Count a password guess before it is checked (a right one clears the count), 429 past
     the limit: counted only after a wrong guess, attempts made at once (several instances,
-    or threads) all passed a count none of them had added to yet."""
+    or threads) all passed a count none of them had added to yet. A refused attempt checks no
+    password, so it is forgotten: retrying while locked out does not prolong the lockout."""
     key = login_key(request, username)
-    engine = papertide(request).engine
-    with engine.begin() as conn:
-        accounts.record_login_failure(conn, key)
-    with engine.connect() as conn:  # after the commit: sees every attempt committed before
-        failures = accounts.login_failures_since(conn, key, utcnow() - LOGIN_WINDOW)
+    pt = papertide(request)
+    now = pt.clock.now()
+    with pt.engine.begin() as conn:
+        attempt = accounts.record_login_failure(conn, key, now)
+    with pt.engine.connect() as conn:  # after the commit: sees every attempt committed before
+        failures = accounts.login_failures_since(conn, key, now - LOGIN_WINDOW)
     if failures > LOGIN_ATTEMPTS:
+        with pt.engine.begin() as conn:
+            accounts.forget_login_failure(conn, attempt)
         raise HTTPException(429, "too many failed logins: wait 15 minutes")
