@@ -19,3 +19,5 @@ MAX_TOKEN_NAME = 100  # an API token's label
 MAX_EMAIL = 254  # RFC 5321: the longest address a mail server has to accept
 MAX_UPLOAD_BYTES = 50 << 20  # a library file: a 100,000-entry BibTeX export is ~40 MB
 MAX_BODY_BYTES = 1 << 20  # any other request body (forms, JSON)
+MAX_ARXIV_REF_CHARS = 300  # an arXiv id or link a member submits
+MAX_SUBMISSION_COMMENT = 500  # the comment that comes with a submission

@@ -23,7 +23,17 @@ from papertide.application import Papertide
 from papertide.clock import Clock
 from papertide.config import Settings
 from papertide.limits import MAX_BODY_BYTES
-from papertide.web import accounts, api, docs, feeds, library, pages, subscriptions, topics
+from papertide.web import (
+    accounts,
+    api,
+    docs,
+    feeds,
+    library,
+    pages,
+    submissions,
+    subscriptions,
+    topics,
+)
 from papertide.web.errors import InternalErrors, PlainTextErrors, add_error_pages
 from papertide.web.headers import SecurityHeaders
 from papertide.web.methods import AllowedMethods
@@ -89,6 +99,7 @@ def create_app(settings: Settings | str | None = None, clock: Clock | None = Non
     app.include_router(library.router)  # before pages.router, for the same reason
     app.include_router(subscriptions.router)
     app.include_router(topics.router)
+    app.include_router(submissions.router)
     app.include_router(pages.router)
     return app
 
