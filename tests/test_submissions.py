@@ -433,3 +433,18 @@ def test_any_text_is_an_arxiv_id_or_a_reason(text):
 def test_what_is_not_an_arxiv_id(text):
     with pytest.raises(NotAnArxivRef):
         parse_arxiv_ref(text)
+
+
+def test_the_operator_lists_and_removes_submissions(engine, cli):
+    _submit(engine, "ada", FRESH[0], "a comment")
+    listed = cli.json("submissions", "list")
+    assert [(s["paper_id"], s["origin"], s["submitter"]) for s in listed] == [
+        (FRESH[0], "member", "ada"),
+        ("2407.05528", "hf", "someone"),
+    ]
+    assert listed[0]["comment"] == "a comment" and listed[0]["removed_at"] is None
+    assert "removed the submission" in cli.run("submissions", "remove", f"{FRESH[0]}v1").stdout
+    assert cli.json("submissions", "list")[0]["removed_at"] is not None
+    again = cli.run("submissions", "remove", FRESH[0], check=False)
+    assert again.returncode == 2 and again.stderr.startswith("error: ")
+    assert cli.run("submissions", "remove", "nothing", check=False).returncode == 2

@@ -154,12 +154,15 @@ def check_age(published_at: datetime | None, now: datetime, rules: Rules) -> Non
         )
 
 
-def remove(conn: Connection, paper_id: str, admin: dict[str, Any], now: datetime) -> None:
-    """An admin takes PAPER_ID off the submitted lists (kept as removed, see schema.py)."""
+def remove(
+    conn: Connection, paper_id: str, admin: dict[str, Any] | None, now: datetime
+) -> None:
+    """An admin (None: the operator, from the command line) takes PAPER_ID off the submitted
+    lists; the row is kept as removed (see schema.py)."""
     result = conn.execute(
         update(submissions)
         .where(submissions.c.paper_id == paper_id, submissions.c.removed_at.is_(None))
-        .values(removed_at=now, removed_by=admin["id"])
+        .values(removed_at=now, removed_by=admin["id"] if admin else None)
     )
     if result.rowcount == 0:
         raise SubmissionError(f"paper {paper_id!r} has no submission to remove", 404)
