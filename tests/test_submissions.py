@@ -3,6 +3,7 @@ the lists' two views, the API's and feed's curated mode, fetching from a (fake) 
 arXiv id/link reader."""
 
 import re
+import socket
 import time
 from datetime import datetime, timedelta
 
@@ -350,14 +351,29 @@ def test_unreachable_arxiv_is_a_message_not_a_hang(engine, db_url):
     dead = f"http://127.0.0.1:{free_port()}/api/query"  # nothing listens there
     app = _app(db_url, arxiv_api_url=dead)
     with _signed_in(app, "ada") as ada:
+        token = csrf_of(ada, "/submit")
         started = time.monotonic()
-        answer = _post_submit(ada, "2611.07777")
-        assert time.monotonic() - started < 5
+        answer = _post_submit(ada, "2611.07777", token=token)
+        assert time.monotonic() - started < 2  # one refused connection, no retries
         assert answer.status_code == 503
         assert "arXiv cannot be reached right now" in answer.text and "try again" in answer.text
         assert _post_submit(ada, FRESH[0]).status_code == 303  # stored papers need no arXiv
     with engine.connect() as conn:
         assert conn.execute(select(papers.c.id).where(papers.c.id == "2611.07777")).first() is None
+
+
+def test_an_arxiv_that_never_answers_times_out(engine, db_url):
+    with socket.socket() as silent:  # takes connections (the backlog) and never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/api/query"
+        app = _app(db_url, arxiv_api_url=url, submission_fetch_timeout=0.5)
+        with _signed_in(app, "ada") as ada:
+            token = csrf_of(ada, "/submit")
+            started = time.monotonic()
+            answer = _post_submit(ada, "2611.07777", token=token)
+            assert time.monotonic() - started < 3
+    assert answer.status_code == 503 and "arXiv cannot be reached" in answer.text
 
 
 # -- the arXiv id and link reader ------------------------------------------------------------
