@@ -229,14 +229,16 @@ def test_admins_remove_submissions(engine, db_url):
 
 
 def test_the_two_views_and_links_that_keep_them(engine, db_url):
-    _submit(engine, "ada", FRESH[0], now=datetime(2026, 11, 21, 9))
+    _submit(engine, "ada", FRESH[0], now=datetime(2026, 11, 18, 9))
     _submit(engine, "bob", FRESH[1], now=datetime(2026, 11, 22, 9))
     with TestClient(_app(db_url)) as client:
         day = client.get("/day/2026-11-22").text  # this instance shows all by default
         assert 'aria-current="page">All new' in day and "Fresh paper" not in day
         chosen = client.get("/day/2026-11-22?view=submitted").text
         assert f"Fresh paper {FRESH[1]}" in chosen and f"Fresh paper {FRESH[0]}" not in chosen
-        assert 'href="/day/2026-11-21?view=submitted"' in chosen  # previous day, same view
+        # the previous day with submissions (the previous day with papers is the 21st)
+        assert 'href="/day/2026-11-18?view=submitted"' in chosen
+        assert 'href="/day/2026-11-21">← previous day' in day
         assert "sort=trending&amp;view=submitted" in chosen
         assert client.get("/week/2026-W47?view=submitted&sort=trending").status_code == 200
         month = client.get("/month/2026-11?view=submitted").text

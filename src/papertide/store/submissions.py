@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from papertide.limits import MAX_SUBMISSION_COMMENT
+from papertide.periods import AFTER_LATEST, EARLIEST
 from papertide.store.queries import FEED_COLUMNS, counted_votes, sql_int
 from papertide.store.schema import papers, submissions, upvotes, users
 
@@ -231,16 +232,30 @@ def count_submitted(
     return conn.execute(_by_submitter(_listed(query, start, end), submitter)).scalar_one()
 
 
-def newest_submission_day(conn: Connection) -> Any:
+def _submission_day(conn: Connection, which: Any, *where: Any) -> Any:
+    """The day of the MIN or MAX (WHICH) standing submission time inside the supported years
+    (periods.py: list pages refuse other days), under WHERE; None when there is none."""
     query = _listed(
-        select(func.max(submissions.c.submitted_at)).select_from(
+        select(which(submissions.c.submitted_at)).select_from(
             submissions.join(papers, papers.c.id == submissions.c.paper_id)
         ),
-        None,
-        None,
+        EARLIEST,
+        AFTER_LATEST,
+    ).where(*where)
+    found = conn.execute(query).scalar_one()
+    return found.date() if found else None
+
+
+def newest_submission_day(conn: Connection) -> Any:
+    return _submission_day(conn, func.max)
+
+
+def neighbour_submission_days(conn: Connection, start: datetime, end: datetime) -> tuple[Any, Any]:
+    """The nearest earlier and later days with submissions (queries.neighbour_days' twin)."""
+    return (
+        _submission_day(conn, func.max, submissions.c.submitted_at < start),
+        _submission_day(conn, func.min, submissions.c.submitted_at >= end),
     )
-    newest = conn.execute(query).scalar_one()
-    return newest.date() if newest else None
 
 
 def submissions_of(conn: Connection, paper_ids: list[str]) -> dict[str, dict[str, Any]]:

@@ -132,12 +132,15 @@ def trending_page(request: Request, page: PageNumber = None, offset: Offset = No
     )
 
 
-def _period(request: Request, kind: str, value: str) -> Period:
+def _period(request: Request, kind: str, value: str, view: str | None = None) -> Period:
     pt = papertide(request)
     start, end = period(pt, *(value if k == kind else None for k in ("day", "week", "month")))
     if kind == "day":
         with pt.engine.connect() as conn:
-            days = queries.neighbour_days(conn, start, end)  # empty days are skipped
+            if chosen_view(pt, view) == SUBMITTED:  # days without submissions are skipped
+                days = submissions.neighbour_submission_days(conn, start, end)
+            else:
+                days = queries.neighbour_days(conn, start, end)  # empty days are skipped
         neighbours = tuple(d.isoformat() if d and supported(d) else None for d in days)
     else:
         neighbours = (neighbour_weeks if kind == "week" else neighbour_months)(start)
@@ -154,7 +157,7 @@ def day_page(
     offset: Offset = None,
     view: View = None,
 ) -> HTMLResponse:
-    shown = _period(request, "day", day)
+    shown = _period(request, "day", day, view)
     heading = f"Papers of {shown.start:%A %d %B %Y}"
     return _list_page(request, heading, shown, shown.start, sort, page, offset, view=view)
 
