@@ -5,6 +5,7 @@ arXiv id/link reader."""
 import re
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import pytest
@@ -108,6 +109,29 @@ def test_daily_quota_per_member_and_utc_day(engine):
     _submit(engine, "ada", FRESH[3], now=NOW + timedelta(hours=12), rules=rules)  # next day
     with engine.connect() as conn:
         assert store.count_submitted(conn, None, None, "ada") == 3
+
+
+def test_submissions_at_once_keep_the_rules(engine):
+    """Members submitting at the same moment (several app workers): one paper is taken once,
+    and a member's quota holds however many of their submissions race."""
+    rules = store.Rules(max_age_days=14, daily_quota=2)
+
+    def attempt(name_and_paper):
+        name, paper_id = name_and_paper
+        try:
+            _submit(engine, name, paper_id, rules=rules)
+            return "ok"
+        except store.SubmissionError as refused:
+            return refused.status
+
+    with ThreadPoolExecutor(6) as pool:
+        same_paper = list(pool.map(attempt, [("ada", FRESH[0]), ("bob", FRESH[0])] * 3))
+        quota = list(pool.map(attempt, [("ada", paper) for paper in FRESH[1:7]]))
+    assert sorted(same_paper, key=str) == [409, 409, 409, 409, 409, "ok"]
+    with engine.connect() as conn:
+        ada_had = int(store.submitter_of(conn, FRESH[0])["submitter"] == "ada")
+        assert store.count_submitted(conn, None, None, "ada") == 2
+    assert quota.count("ok") == 2 - ada_had and quota.count(429) == 4 + ada_had
 
 
 def test_removal_takes_a_paper_off_and_keeps_it_off(engine):
