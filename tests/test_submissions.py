@@ -134,6 +134,20 @@ def test_submissions_at_once_keep_the_rules(engine):
     assert quota.count("ok") == 2 - ada_had and quota.count(429) == 4 + ada_had
 
 
+def test_a_submission_waits_for_the_members_open_one(engine):
+    """The quota is counted after the member's other transactions: a second submission made
+    while the first is still open waits for it, then counts it (it would pass unseen)."""
+    rules = store.Rules(max_age_days=14, daily_quota=1)
+    ada = _user(engine, "ada")
+    with ThreadPoolExecutor(1) as pool, engine.connect() as first:
+        with first.begin():
+            store.submit(first, ada, FRESH[0], None, NOW, rules)
+            second = pool.submit(_refused, engine, "ada", FRESH[1], NOW, rules)
+            time.sleep(0.5)
+            assert not second.done()  # waiting for the first to end
+        assert second.result(timeout=30).status == 429
+
+
 def test_removal_takes_a_paper_off_and_keeps_it_off(engine):
     admin = _user(engine, "root")
     _submit(engine, "ada", FRESH[0])
