@@ -129,7 +129,7 @@ def test_submissions_at_once_keep_the_rules(engine):
         quota = list(pool.map(attempt, [("ada", paper) for paper in FRESH[1:7]]))
     assert sorted(same_paper, key=str) == [409, 409, 409, 409, 409, "ok"]
     with engine.connect() as conn:
-        ada_had = int(store.submitter_of(conn, FRESH[0])["submitter"] == "ada")
+        ada_had = int(store.submission_of(conn, FRESH[0])["submitter"] == "ada")
         assert store.count_submitted(conn, None, None, "ada") == 2
     assert quota.count("ok") == 2 - ada_had and quota.count(429) == 4 + ada_had
 

@@ -59,7 +59,7 @@ def clean_comment(text: str | None) -> str | None:
     return " ".join(kept.split()) or None
 
 
-def submitter_of(conn: Connection, paper_id: str) -> dict[str, Any] | None:
+def submission_of(conn: Connection, paper_id: str) -> dict[str, Any] | None:
     """The submission of PAPER_ID (removed or not), or None."""
     row = conn.execute(select(submissions).where(submissions.c.paper_id == paper_id)).mappings()
     found = row.first()
@@ -93,7 +93,7 @@ def submit(
     ).first()
     if paper is None or paper.hidden:
         raise SubmissionError(f"no paper {paper_id!r}", 404)
-    existing = submitter_of(conn, paper_id)
+    existing = submission_of(conn, paper_id)
     if existing is not None:
         raise SubmissionError(_taken_message(existing), 409)
     check_age(paper.published_at, now, rules)
@@ -117,7 +117,7 @@ def submit(
         with conn.begin_nested() if postgresql else nullcontext():
             conn.execute(submissions.insert().values(**values))
     except IntegrityError:  # submitted by someone else in the meantime
-        existing = submitter_of(conn, paper_id)
+        existing = submission_of(conn, paper_id)
         raise SubmissionError(_taken_message(existing) if existing else "try again", 409) from None
     # counted after the insert, which is counted too: the caller's rollback undoes it
     check_quota(conn, user["id"], now, rules, made_now=1)
