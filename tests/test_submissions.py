@@ -504,3 +504,13 @@ def test_the_operator_lists_and_removes_submissions(engine, cli):
     again = cli.run("submissions", "remove", FRESH[0], check=False)
     assert again.returncode == 2 and again.stderr.startswith("error: ")
     assert cli.run("submissions", "remove", "nothing", check=False).returncode == 2
+
+
+def test_a_member_at_the_quota_makes_no_request_to_arxiv(engine, db_url):
+    script = Script({"/api/query": [_arxiv_reply("2611.05555")]})
+    with serve(script) as base:
+        app = _app(db_url, arxiv_api_url=f"{base}/api/query", submission_daily_quota=0)
+        with _signed_in(app, "ada") as ada:
+            answer = _post_submit(ada, "2611.05555")
+    assert answer.status_code == 429 and "try again tomorrow" in answer.text
+    assert script.requests == []

@@ -160,7 +160,9 @@ def _form(
 
 
 @router.get("/submit")
-def submit_form(request: Request, paper: str = "") -> Response:
+def submit_form(
+    request: Request, paper: str = Query("", max_length=MAX_ARXIV_REF_CHARS)
+) -> Response:
     return _form(request, paper=paper)
 
 
