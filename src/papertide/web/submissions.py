@@ -152,8 +152,6 @@ def _form(
         error=error,
         paper=values.get("paper", "")[:MAX_ARXIV_REF_CHARS],
         comment=values.get("comment", "")[:MAX_SUBMISSION_COMMENT],
-        max_ref=MAX_ARXIV_REF_CHARS,
-        max_comment=MAX_SUBMISSION_COMMENT,
         max_age=pt.settings.submission_max_age_days,
         quota=pt.settings.submission_daily_quota,
     )
