@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, Cli, free_port, wait_for_server
-from test_browser import ARGS, CHROMIUM
+from test_browser import ARGS, CHROMIUM, shot
 
 pytestmark = [
     pytest.mark.browser,
@@ -84,6 +84,7 @@ def test_submit_from_the_list_and_see_it_in_submitted(browser, server):
     assert card.locator(".comment").inner_text() == f"“{COMMENT}”"  # shown as the text it is
     assert page.evaluate("window.__xss") is None and dialogs == []
     assert page.locator("nav.views a[aria-current=page]").inner_text() == "Submitted"
+    shot(page, "submitted-desktop")  # test-artifacts/, for people to look at
 
     page.fill("form.submit input[name=paper]", "2611.00001")  # a second time: refused, named
     page.click("form.submit button")
