@@ -128,6 +128,28 @@ class Settings(BaseSettings):
         20, ge=1, le=10_000, description="comments (replies included) a member may post per hour"
     )
 
+    # -- submissions ----------------------------------------------------------------------------
+    submission_max_age_days: int = Field(
+        14,
+        ge=0,
+        le=36500,
+        description="members may submit papers published at most this many days ago",
+    )
+    submission_daily_quota: int = Field(
+        5, ge=0, le=10_000, description="papers one member may submit per day (UTC)"
+    )
+    submission_fetch_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=120,
+        description="seconds a submission waits for arXiv when the paper is not stored yet",
+    )
+    default_view: Literal["all", "curated"] = Field(
+        "all",
+        description="what the daily/weekly/monthly lists, `/api/daily_papers` and the daily "
+        "feed show: `all` new papers, or the `curated` ones members (and Hugging Face) submitted",
+    )
+
     @field_validator("base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:

@@ -23,3 +23,5 @@ MAX_BODY_BYTES = 1 << 20  # any other request body (forms, JSON)
 # every view renders the thread's Markdown.
 MAX_COMMENT_CHARS = 10_000
 MAX_REPORT_REASON = 500  # why a member reports a comment
+MAX_ARXIV_REF_CHARS = 300  # an arXiv id or link a member submits
+MAX_SUBMISSION_COMMENT = 500  # the comment that comes with a submission

@@ -64,6 +64,12 @@ class PaperRecord(BaseModel):
     upstream_upvotes: int | None = None
     github_stars: int | None = None
     keywords: list[str] = Field(default_factory=list)
+    # Who put the paper on the source's daily list, and when (Hugging Face's `submittedBy`,
+    # `submittedOnDailyAt`): not paper fields, the writer files them as submissions (and
+    # leaves them out of the stored record, which every source's paper would carry them in).
+    submitted_by: str | None = Field(default=None, exclude=True)
+    submitted_by_fullname: str | None = Field(default=None, exclude=True)
+    submitted_at: datetime | None = Field(default=None, exclude=True)
     warnings: list[str] = Field(default_factory=list, exclude=True)
     # Derived in model_post_init and never stored: plain fields read much faster than
     # pydantic private attributes, and the writer reads them several times per record.

@@ -100,3 +100,10 @@ def fetch_pages(
         yield items, {"start": start}
         if not items or start >= total:
             return
+
+
+def fetch_one(client: PoliteClient, base_url: str, arxiv_id: str) -> list[Item]:
+    """The entries the API has for one id (`id_list`): one record, or none for an unknown id
+    (arXiv then answers with no entry, or with an error entry, which comes back as a Reject)."""
+    page = client.get(base_url, params={"id_list": arxiv_id, "max_results": 1})
+    return list(read(io.BytesIO(page), f"arxiv-api?id_list={arxiv_id}"))

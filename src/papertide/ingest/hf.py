@@ -19,6 +19,7 @@ from papertide.records import Reject, normalize_arxiv_id
 
 FORMAT = "hf"
 API_URL = "https://huggingface.co/api/daily_papers"
+MAX_SUBMITTER_CHARS = 200  # Hugging Face user names are far shorter
 
 
 def record_from_item(item: dict[str, Any], where: str) -> Item:
@@ -40,7 +41,26 @@ def record_from_item(item: dict[str, Any], where: str) -> Item:
         upstream_upvotes=as_int(paper.get("upvotes")),
         github_stars=as_int(paper.get("githubStars")),
         keywords=as_list(paper.get("ai_keywords")),
+        **_submission(item, paper),
     )
+
+
+def _submission(item: dict[str, Any], paper: dict[str, Any]) -> dict[str, Any]:
+    """Who submitted the paper to the daily list and when, as huggingface_hub reads them:
+    the item's `submittedBy` (or the paper's `submittedOnDailyBy`), and `submittedOnDailyAt`
+    (or the item's own `publishedAt`, the time it went on the list). Nothing without a name."""
+    who = item.get("submittedBy") or paper.get("submittedOnDailyBy")
+    name = as_text(who.get("name") or who.get("user")) if isinstance(who, dict) else ""
+    if not name:
+        return {}
+    when = paper.get("submittedOnDailyAt") or item.get("submittedOnDailyAt")
+    if not when and item is not paper:
+        when = item.get("publishedAt")
+    return {
+        "submitted_by": name[:MAX_SUBMITTER_CHARS],
+        "submitted_by_fullname": as_text(who.get("fullname"))[:MAX_SUBMITTER_CHARS] or None,
+        "submitted_at": parse_date(when),
+    }
 
 
 def items_from_json(document: Any) -> list[Any] | None:

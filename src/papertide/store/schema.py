@@ -339,3 +339,22 @@ reply_digests = Table(
     Column("user_id", INT64, ForeignKey("users.id"), primary_key=True),
     Column("replies_until", DateTime, nullable=False),
 )
+
+# Papers submitted to the daily lists: by a member (user_id), or by Hugging Face's community
+# (origin "hf", submitter their name there). One per paper: the unique key is what refuses a
+# second one. An admin's removal is kept (removed_at), so that a removed paper cannot be submitted
+# again nor come back with the next Hugging Face sync; quotas count it too.
+submissions = Table(
+    "submissions",
+    metadata,
+    Column("id", INT64, primary_key=True, autoincrement=True),
+    Column("paper_id", text_up_to(200), ForeignKey("papers.id"), nullable=False, unique=True),
+    Column("origin", text_up_to(16), nullable=False),
+    Column("user_id", INT64, ForeignKey("users.id"), index=True),
+    Column("submitter", text_up_to(200), nullable=False, index=True),
+    Column("submitter_fullname", text_up_to(200)),
+    Column("comment", Text),
+    Column("submitted_at", DateTime, nullable=False, index=True),
+    Column("removed_at", DateTime),
+    Column("removed_by", INT64, ForeignKey("users.id")),
+)

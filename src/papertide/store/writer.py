@@ -29,6 +29,7 @@ from papertide.store.schema import (
     paper_topics,
     papers,
     seen,
+    submissions,
     upvotes,
 )
 
@@ -246,6 +247,8 @@ class _Writes:
         self.prepared_papers: list[tuple[Any, ...]] = []
         self.prepared_sources: list[tuple[Any, ...]] = []
         self.seen_sources: list[dict[str, Any]] = []
+        # sources' own daily-list submissions (Hugging Face's): the first one of a paper stays
+        self.upstream_submissions: list[dict[str, Any]] = []
 
     def apply(self, cluster: _Cluster, resolver: _Resolver) -> bool:
         """Queue the writes for one cluster; True when the paper is new or its fields changed."""
@@ -294,6 +297,16 @@ class _Writes:
                 pending = self.unstored_keys if unstored else self.new_keys
                 pending.append({"key": key, "paper_id": cluster.paper_id})
         for ref, record in fresh.items():
+            if record.submitted_by:
+                self.upstream_submissions.append(
+                    {
+                        "paper_id": cluster.paper_id,
+                        "origin": record.source,
+                        "submitter": record.submitted_by,
+                        "submitter_fullname": record.submitted_by_fullname,
+                        "submitted_at": record.submitted_at or self.now,
+                    }
+                )
             stored = record.model_dump(mode="json")
             previous = cluster.sources.get(ref)
             if previous is None:
@@ -354,7 +367,7 @@ class _Writes:
         self.flush()
         row = self.conn.execute(select(papers).where(papers.c.id == old_id)).mappings().one()
         self.conn.execute(papers.insert(), [{**row, "id": new_id}])
-        for table in (paper_keys, paper_sources, upvotes, library, seen, paper_topics):
+        for table in (paper_keys, paper_sources, upvotes, library, seen, paper_topics, submissions):
             self.conn.execute(
                 update(table).where(table.c.paper_id == old_id).values(paper_id=new_id)
             )
@@ -391,7 +404,13 @@ class _Writes:
                 ),
                 self.seen_sources,
             )
+        if self.upstream_submissions:
+            conn.execute(
+                dialect.insert_ignoring_conflicts(submissions, self.engine_name),
+                self.upstream_submissions,
+            )
         for pending in (
+            self.upstream_submissions,
             self.new_papers,
             self.changed_papers,
             self.new_keys,

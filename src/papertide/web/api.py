@@ -26,6 +26,13 @@ from papertide.web.params import (
     Sort,
     Week,
 )
+from papertide.web.submissions import (
+    SUBMITTED,
+    Submitter,
+    default_view,
+    submitted_papers,
+    with_submissions,
+)
 from papertide.web.views import (
     period,
     period_papers,
@@ -189,13 +196,22 @@ def daily_papers(
     sort: Sort = "publishedAt",
     p: int = Query(0, ge=0, le=MAX_PAGE, description="page number, from 0"),
     limit: int = Query(50, ge=1, le=100),
+    submitter: Submitter = None,
 ) -> list[dict[str, Any]]:
     """Items shaped like Hugging Face's `/api/daily_papers`, so its clients work unchanged:
-    page `p` (from 0) of `limit` items; `X-Total-Count` and `Link` headers as /api/papers."""
+    page `p` (from 0) of `limit` items; `X-Total-Count` and `Link` headers as /api/papers.
+    An instance whose default view is the curated one (PAPERTIDE_DEFAULT_VIEW) lists the
+    submitted papers, by submission time, as Hugging Face does; `submitter` lists only one
+    member's (or Hugging Face user's) submissions. Each item says who submitted it and when
+    (`submittedBy`, `submittedOnDailyAt`), null for a paper nobody submitted."""
     pt = papertide(request)
     start, end = period(pt, date, week, month)
-    rows = period_papers(pt, start, end, sort, p * limit, limit)
-    total = period_total(pt, start, end, sort)
+    curated = submitter is not None or default_view(pt) == SUBMITTED
+    if curated:
+        rows, total = submitted_papers(pt, start, end, sort, p * limit, limit, submitter)
+    else:
+        rows = with_submissions(pt, period_papers(pt, start, end, sort, p * limit, limit))
+        total = period_total(pt, start, end, sort)
     more = p * limit + len(rows) < total
     _paged(request, response, lambda at: {"p": at // limit}, p * limit, limit, total, more)
     counts = _comment_counts(request, [r["id"] for r in rows])
@@ -216,13 +232,21 @@ def daily_papers(
             "projectPage": row["project_url"],
             "ai_keywords": row["keywords"],
         }
-        items.append(
-            {
-                "paper": paper,
-                "publishedAt": published,
-                "title": row["title"],
-                "summary": row["abstract"],
-                "numComments": counts.get(row["id"], 0),
-            }
-        )
+        item = {
+            "paper": paper,
+            "publishedAt": published,
+            "title": row["title"],
+            "summary": row["abstract"],
+            "numComments": counts.get(row["id"], 0),
+        }
+        submission = row.get("submission")
+        if submission is not None:
+            by = {"name": submission["submitter"], "fullname": submission["submitter_fullname"]}
+            by["fullname"] = by["fullname"] or by["name"]
+            at = _iso(submission["submitted_at"])
+            paper.update(submittedOnDailyAt=at, submittedOnDailyBy=by)
+            item.update(submittedBy=by, submittedOnDailyAt=at)
+            if curated:  # Hugging Face's item publishedAt: when it went on the daily list
+                item["publishedAt"] = at
+        items.append(item)
     return items

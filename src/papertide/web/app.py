@@ -31,6 +31,7 @@ from papertide.web import (
     feeds,
     library,
     pages,
+    submissions,
     subscriptions,
     topics,
 )
@@ -101,6 +102,7 @@ def create_app(settings: Settings | str | None = None, clock: Clock | None = Non
     app.include_router(subscriptions.router)
     app.include_router(topics.router)
     app.include_router(discussion.router)  # before pages.router, for the same reason
+    app.include_router(submissions.router)
     app.include_router(pages.router)
     return app
 

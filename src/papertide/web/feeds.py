@@ -17,9 +17,10 @@ from fastapi.responses import Response
 from feedgen.feed import FeedGenerator
 
 from papertide.links import paper_path
-from papertide.store import queries
+from papertide.store import queries, submissions
 from papertide.web.deps import papertide
 from papertide.web.params import Day, Mode, SearchText
+from papertide.web.submissions import SUBMITTED, default_view, submitted_papers
 from papertide.web.views import period, period_papers, run_search
 from papertide.xmltext import xml_text
 
@@ -77,12 +78,18 @@ def _feed(
 def daily(request: Request, fmt: Format, date: Day = None) -> Response:
     """The papers of one day (default: the newest day with papers)."""
     svc = papertide(request)
+    curated = default_view(svc) == SUBMITTED  # the instance's default view of the lists
     if not date:  # as for every period parameter, empty means not given
         with svc.engine.connect() as conn:
             newest = queries.newest_day(conn)
+            if curated:
+                newest = submissions.newest_submission_day(conn) or newest
         date = newest.isoformat() if newest else svc.clock.now().date().isoformat()
     start, end = period(svc, date, None, None)
-    papers = period_papers(svc, start, end, "publishedAt", 0, FEED_SIZE)
+    if curated:
+        papers, _total = submitted_papers(svc, start, end, "publishedAt", 0, FEED_SIZE)
+    else:
+        papers = period_papers(svc, start, end, "publishedAt", 0, FEED_SIZE)
     day = f"{start:%Y-%m-%d}"
     return _feed(request, f"daily/{day}", f"Papers of {day}", f"/day/{day}", papers, fmt)
 

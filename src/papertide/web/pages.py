@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from papertide import __version__
 from papertide.periods import neighbour_months, neighbour_weeks, supported
 from papertide.rank import rankers, trending
-from papertide.store import accounts, library, queries
+from papertide.store import accounts, library, queries, submissions
 from papertide.web import discussion_view
 from papertide.web.auth import current_user
 from papertide.web.deps import papertide
@@ -30,6 +30,14 @@ from papertide.web.params import (
     PageNumber,
     SearchText,
     Sort,
+)
+from papertide.web.submissions import (
+    SUBMITTED,
+    View,
+    chosen_view,
+    default_view,
+    submitted_papers,
+    with_submissions,
 )
 from papertide.web.templating import render
 from papertide.web.views import (
@@ -50,6 +58,8 @@ FAVICON = Path(__file__).parent / "static/favicon.ico"
 def home(request: Request) -> Response:
     with papertide(request).engine.connect() as conn:
         newest = queries.newest_day(conn)
+        if default_view(papertide(request)) == SUBMITTED:  # the newest day members submitted on
+            newest = submissions.newest_submission_day(conn) or newest
     if newest is None:
         return render(request, "list.html", heading="No papers yet", papers=[], voted=set())
     return RedirectResponse(f"/day/{newest.isoformat()}", status_code=307)
@@ -76,12 +86,17 @@ def _list_page(
     page: int | None,
     offset: int | None,
     note: str | None = None,
+    view: str | None = None,
 ) -> HTMLResponse:
     pt = papertide(request)
     first = start_of(page, offset, LIST_PAGE_SIZE)
     end = shown.end if shown else None
-    rows = period_papers(pt, start, end, sort, first, LIST_PAGE_SIZE)
-    total = period_total(pt, start, end, sort)
+    shown_view = chosen_view(pt, view) if shown else None  # trending has one view
+    if shown_view == SUBMITTED:
+        rows, total = submitted_papers(pt, start, end, sort, first, LIST_PAGE_SIZE)
+    else:
+        rows = with_submissions(pt, period_papers(pt, start, end, sort, first, LIST_PAGE_SIZE))
+        total = period_total(pt, start, end, sort)
     pager = Pager.of(request, first, LIST_PAGE_SIZE, len(rows), total, first + len(rows) < total)
     return render(
         request,
@@ -94,6 +109,8 @@ def _list_page(
         sorts=list(rankers.all_rankers()) if shown else [],
         voted=_voted(request, rows),
         note=note,
+        view=shown_view,
+        keep_view=bool(view),  # links to other days and sorts keep a view the request chose
     )
 
 
@@ -116,12 +133,15 @@ def trending_page(request: Request, page: PageNumber = None, offset: Offset = No
     )
 
 
-def _period(request: Request, kind: str, value: str) -> Period:
+def _period(request: Request, kind: str, value: str, view: str | None = None) -> Period:
     pt = papertide(request)
     start, end = period(pt, *(value if k == kind else None for k in ("day", "week", "month")))
     if kind == "day":
         with pt.engine.connect() as conn:
-            days = queries.neighbour_days(conn, start, end)  # empty days are skipped
+            if chosen_view(pt, view) == SUBMITTED:  # days without submissions are skipped
+                days = submissions.neighbour_submission_days(conn, start, end)
+            else:
+                days = queries.neighbour_days(conn, start, end)  # empty days are skipped
         neighbours = tuple(d.isoformat() if d and supported(d) else None for d in days)
     else:
         neighbours = (neighbour_weeks if kind == "week" else neighbour_months)(start)
@@ -136,10 +156,11 @@ def day_page(
     sort: Sort = "publishedAt",
     page: PageNumber = None,
     offset: Offset = None,
+    view: View = None,
 ) -> HTMLResponse:
-    shown = _period(request, "day", day)
+    shown = _period(request, "day", day, view)
     heading = f"Papers of {shown.start:%A %d %B %Y}"
-    return _list_page(request, heading, shown, shown.start, sort, page, offset)
+    return _list_page(request, heading, shown, shown.start, sort, page, offset, view=view)
 
 
 @router.get("/week/{week}")
@@ -149,11 +170,12 @@ def week_page(
     sort: Sort = "publishedAt",
     page: PageNumber = None,
     offset: Offset = None,
+    view: View = None,
 ) -> HTMLResponse:
     shown = _period(request, "week", week)
     iso_year, iso_week, _ = shown.start.isocalendar()
     heading = f"Week {iso_week} of {iso_year}"
-    return _list_page(request, heading, shown, shown.start, sort, page, offset)
+    return _list_page(request, heading, shown, shown.start, sort, page, offset, view=view)
 
 
 @router.get("/month/{month}")
@@ -163,27 +185,36 @@ def month_page(
     sort: Sort = "publishedAt",
     page: PageNumber = None,
     offset: Offset = None,
+    view: View = None,
 ) -> HTMLResponse:
     shown = _period(request, "month", month)
     heading = f"{shown.start:%B %Y}"
-    return _list_page(request, heading, shown, shown.start, sort, page, offset)
+    return _list_page(request, heading, shown, shown.start, sort, page, offset, view=view)
 
 
 # The date pickers' forms (a plain GET, no JavaScript) land here: the list of the day, or of
 # the week or month holding the date picked; without a date, today's.
 @router.get("/day")
-def pick_day(request: Request, date: Day = None) -> RedirectResponse:
-    return RedirectResponse(f"/day/{_picked(request, date).isoformat()}", status_code=307)
+def pick_day(request: Request, date: Day = None, view: View = None) -> RedirectResponse:
+    day = _picked(request, date).isoformat()
+    return RedirectResponse(f"/day/{day}{_view_query(request, view)}", status_code=307)
 
 
 @router.get("/week")
-def pick_week(request: Request, date: Day = None) -> RedirectResponse:
-    return RedirectResponse(f"/week/{_picked(request, date):%G-W%V}", status_code=307)
+def pick_week(request: Request, date: Day = None, view: View = None) -> RedirectResponse:
+    week = f"{_picked(request, date):%G-W%V}"
+    return RedirectResponse(f"/week/{week}{_view_query(request, view)}", status_code=307)
 
 
 @router.get("/month")
-def pick_month(request: Request, date: Day = None) -> RedirectResponse:
-    return RedirectResponse(f"/month/{_picked(request, date):%Y-%m}", status_code=307)
+def pick_month(request: Request, date: Day = None, view: View = None) -> RedirectResponse:
+    month = f"{_picked(request, date):%Y-%m}"
+    return RedirectResponse(f"/month/{month}{_view_query(request, view)}", status_code=307)
+
+
+def _view_query(request: Request, view: str | None) -> str:
+    """`?view=...` for a view the picker's form carried (checked), else nothing."""
+    return f"?view={chosen_view(papertide(request), view)}" if view else ""
 
 
 def _picked(request: Request, date: str | None) -> Any:

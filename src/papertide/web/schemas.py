@@ -82,6 +82,15 @@ class HfAuthor(BaseModel):
     name: str
 
 
+class HfSubmitter(BaseModel):
+    """Who put a paper on the daily list, as Hugging Face's `submittedBy` names them: a
+    papertide member, or the Hugging Face user who submitted it there."""
+
+    name: str
+    fullname: str
+    type: str = "user"
+
+
 class HfPaper(BaseModel):
     id: str
     authors: list[HfAuthor]
@@ -93,6 +102,8 @@ class HfPaper(BaseModel):
     githubStars: int | None
     projectPage: str | None
     ai_keywords: list[str]
+    submittedOnDailyAt: str | None = None
+    submittedOnDailyBy: HfSubmitter | None = None
 
 
 class HfDailyPaper(BaseModel):
@@ -103,6 +114,8 @@ class HfDailyPaper(BaseModel):
     title: str
     summary: str
     numComments: int
+    submittedBy: HfSubmitter | None = None
+    submittedOnDailyAt: str | None = None
 
 
 class Vote(BaseModel):

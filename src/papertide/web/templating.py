@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup, escape
 
 from papertide.ingest import sample
+from papertide.limits import MAX_ARXIV_REF_CHARS, MAX_SUBMISSION_COMMENT
 from papertide.links import href_filter, paper_path, path_filter
 from papertide.web.auth import csrf_token, current_user, set_csrf_cookie
 from papertide.web.deps import papertide
@@ -39,6 +40,9 @@ def make_templates() -> Jinja2Templates:
     templates.env.filters["paper_path"] = paper_path
     # KaTeX is vendored at install time (scripts/vendor.sh); without it math stays plain text.
     templates.env.globals["katex"] = (HERE / "static/vendor/katex/katex.min.js").exists()
+    # the submission forms' field sizes (limits.py), wherever a template shows one
+    templates.env.globals["max_arxiv_ref"] = MAX_ARXIV_REF_CHARS
+    templates.env.globals["max_submission_comment"] = MAX_SUBMISSION_COMMENT
     return templates
 
 
