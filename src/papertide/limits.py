@@ -23,3 +23,4 @@ MAX_BODY_BYTES = 1 << 20  # any other request body (forms, JSON)
 # every view renders the thread's Markdown.
 MAX_COMMENT_CHARS = 10_000
 MAX_REPORT_REASON = 500  # why a member reports a comment
+MAX_AUTHOR_NAME = 800  # an author name (in a URL, or read from a paper): names.parse reads no more

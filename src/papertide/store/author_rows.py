@@ -1,0 +1,46 @@
+"""Writing the author-name table: one row per author of a paper (paper_authors).
+
+Rows are written with the papers they belong to (store/writer.py, bulk imports included) and
+backfilled by migration 0014.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.engine import Connection
+
+from papertide import names
+from papertide.limits import MAX_AUTHOR_NAME
+from papertide.store.schema import paper_authors
+
+
+def rows_for(paper_id: str, authors: Iterable[Any]) -> list[dict[str, Any]]:
+    """The paper_authors rows of one paper (names that are no name get none)."""
+    rows = []
+    for position, author in enumerate(authors or []):
+        if not isinstance(author, str):
+            continue
+        parsed = names.parse(author)
+        if parsed is not None:
+            rows.append(
+                {
+                    "paper_id": paper_id,
+                    "position": position,
+                    "name": author[:MAX_AUTHOR_NAME],  # what parse reads
+                    "name_key": parsed.key,
+                    "signature": parsed.signature,
+                }
+            )
+    return rows
+
+
+def forget(conn: Connection, paper_ids: Sequence[str]) -> None:
+    """Drop the rows of PAPER_IDS (before writing their authors again)."""
+    for start in range(0, len(paper_ids), 900):
+        chunk = list(paper_ids[start : start + 900])
+        conn.execute(delete(paper_authors).where(paper_authors.c.paper_id.in_(chunk)))
+
+
