@@ -116,7 +116,9 @@ def author_page(
     if isinstance(view, str):
         return _redirect(request, view)
     more = first + len(view.papers) < view.total
-    pager = Pager.of(request, first, LIST_PAGE_SIZE, len(view.papers), view.total, more)
+    # Pager.of would take the decoded path, whose spaces no link may carry: the encoded one
+    here = author_path(name) + (f"?{request.url.query}" if request.url.query else "")
+    pager = Pager(here, first, LIST_PAGE_SIZE, len(view.papers), view.total, more)
     user = current_user(request)
     voted: set[str] = set()
     if user is not None:
