@@ -129,7 +129,8 @@ def test_another_member_neither_decides_nor_withdraws_a_claim(app, db_url):
         token = api_token(db_url, "bob")
         headers = {"Authorization": f"Bearer {token}"}
         assert bob.get("/api/admin/claims", headers=headers).status_code == 403
-        decided = bob.post(f"/api/admin/claims/{claim_id}", json={"decision": "reject"}, headers=headers)
+        decision = {"decision": "reject"}
+        decided = bob.post(f"/api/admin/claims/{claim_id}", json=decision, headers=headers)
         assert decided.status_code == 403
 
 
