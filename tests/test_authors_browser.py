@@ -13,7 +13,7 @@ import pytest
 from test_browser import ARGS, CHROMIUM, shot
 from test_browser import pytestmark as needs_chromium
 
-pytestmark = [pytest.mark.browser, *needs_chromium]
+pytestmark = [pytest.mark.browser, needs_chromium]
 
 HOSTILE = ["<img src=x onerror=window.__xss=1>", '"><script>window.__xss=2</script>',
            "<img src=x onerror=alert(1)>"]  # fmt: skip
@@ -98,7 +98,7 @@ def test_author_page_follow_claim_and_profile(chromium, server):
     page.wait_for_url("**/authors/Yoshua%20Bengio")
     assert page.get_by_role("button", name="Following · unfollow").is_visible()
     shot(page, "author-page")
-    page.get_by_role("link", name="Jürgen Schmidhuber").click()
+    page.locator(".co-authors").get_by_role("link", name="Jürgen Schmidhuber").click()
     page.wait_for_url("**/authors/J%C3%BCrgen%20Schmidhuber")
 
     page.goto(server + "/papers/2611.30001")
