@@ -6,6 +6,7 @@ backfilled by migration 0014.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -17,21 +18,37 @@ from papertide.limits import MAX_AUTHOR_NAME
 from papertide.store.schema import paper_authors
 
 
+def _keys(author: str) -> tuple[str, str] | None:
+    """(key, signature) of a name. Names of usual length are cached: they repeat from paper to
+    paper (an author's every paper), and reading one costs ~14 us, which made a bulk import
+    about a third slower per paper (~2 us from the cache)."""
+    return _cached_keys(author) if len(author) <= CACHED_NAME_CHARS else _read_keys(author)
+
+
+def _read_keys(author: str) -> tuple[str, str] | None:
+    parsed = names.parse(author)
+    return None if parsed is None else (parsed.key, parsed.signature)
+
+
+CACHED_NAME_CHARS = 100  # the cache holds at most 32k such names: a few MB
+_cached_keys = functools.lru_cache(maxsize=1 << 15)(_read_keys)
+
+
 def rows_for(paper_id: str, authors: Iterable[Any]) -> list[dict[str, Any]]:
     """The paper_authors rows of one paper (names that are no name get none)."""
     rows = []
     for position, author in enumerate(authors or []):
         if not isinstance(author, str):
             continue
-        parsed = names.parse(author)
-        if parsed is not None:
+        keys = _keys(author)
+        if keys is not None:
             rows.append(
                 {
                     "paper_id": paper_id,
                     "position": position,
                     "name": author[:MAX_AUTHOR_NAME],  # what parse reads
-                    "name_key": parsed.key,
-                    "signature": parsed.signature,
+                    "name_key": keys[0],
+                    "signature": keys[1],
                 }
             )
     return rows
