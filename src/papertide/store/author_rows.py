@@ -34,24 +34,28 @@ CACHED_NAME_CHARS = 100  # the cache holds at most 32k such names: a few MB
 _cached_keys = functools.lru_cache(maxsize=1 << 15)(_read_keys)
 
 
+def author_values(authors: Iterable[Any]) -> list[tuple[int, str, str, str]]:
+    """(position, name, name_key, signature) of each author of a paper that has a name (a
+    bulk import's reader process computes these, store/prepared.py)."""
+    values = []
+    for position, author in enumerate(authors or []):
+        keys = _keys(author) if isinstance(author, str) else None
+        if keys is not None:
+            values.append((position, author[:MAX_AUTHOR_NAME], *keys))  # what parse reads
+    return values
+
+
+COLUMNS = ("position", "name", "name_key", "signature")
+
+
 def rows_for(paper_id: str, authors: Iterable[Any]) -> list[dict[str, Any]]:
     """The paper_authors rows of one paper (names that are no name get none)."""
-    rows = []
-    for position, author in enumerate(authors or []):
-        if not isinstance(author, str):
-            continue
-        keys = _keys(author)
-        if keys is not None:
-            rows.append(
-                {
-                    "paper_id": paper_id,
-                    "position": position,
-                    "name": author[:MAX_AUTHOR_NAME],  # what parse reads
-                    "name_key": keys[0],
-                    "signature": keys[1],
-                }
-            )
-    return rows
+    return with_paper(paper_id, author_values(authors))
+
+
+def with_paper(paper_id: str, values: Iterable[tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """paper_authors rows from author_values."""
+    return [{"paper_id": paper_id, **dict(zip(COLUMNS, v, strict=True))} for v in values]
 
 
 def forget(conn: Connection, paper_ids: Sequence[str]) -> None:

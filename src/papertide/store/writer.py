@@ -339,6 +339,7 @@ class _Writes:
         self.prepared_sources.append(
             (cluster.paper_id, record.source, record.source_id, record.stored)
         )
+        self.new_authors += author_rows.with_paper(cluster.paper_id, record.authors)
         return True
 
     def _free_id(self, wanted: str, resolver: _Resolver) -> str:
