@@ -19,7 +19,7 @@ from papertide.ingest import pipeline, runner
 from papertide.ingest.runner import ImportSummary, import_file
 from papertide.store import writer
 from papertide.store.engine import open_engine
-from papertide.store.schema import checkpoints, paper_keys, paper_sources, papers
+from papertide.store.schema import checkpoints, paper_authors, paper_keys, paper_sources, papers
 
 NOW = datetime(2026, 11, 20, 8, 30, 0, 123456)
 
@@ -63,6 +63,14 @@ def stored(engine: Engine) -> dict[str, list[tuple]]:
         return {
             "papers": [tuple(r) for r in conn.execute(select(papers).order_by(papers.c.id))],
             "keys": [tuple(r) for r in conn.execute(select(paper_keys).order_by(paper_keys.c.key))],
+            "authors": [  # the author-name table is filled on both routes alike
+                tuple(r)
+                for r in conn.execute(
+                    select(paper_authors).order_by(
+                        paper_authors.c.paper_id, paper_authors.c.position
+                    )
+                )
+            ],
             "sources": [
                 tuple(r)
                 for r in conn.execute(
@@ -152,6 +160,8 @@ def test_bulk_and_plain_routes_store_the_same_papers(
     assert kept["papers"] == made["papers"]
     assert kept["keys"] == made["keys"]
     assert kept["sources"] == made["sources"]
+    assert kept["authors"] == made["authors"]
+    assert len(kept["authors"]) >= 2 * len(kept["papers"]) - 3  # two authors a paper, nearly
     assert len(kept["papers"]) == len({row[0] for row in kept["papers"]})
     assert {"2501.00011", "doi:10.1000/other"} <= {row[0] for row in kept["papers"]}
 

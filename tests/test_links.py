@@ -167,16 +167,20 @@ def test_library_import_by_a_member_cannot_plant_a_script_link(db_url, tmp_path)
     assert_only_safe_links(paper_page)
 
 
+LINK_FILTERS = "href|path|paper_path|author_path|user_path|urlencode"
+
+
 def test_every_value_in_a_template_url_goes_through_a_link_filter():
     """Every value inside an href/src/action passes `href` (http(s) only), `path` (same-site
-    path only), `paper_path` (a paper id as one encoded path segment) or `urlencode`: a raw
+    path only), `paper_path`, `author_path` or `user_path` (a paper id, an author or a user
+    name as one encoded path segment) or `urlencode`: a raw
     value could be a script link, or an id holding '../' or '?' that aims a form elsewhere."""
     unchecked = []
     for template in TEMPLATES.glob("**/templates/*.html"):
         text = template.read_text()
         for attribute in re.finditer(r'\b(?:href|src|action|formaction)="([^"]*)"', text):
             for value in re.findall(r"\{\{([^}]*)\}\}", attribute.group(1)):
-                if not re.search(r"\|\s*(href|path|paper_path|urlencode)\s*$", value):
+                if not re.search(rf"\|\s*({LINK_FILTERS})\s*$", value):
                     unchecked.append(f"{template.name}: {attribute.group(0)}")
     assert unchecked == []
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -150,12 +151,36 @@ class Settings(BaseSettings):
         "feed show: `all` new papers, or the `curated` ones members (and Hugging Face) submitted",
     )
 
+    # -- community ------------------------------------------------------------------------------
+    claim_email_domains: str | None = Field(
+        None,
+        description="comma-separated mail domains (`example.edu,lab.example.org`): a member's "
+        "authorship claim is approved at once when one of their confirmed digest addresses is "
+        "at one of them or a subdomain; default: every claim waits for an admin",
+    )
+
     @field_validator("base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
+
+    @field_validator("claim_email_domains")
+    @classmethod
+    def _mail_domains(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        domains = [d.strip().lower().lstrip("@") for d in value.split(",") if d.strip()]
+        for domain in domains:
+            if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", domain):
+                raise ValueError(f"{domain!r} is not a mail domain")
+        return ",".join(domains) or None
+
+    @property
+    def claim_domains(self) -> tuple[str, ...]:
+        """PAPERTIDE_CLAIM_EMAIL_DOMAINS as a tuple (empty: admins decide every claim)."""
+        return tuple(self.claim_email_domains.split(",")) if self.claim_email_domains else ()
 
     @field_validator("forwarded_allow_ips")
     @classmethod

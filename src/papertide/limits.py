@@ -25,3 +25,4 @@ MAX_COMMENT_CHARS = 10_000
 MAX_REPORT_REASON = 500  # why a member reports a comment
 MAX_ARXIV_REF_CHARS = 300  # an arXiv id or link a member submits
 MAX_SUBMISSION_COMMENT = 500  # the comment that comes with a submission
+MAX_AUTHOR_NAME = 800  # an author name (in a URL, or read from a paper): names.parse reads no more

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit
 
+from papertide.names import parse
+
 MAX_URL_CHARS = 2_048
 # Browsers drop tabs and newlines inside URLs and trim control characters, which turns
 # "java\tscript:" into "javascript:"; a link with any of them (or a space) is refused outright.
@@ -66,3 +68,17 @@ def href_filter(value: object) -> str:
 def path_filter(value: object) -> str:
     """The `path` template filter: a same-site path, or ""."""
     return local_path(value) or ""
+
+
+def author_path(name: object) -> str:
+    """The page of an author, the name percent-encoded as one path segment (names are upstream
+    data: '/', '?', '#' or '..' in one must not aim the link elsewhere); "" for a name that
+    has no page (names.parse finds no name in it)."""
+    if not isinstance(name, str) or parse(name) is None:
+        return ""
+    return "/authors/" + quote(name, safe="")
+
+
+def user_path(username: object) -> str:
+    """A member's public profile, the name percent-encoded as one path segment."""
+    return "/users/" + quote(str(username), safe="")

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Dialect
 
 from papertide.ingest import sources
 from papertide.records import PaperRecord, merge_records
+from papertide.store import author_rows
 from papertide.store.bulk import converter
 from papertide.store.engine import offline_dialect
 from papertide.store.schema import papers
@@ -57,6 +58,7 @@ class Prepared(NamedTuple):
     values: tuple[Any, ...]  # MERGED_COLUMNS, converted for the database
     stored: str  # the record as paper_sources keeps it (JSON text)
     warnings: list[str]
+    authors: list[tuple[Any, ...]]  # the paper's author-name rows (store/author_rows.py)
 
     def record(self) -> PaperRecord:
         """The record itself, for a merge that needs every field (validating it again changes
@@ -80,6 +82,7 @@ def preparer(backend: str) -> Callable[[PaperRecord], Prepared]:
             convert(tuple(merged[name] for name in MERGED_COLUMNS)),
             record.model_dump_json(),
             record.warnings,
+            author_rows.author_values(merged["authors"]),
         )
 
     return prepare

@@ -10,6 +10,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -357,4 +358,46 @@ submissions = Table(
     Column("submitted_at", DateTime, nullable=False, index=True),
     Column("removed_at", DateTime),
     Column("removed_by", INT64, ForeignKey("users.id")),
+)
+
+# Issue 14: authors, claims and profiles (migration 0014).
+
+# One row per author of a paper, so an author's page reads an index, not every paper's JSON.
+# name_key and signature are names.parse(name).key and .signature: the page finds the names
+# its rule may group by signature, then the papers by name_key.
+paper_authors = Table(
+    "paper_authors",
+    metadata,
+    Column("paper_id", text_up_to(200), ForeignKey("papers.id"), primary_key=True),
+    Column("position", INT64, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("name_key", text_up_to(200), nullable=False),
+    Column("signature", text_up_to(210), nullable=False),
+    Index("ix_paper_authors_name_key", "name_key", "paper_id"),
+    Index("ix_paper_authors_signature", "signature", "name_key"),
+)
+
+# A member saying they are an author of a paper: pending until an admin decides, or approved
+# at once through a confirmed address in PAPERTIDE_CLAIM_EMAIL_DOMAINS (how = "email").
+claims = Table(
+    "claims",
+    metadata,
+    Column("id", INT64, primary_key=True, autoincrement=True),
+    Column("user_id", INT64, ForeignKey("users.id"), nullable=False, index=True),
+    Column("paper_id", text_up_to(200), ForeignKey("papers.id"), nullable=False, index=True),
+    Column("status", text_up_to(16), nullable=False, index=True),  # pending, approved, rejected
+    Column("how", text_up_to(16)),  # admin or email, once decided
+    Column("decided_by", INT64, ForeignKey("users.id")),
+    Column("created_at", DateTime, nullable=False),
+    Column("decided_at", DateTime),
+    UniqueConstraint("user_id", "paper_id", name="uq_claims_user_id_paper_id"),
+)
+
+# What a member shows on their public profile (/users/NAME); no row: the defaults.
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("user_id", INT64, ForeignKey("users.id"), primary_key=True),
+    Column("show_upvotes", Boolean, nullable=False, default=False),
+    Column("updated_at", DateTime, nullable=False),
 )

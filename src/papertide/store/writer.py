@@ -18,12 +18,14 @@ from sqlalchemy.exc import IntegrityError
 
 from papertide.ingest import sources
 from papertide.records import PaperRecord, merge_records
+from papertide.store import author_rows, dialect
 from papertide.store import bulk as bulk_rows
-from papertide.store import dialect
 from papertide.store.prepared import MERGED_COLUMNS, Prepared
 from papertide.store.schema import (
+    claims,
     embeddings,
     library,
+    paper_authors,
     paper_keys,
     paper_sources,
     paper_topics,
@@ -249,6 +251,8 @@ class _Writes:
         self.seen_sources: list[dict[str, Any]] = []
         # sources' own daily-list submissions (Hugging Face's): the first one of a paper stays
         self.upstream_submissions: list[dict[str, Any]] = []
+        self.new_authors: list[dict[str, Any]] = []  # paper_authors rows
+        self.stale_authors: list[str] = []  # papers whose author rows are written again
 
     def apply(self, cluster: _Cluster, resolver: _Resolver) -> bool:
         """Queue the writes for one cluster; True when the paper is new or its fields changed."""
@@ -276,6 +280,7 @@ class _Writes:
                     "modified_at": self.now,
                 }
             )
+            self.new_authors += author_rows.rows_for(cluster.paper_id, values["authors"])
             changed = True
         else:
             renamed = stable_id != cluster.paper_id and not self._exists(stable_id, resolver)
@@ -287,6 +292,9 @@ class _Writes:
                 self.changed_papers.append(
                     {"_id": cluster.paper_id, **values, "modified_at": self.now}
                 )
+            if old["authors"] != values["authors"]:
+                self.stale_authors.append(cluster.paper_id)
+                self.new_authors += author_rows.rows_for(cluster.paper_id, values["authors"])
 
         assert cluster.paper_id is not None
         for key in {k for r in all_sources.values() for k in r.match_keys}:
@@ -344,6 +352,7 @@ class _Writes:
         self.prepared_sources.append(
             (cluster.paper_id, record.source, record.source_id, record.stored)
         )
+        self.new_authors += author_rows.with_paper(cluster.paper_id, record.authors)
         return True
 
     def _free_id(self, wanted: str, resolver: _Resolver) -> str:
@@ -367,7 +376,8 @@ class _Writes:
         self.flush()
         row = self.conn.execute(select(papers).where(papers.c.id == old_id)).mappings().one()
         self.conn.execute(papers.insert(), [{**row, "id": new_id}])
-        for table in (paper_keys, paper_sources, upvotes, library, seen, paper_topics, submissions):
+        tables = (paper_keys, paper_sources, upvotes, library, seen, paper_topics, submissions)
+        for table in (*tables, paper_authors, claims):
             self.conn.execute(
                 update(table).where(table.c.paper_id == old_id).values(paper_id=new_id)
             )
@@ -389,6 +399,9 @@ class _Writes:
                 update(papers).where(papers.c.id == bindparam("_id")),
                 self.changed_papers,
             )
+        # the author-name table follows the papers' author lists (store/author_rows.py)
+        author_rows.forget(conn, self.stale_authors)
+        insert(conn, paper_authors, self.new_authors)
         insert(conn, paper_keys, self.unstored_keys)
         if self.new_keys:
             conn.execute(
@@ -419,6 +432,8 @@ class _Writes:
             self.prepared_papers,
             self.prepared_sources,
             self.seen_sources,
+            self.new_authors,
+            self.stale_authors,
         ):
             pending.clear()
 

@@ -17,7 +17,7 @@ from papertide.security import (
     token_hash,
     verify_password,
 )
-from papertide.store import accounts, queries
+from papertide.store import accounts, profiles, queries
 from papertide.web import schemas
 from papertide.web.auth import (
     check_csrf,
@@ -155,10 +155,12 @@ def _account_page(
 ) -> Response:
     with papertide(request).engine.connect() as conn:
         tokens = accounts.api_tokens_of(conn, user["id"])
+        shows_upvotes = profiles.shows_upvotes(conn, user["id"])
     return render(
         request,
         "account.html",
         status_code=status_code,
+        shows_upvotes=shows_upvotes,
         new_token=new_token,
         tokens=tokens,
         error=error,

@@ -26,11 +26,14 @@ from papertide.limits import MAX_BODY_BYTES
 from papertide.web import (
     accounts,
     api,
+    authors,
+    claims,
     discussion,
     docs,
     feeds,
     library,
     pages,
+    profiles,
     submissions,
     subscriptions,
     topics,
@@ -94,6 +97,9 @@ def create_app(settings: Settings | str | None = None, clock: Clock | None = Non
     app.include_router(library.api_router)
     app.include_router(topics.api_router)
     app.include_router(discussion.api_router)  # before api.router, for the same reason
+    app.include_router(claims.api_router)  # before api.router: /api/papers/{id}/claim
+    app.include_router(authors.api_router)
+    app.include_router(profiles.api_router)
     app.include_router(api.router)
     app.include_router(feeds.router)
     app.include_router(docs.router)
@@ -103,6 +109,9 @@ def create_app(settings: Settings | str | None = None, clock: Clock | None = Non
     app.include_router(topics.router)
     app.include_router(discussion.router)  # before pages.router, for the same reason
     app.include_router(submissions.router)
+    app.include_router(claims.router)  # before pages.router: /papers/{id}/claim
+    app.include_router(authors.router)
+    app.include_router(profiles.router)
     app.include_router(pages.router)
     return app
 

@@ -23,8 +23,9 @@ ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
 
 
 def _needs_token(path: str, method: str) -> bool:
-    # Everything under /api/me is a user's own data, and every API write acts as a user.
-    return path.startswith("/api/me") or method != "get"
+    # Everything under /api/me is a user's own data, /api/admin is for admins, and every API
+    # write acts as a user.
+    return path.startswith(("/api/me", "/api/admin")) or method != "get"
 
 
 def error_answers(path: str, method: str, operation: dict[str, Any]) -> dict[int, str]:

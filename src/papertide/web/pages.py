@@ -17,6 +17,7 @@ from papertide.rank import rankers, trending
 from papertide.store import accounts, library, queries, submissions
 from papertide.web import discussion_view
 from papertide.web.auth import current_user
+from papertide.web.claims import paper_claims
 from papertide.web.deps import papertide
 from papertide.web.paging import Pager, start_of
 from papertide.web.params import (
@@ -250,6 +251,7 @@ def paper_view(
         states=states,
         **discussion_view.page_context(request, paper["id"]),
         **extra,
+        **paper_claims(request, paper["id"]),
     )
 
 

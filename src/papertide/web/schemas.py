@@ -244,3 +244,56 @@ class CommentText(BaseModel):
         max_length=MAX_COMMENT_CHARS,
         description="Markdown: emphasis, code, links, lists, quotes; math as $...$ or $$...$$",
     )
+
+
+# -- issue 14: authors, claims, profiles ---------------------------------------------------
+
+
+class CoAuthor(BaseModel):
+    name: str
+    papers: int = Field(description="papers written together (of the author's newest 500)")
+    path: str = Field(description="the co-author's page")
+
+
+class Author(BaseModel):
+    """An author page: every spelling grouped onto it (names.py), papers newest first."""
+
+    name: str = Field(description="the spelling most used on stored papers")
+    path: str
+    variants: list[str] = Field(description="every stored spelling grouped onto this author")
+    total: int = Field(description="visible papers by this author")
+    offset: int
+    limit: int
+    papers: list[Paper]
+    co_authors: list[CoAuthor] = Field(description="most papers together first")
+
+
+class Claim(BaseModel):
+    """A member's claim to be an author of a paper."""
+
+    id: int
+    paper_id: str
+    status: str = Field(description='"pending", "approved" or "rejected"')
+    how: str | None = Field(description='"admin" or "email" (a confirmed address), once decided')
+    created_at: UtcTime
+    decided_at: UtcTime | None
+
+
+class PendingClaim(Claim):
+    username: str
+    title: str
+
+
+class Profile(BaseModel):
+    """A member's public profile."""
+
+    username: str
+    path: str
+    claimed: list[Paper] = Field(description="papers whose authorship claim was approved")
+    upvotes: list[Paper] | None = Field(
+        description="the member's upvotes, newest first; null unless they chose to show them"
+    )
+
+
+class ProfileSettings(BaseModel):
+    show_upvotes: bool

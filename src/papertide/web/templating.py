@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 
 from papertide.ingest import sample
 from papertide.limits import MAX_ARXIV_REF_CHARS, MAX_SUBMISSION_COMMENT
-from papertide.links import href_filter, paper_path, path_filter
+from papertide.links import author_path, href_filter, paper_path, path_filter, user_path
 from papertide.web.auth import csrf_token, current_user, set_csrf_cookie
 from papertide.web.deps import papertide
 from papertide.web.text import lead, thousands
@@ -38,6 +38,8 @@ def make_templates() -> Jinja2Templates:
     templates.env.filters["href"] = href_filter
     templates.env.filters["path"] = path_filter
     templates.env.filters["paper_path"] = paper_path
+    templates.env.filters["author_path"] = author_path
+    templates.env.filters["user_path"] = user_path
     # KaTeX is vendored at install time (scripts/vendor.sh); without it math stays plain text.
     templates.env.globals["katex"] = (HERE / "static/vendor/katex/katex.min.js").exists()
     # the submission forms' field sizes (limits.py), wherever a template shows one
