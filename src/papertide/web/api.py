@@ -7,9 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from papertide.store import accounts
-from papertide.web import schemas
+from papertide.store import accounts, queries
+from papertide.web import hf, schemas
 from papertide.web.accounts import api_user
+from papertide.web.cursors import MAX_CURSOR_CHARS, decode_cursor, encode_cursor
 from papertide.web.deps import papertide
 from papertide.web.paging import start_of
 from papertide.web.params import (
@@ -99,17 +100,51 @@ def list_papers(
     offset: Offset = None,
     page: PageNumber = None,
     limit: int = Query(50, ge=1, le=500),
+    cursor: str | None = Query(
+        None,
+        max_length=MAX_CURSOR_CHARS,
+        description="cursor paging (newest first): empty for the first page, then the "
+        "`cursor` of the `Link` rel=\"next\" URL; instead of page or offset",
+    ),
 ) -> list[dict[str, Any]]:
     """Papers of a day, week or month (all papers when none is given), newest first or in
     another sort's order; `page` or `offset` with `limit` pages through them. The answer's
-    `X-Total-Count` header is the number of papers in the list, `Link` the pages around."""
+    `X-Total-Count` header is the number of papers in the list, `Link` the pages around.
+    With `cursor` (newest first only) each page starts where the last one ended however
+    papers arrive meanwhile, and costs the same however deep: the `Link` rel="next" URL
+    carries the next cursor (no `X-Total-Count`), as Hugging Face's lists page."""
     pt = papertide(request)
     start, end = period(pt, day, week, month)
+    if cursor is not None:
+        if page is not None or offset is not None:
+            raise HTTPException(400, "give cursor, or page or offset, not both")
+        if sort != "publishedAt":
+            raise HTTPException(400, "cursor paging is for sort=publishedAt")
+        return _cursor_page(request, response, start, end, cursor, limit)
     first = start_of(page, offset, limit)
     rows = period_papers(pt, start, end, sort, first, limit)
     total = period_total(pt, start, end, sort)
     more = first + len(rows) < total
     _paged(request, response, lambda at: {"offset": at}, first, limit, total, more)
+    return [_paper_json(r) for r in rows]
+
+
+def _cursor_page(
+    request: Request, response: Response, start: Any, end: Any, cursor: str, limit: int
+) -> list[dict[str, Any]]:
+    try:
+        after = decode_cursor(cursor) if cursor else None
+    except ValueError:
+        raise HTTPException(400, "cursor is not one this API gave") from None
+    with papertide(request).engine.connect() as conn:
+        rows = queries.papers_in_period(conn, start, end, 0, limit + 1, after=after)
+    if len(rows) > limit:  # one more than asked says whether a next page exists
+        rows = rows[:limit]
+        last = rows[-1]
+        following = request.url.include_query_params(
+            cursor=encode_cursor(last["published_at"], last["id"])
+        )
+        response.headers["Link"] = f'<{following}>; rel="next"'
     return [_paper_json(r) for r in rows]
 
 
@@ -133,8 +168,11 @@ def set_hidden(request: Request, paper_id: str, visibility: schemas.Visibility) 
 
 @router.get("/papers/{paper_id:path}", response_model=schemas.PaperDetail)
 def get_paper(request: Request, paper_id: str) -> dict[str, Any]:
-    """One paper with its links and sources. A hidden paper is a 404 except for admins."""
-    paper = viewed_paper(request, paper_id)
+    """One paper with its links and sources, and Hugging Face's fields (`authors` as
+    `[{name}]`, the names as `author_names`). A hidden paper is a 404 except for admins."""
+    pt = papertide(request)
+    paper = hf.with_extracts(pt, [viewed_paper(request, paper_id)])[0]
+    comments = hf.comment_counts(pt, [paper["id"]])[paper["id"]]
     return {
         **_paper_json(paper),
         "hidden": paper["hidden"],
@@ -143,6 +181,8 @@ def get_paper(request: Request, paper_id: str) -> dict[str, Any]:
         "doi": paper["doi"],
         "arxiv_id": paper["arxiv_id"],
         "sources": [{"source": s["source"], "source_id": s["source_id"]} for s in paper["sources"]],
+        **hf.hf_fields(paper, comments),
+        "author_names": paper["authors"],
     }
 
 
@@ -190,30 +230,4 @@ def daily_papers(
     total = period_total(pt, start, end, sort)
     more = p * limit + len(rows) < total
     _paged(request, response, lambda at: {"p": at // limit}, p * limit, limit, total, more)
-    items = []
-    for row in rows:
-        published = _iso(row["published_at"])
-        upvotes = (row["upstream_upvotes"] or 0) + row["votes"]
-        github = next((u for u in row["code_urls"] if "github.com" in u), None)
-        paper = {
-            "id": row["id"],
-            "authors": [{"name": name} for name in row["authors"]],
-            "publishedAt": published,
-            "title": row["title"],
-            "summary": row["abstract"],
-            "upvotes": upvotes,
-            "githubRepo": github,
-            "githubStars": row["github_stars"],
-            "projectPage": row["project_url"],
-            "ai_keywords": row["keywords"],
-        }
-        items.append(
-            {
-                "paper": paper,
-                "publishedAt": published,
-                "title": row["title"],
-                "summary": row["abstract"],
-                "numComments": 0,
-            }
-        )
-    return items
+    return hf.daily_items(pt, rows)

@@ -23,7 +23,7 @@ from papertide.application import Papertide
 from papertide.clock import Clock
 from papertide.config import Settings
 from papertide.limits import MAX_BODY_BYTES
-from papertide.web import accounts, api, docs, feeds, library, pages, subscriptions, topics
+from papertide.web import accounts, api, docs, feeds, hf, library, pages, subscriptions, topics
 from papertide.web.errors import InternalErrors, PlainTextErrors, add_error_pages
 from papertide.web.headers import SecurityHeaders
 from papertide.web.methods import AllowedMethods
@@ -79,6 +79,9 @@ def create_app(settings: Settings | str | None = None, clock: Clock | None = Non
     app.openapi = documented_errors(app)  # type: ignore[method-assign]
     add_error_pages(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    # before api.router and pages.router, whose /papers/{id} would take "search" or "ID.md"
+    app.include_router(hf.api_router)
+    app.include_router(hf.router)
     app.include_router(accounts.api_router)  # before api.router: its /papers/{id} is greedy
     app.include_router(library.api_router)
     app.include_router(topics.api_router)

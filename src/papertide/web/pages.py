@@ -17,6 +17,7 @@ from papertide.rank import rankers, trending
 from papertide.store import accounts, library, queries
 from papertide.web.auth import current_user
 from papertide.web.deps import papertide
+from papertide.web.hf import with_extracts
 from papertide.web.paging import Pager, start_of
 from papertide.web.params import (
     LIST_PAGE_SIZE,
@@ -79,7 +80,7 @@ def _list_page(
     pt = papertide(request)
     first = start_of(page, offset, LIST_PAGE_SIZE)
     end = shown.end if shown else None
-    rows = period_papers(pt, start, end, sort, first, LIST_PAGE_SIZE)
+    rows = with_extracts(pt, period_papers(pt, start, end, sort, first, LIST_PAGE_SIZE))
     total = period_total(pt, start, end, sort)
     pager = Pager.of(request, first, LIST_PAGE_SIZE, len(rows), total, first + len(rows) < total)
     return render(
@@ -194,7 +195,7 @@ def _picked(request: Request, date: str | None) -> Any:
 @router.get("/papers/{paper_id:path}")
 def paper_page(request: Request, paper_id: str) -> HTMLResponse:
     svc = papertide(request)
-    paper = viewed_paper(request, paper_id)
+    paper = with_extracts(svc, [viewed_paper(request, paper_id)])[0]
     related = similar_papers(svc, request.app.state.similar_cache, paper["id"], 8)
     user = current_user(request)
     states = {}
@@ -205,7 +206,7 @@ def paper_page(request: Request, paper_id: str) -> HTMLResponse:
         request,
         "paper.html",
         paper=paper,
-        similar=related,
+        similar=with_extracts(svc, [hit.paper for hit in related]),
         voted=_voted(request, [paper]),
         states=states,
     )
