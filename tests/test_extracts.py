@@ -91,7 +91,11 @@ def test_embedding_keywords_rank_by_the_papers_own_vector(real_papers, embedder)
 
 def test_sentences_do_not_end_at_abbreviations():
     text = "Smith et al. showed this, e.g. with BERT. We propose X. It works!"
-    assert sentences(text) == ["Smith et al. showed this, e.g. with BERT.", "We propose X.", "It works!"]
+    assert sentences(text) == [
+        "Smith et al. showed this, e.g. with BERT.",
+        "We propose X.",
+        "It works!",
+    ]
 
 
 def test_extractive_summary_is_the_most_representative_sentence():

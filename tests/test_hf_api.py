@@ -192,11 +192,12 @@ def test_paper_as_markdown_links_only_where_papertide_put_links(client):
     tree = lxml_html.fromstring(f"<div>{rendered}</div>")
     links = [a.get("href") for a in tree.iter("a")]
     stored = client.get("/api/papers/2611.09999").json()
+    encoded = str.maketrans({")": "%29", "]": "%5D", "(": "%28"})
     assert links == [
         "http://testserver/papers/2611.09999",
         stored["abs_url"],
         stored["pdf_url"],
-        *(url.replace(")", "%29").replace("]", "%5D").replace("(", "%28") for url in stored["code_urls"]),
+        *(url.translate(encoded) for url in stored["code_urls"]),
     ]
     assert not any("evil" in link for link in links)
     assert not list(tree.iter("img", "script", "code", "ul", "ol", "blockquote"))
@@ -217,3 +218,16 @@ def test_the_paper_page_and_cards_show_the_summary_and_keywords(client):
     assert page.find_class("keyword")[0].get("href") == "/search?q=%22label%20noise%22"
     day = lxml_html.fromstring(client.get("/day/2026-11-22").text)
     assert day.find_class("tldr") and "Key sentence" in day.find_class("tldr")[0].text_content()
+
+
+def test_a_paper_whose_id_ends_in_md_keeps_its_page(db_url, tmp_path):
+    line = {"title": "Notes in Markdown", "doi": "10.1234/notes.md", "date": "2026-11-20"}
+    (tmp_path / "md.jsonl").write_text(json.dumps(line) + "\n")
+    engine = open_engine(db_url)
+    import_file(engine, tmp_path / "md.jsonl")
+    engine.dispose()
+    client = TestClient(create_app(db_url))
+    page = client.get("/papers/doi:10.1234%2Fnotes.md")
+    assert page.status_code == 200 and "<h1>Notes in Markdown</h1>" in page.text
+    markdown = client.get("/papers/doi:10.1234%2Fnotes.md.md")
+    assert markdown.text.startswith("# Notes in Markdown")

@@ -15,7 +15,7 @@ import re
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from papertide.application import Papertide
 from papertide.links import http_url, paper_path
@@ -193,8 +193,19 @@ def _summary_label(row: dict[str, Any]) -> str:
 
 @router.get("/papers/{paper_id:path}.md")
 def paper_as_markdown(request: Request, paper_id: str) -> Response:
-    """The paper as Markdown (what `HfApi.read_paper` reads)."""
+    """The paper as Markdown (what `HfApi.read_paper` reads); the page of a paper whose own
+    id ends in ".md" (a DOI may), which this route would otherwise hide."""
     pt = papertide(request)
-    paper = with_extracts(pt, [viewed_paper(request, paper_id)])[0]
+    try:
+        found = viewed_paper(request, paper_id)
+    except HTTPException:
+        with pt.engine.connect() as conn:
+            own_id = queries.resolve_id(conn, f"{paper_id}.md", include_hidden=True)
+        if own_id is None:
+            raise
+        from papertide.web.pages import paper_page  # pages imports this module
+
+        return paper_page(request, f"{paper_id}.md")
+    paper = with_extracts(pt, [found])[0]
     body = paper_markdown(paper, str(request.base_url).rstrip("/"))
     return Response(body, media_type="text/markdown; charset=utf-8")
