@@ -68,13 +68,10 @@ def test_tfidf_keywords_are_distinct_phrases_of_the_paper(real_papers):
 
 def test_tfidf_ranks_what_sets_a_paper_apart_above_what_every_paper_says():
     common = "large language models"
-    corpus = CorpusStatistics(
-        [f"{common} are good at things number {n}." for n in range(30)]
-        + ["Quantum annealing schedules for large language models."]
-    )
-    found = tfidf_keywords("Quantum annealing schedules for large language models.", corpus)
-    assert found[0] == "Quantum annealing schedules"
-    assert common not in found[:1]
+    text = "Large language models with quantum annealing schedules: large language models."
+    corpus = CorpusStatistics([f"{common} are good at things number {n}." for n in range(30)])
+    found = tfidf_keywords(text, corpus)
+    assert found[0] == "quantum annealing schedules"  # though the common phrase comes twice
 
 
 def test_embedding_keywords_rank_by_the_papers_own_vector(real_papers, embedder):
@@ -90,9 +87,9 @@ def test_embedding_keywords_rank_by_the_papers_own_vector(real_papers, embedder)
 
 
 def test_sentences_do_not_end_at_abbreviations():
-    text = "Smith et al. showed this, e.g. with BERT. We propose X. It works!"
+    text = "Models, e.g. BERT, learn (see Smith et al. 2020). We propose X. It works!"
     assert sentences(text) == [
-        "Smith et al. showed this, e.g. with BERT.",
+        "Models, e.g. BERT, learn (see Smith et al. 2020).",
         "We propose X.",
         "It works!",
     ]

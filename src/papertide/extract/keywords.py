@@ -32,10 +32,10 @@ EMBED_CANDIDATES = 40  # the most frequent candidates a paper's embedding ranks 
 
 _STOP = frozenset(STOP_WORDS) | {
     "also", "can", "may", "via", "well", "however", "thus", "first", "one", "two", "three",
-    "task", "tasks", "model", "models", "data", "study", "problem", "problems", "framework",
+    "study", "problem", "problems", "framework", "called", "specifically", "achieved",
     "improve", "improves", "improved", "improving", "enable", "enables", "allows", "provide",
     "provides", "leverage", "leverages", "leveraging", "remains", "challenge", "challenges",
-    "recent", "recently", "various", "different", "significant", "key", "large", "high",
+    "recent", "recently", "various", "different", "significant", "require", "requires",
     "better", "strong", "able", "including", "across", "previous", "prior", "address",
     "addresses", "paper", "we", "our", "us", "furthermore", "moreover", "respectively",
     "code", "available", "publicly", "github", "https", "http", "com", "et", "al",
@@ -136,8 +136,8 @@ class CorpusStatistics:
             )
         except ValueError:  # no candidate in any text
             self.idf = {}
-        # a phrase the sample never saw is as rare as the rarest it did
-        self.unseen_idf = max(self.idf.values(), default=1.0)
+        # a phrase the sample never saw: document frequency 0 in the same smoothed formula
+        self.unseen_idf = float(np.log(1 + len(texts)) + 1)
 
     def weight(self, key: str) -> float:
         return self.idf.get(key, self.unseen_idf)
