@@ -182,6 +182,9 @@ def test_markdown_escaping_shows_the_text_and_makes_no_markup():
     tree = lxml_html.fromstring(rendered)
     assert [e.tag for e in tree.iter()] == ["p"]  # one paragraph: no link, image, list, code
     assert tree.text_content() == " ".join(hostile.split())
+    for line in ("1. item", "2) item", "- item", "+ item", "= x", "> quote", "# heading"):
+        shown = MarkdownIt("gfm-like").render(markdown_text(line, starts_line=True))
+        assert shown == f"<p>{line.replace('>', '&gt;')}</p>\n", line
 
 
 def test_paper_as_markdown_links_only_where_papertide_put_links(client):
