@@ -67,7 +67,7 @@ def _with_extracts(engine: Engine, items: list[Item]) -> list[Item]:
     return [
         replace(
             item,
-            summary=found[item.id]["summary"],
+            summary=found[item.id]["summary"] or None,
             summary_kind=found[item.id]["summary_kind"],
             keywords=list(found[item.id]["keywords"])[:5],
         )

@@ -78,10 +78,11 @@ class SentenceWeights:
 
 def extractive_summary(title: str, abstract: str, weights: SentenceWeights) -> str:
     """The sentence of ABSTRACT closest (TF-IDF cosine) to the whole title and abstract: the
-    one that says most of what the paper says. The title when there is no abstract."""
+    one that says most of what the paper says. "" when there is no abstract (the title would
+    only repeat itself)."""
     found = sentences(abstract)
     if not found:
-        return one_line(title)
+        return ""
     long_enough = [s for s in found if len(s.split()) >= MIN_SENTENCE_WORDS] or found
     if len(long_enough) == 1 or not weights.fitted:
         return one_line(long_enough[0])

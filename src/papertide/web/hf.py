@@ -47,7 +47,7 @@ def with_extracts(pt: Papertide, rows: list[dict[str, Any]]) -> list[dict[str, A
             {
                 **row,
                 "ai_keywords": list(row.get("keywords") or extract.get("keywords") or []),
-                "ai_summary": extract.get("summary"),
+                "ai_summary": extract.get("summary") or None,  # "": no abstract to summarise
                 "ai_summary_kind": extract.get("summary_kind"),
                 "ai_summary_model": extract.get("summary_model"),
             }
