@@ -127,7 +127,7 @@ class Settings(BaseSettings):
     keywords_method: Literal["tfidf", "embedding"] = Field(
         "tfidf",
         description="how keywords are picked: `tfidf` (against the corpus) or `embedding` "
-        "(KeyBERT-style, 160x slower; bench/keywords.py)",
+        "(KeyBERT-style, about 100x slower; bench/keywords.py)",
     )
     summary_llm_url: str | None = Field(
         None,

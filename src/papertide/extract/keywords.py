@@ -9,7 +9,11 @@ KeyBERT's default candidates are formed, but not joined across a removed stop wo
   to the paper's own vector, picked with maximal marginal relevance so that five near-synonyms
   do not fill the list.
 
-bench/keywords.py compares them on real papers; `tfidf` is the default (see README there).
+bench/keywords.py compares them on 130 real papers: alike by its retrieval proxies (self-
+retrieval MRR 0.965 both, related@5 0.566 / 0.558), the embedding method less redundant (0.008
+of keyword pairs share a word, against 0.079) but about 100x slower (210-320 ms a paper against
+1.3-3.6 ms) and prone to fragments ("SORSA achieved", "thousands epochs"). `tfidf` is the
+default: at 2.6M papers the embedding method would take a week of one machine.
 """
 
 from __future__ import annotations
