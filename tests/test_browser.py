@@ -339,3 +339,20 @@ def test_save_a_paper_follow_a_search_and_see_picks_for_you(page, server):
     shot(page, "for-you")
     page.goto(server + "/topics")
     assert page.get_by_role("heading", name="Topics").is_visible()
+
+
+def test_a_paper_shows_its_key_sentence_and_keywords_and_a_keyword_searches(page, server):
+    page.goto(server + "/papers/2407.05528")
+    summary = page.locator("article.paper p.tldr")
+    assert summary.is_visible() and summary.locator(".tldr-kind").inner_text().lower() == (
+        "key sentence"
+    )
+    assert "Training a classifier on web-crawled data" in summary.inner_text()
+    keyword = page.locator("article.paper a.keyword", has_text="label noise")
+    assert keyword.is_visible()
+    shot(page, "paper-keywords")
+    keyword.click()
+    page.wait_for_url("**/search?q=*")
+    assert "label noise" in page.locator("article.item h2 a").first.inner_text()
+    markdown = page.request.get(server + "/papers/2407.05528.md")
+    assert markdown.ok and markdown.text().startswith("# An accurate detection")

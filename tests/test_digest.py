@@ -469,3 +469,13 @@ def test_digest_composed_before_a_confirmed_change_is_not_sent_with_a_dead_unsub
     mail_cli.run("digest", "send", "--date", "2026-11-22")
     assert sink.messages == []  # its unsubscribe link belonged to the replaced subscription
     assert mail_cli.json("digest", "status") == {"dropped": 1}
+
+
+def test_digest_items_carry_their_one_line_summary_and_keywords(mail_cli, sink):
+    mail_cli.run("digest", "subscribe", "ada@example.org", "--user", "ada", "--confirmed")
+    mail_cli.run("digest", "send", "--date", "2026-11-22")
+    (message,) = sink.messages
+    text = message.get_body(("plain",)).get_content()
+    assert re.search(r"^\* .+\n.*\n(  Why: .*\n)?  Key sentence: \S.+\n  Keywords: \S", text, re.M)
+    html = message.get_body(("html",)).get_content()
+    assert '<span class="summary">' in html and '<span class="keywords"' in html

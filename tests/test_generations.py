@@ -169,6 +169,7 @@ def test_the_application_reads_the_generation_its_writer_published(tmp_path, db_
     assert pt.indexes().generation == ""
     pt.update_indexes(keyword_only=True)
     assert pt.indexes().generation == "gen-000001" and pt.indexes().keyword.num_docs() > 0
-    assert pt.update_indexes(keyword_only=True) == {"keyword_updated": 0}  # nothing to publish
+    nothing = {"keyword_updated": 0, "extracts": 0, "summaries_llm": 0, "summaries_llm_failed": 0}
+    assert pt.update_indexes(keyword_only=True) == nothing  # nothing to publish
     assert pt.indexes().generation == "gen-000001"
     pt.close()

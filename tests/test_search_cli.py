@@ -153,6 +153,9 @@ def test_kill_9_during_indexing_then_consistent(cli, embedder, tmp_path, db_url)
         "vector_index_rebuilt": 0,
         "vectors_updated": 0,
         "similar_lists": 0,
+        "extracts": 0,
+        "summaries_llm": 0,
+        "summaries_llm_failed": 0,
     }
     hits = cli.json("search", "synthetic study 1234", "--mode", "keyword", "--k", "1")
     assert hits[0]["title"] == "Synthetic study 1234 of sparse adapters and label noise"

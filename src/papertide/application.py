@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine, make_url
 from papertide.clock import Clock, SystemClock
 from papertide.config import Settings
 from papertide.digest.settings import MailSettings
+from papertide.extract.plan import ExtractPlan, LlmSettings
 from papertide.rank.recommend import Recommender
 from papertide.search.embedder import DEFAULT_MODEL, Embedder, EmbedderUnavailable, load_embedder
 from papertide.search.generations import Indexes, IndexStore
@@ -89,7 +90,21 @@ class Papertide:
             wait=wait,
             workers=self.settings.embed_workers,
             ray=self.ray_plan(ray_address),
+            extract=self.extract_plan(),
         )
+
+    def extract_plan(self) -> ExtractPlan:
+        """How index runs derive keywords and one-line summaries (extract/compute.py)."""
+        settings = self.settings
+        llm = None
+        if settings.summary_llm_url and settings.summary_llm_model:
+            llm = LlmSettings(
+                settings.summary_llm_url,
+                settings.summary_llm_model,
+                settings.summary_llm_api_key,
+                settings.summary_llm_timeout,
+            )
+        return ExtractPlan(keyword_method=settings.keywords_method, llm=llm)
 
     def ray_plan(self, address: str | None = None) -> RayPlan | None:
         """How index runs embed on Ray: at ADDRESS or the configured one (None: not on Ray)."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from platformdirs import user_cache_dir, user_data_dir
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -159,6 +159,36 @@ class Settings(BaseSettings):
         "at one of them or a subdomain; default: every claim waits for an admin",
     )
 
+    # -- keywords and summaries (computed by `papertide index`) ---------------------------------
+    keywords_method: Literal["tfidf", "embedding"] = Field(
+        "tfidf",
+        description="how keywords are picked: `tfidf` (against the corpus) or `embedding` "
+        "(KeyBERT-style, about 100x slower; bench/keywords.py)",
+    )
+    summary_llm_url: str | None = Field(
+        None,
+        description="an OpenAI-compatible API (`http://HOST:PORT/v1`) that writes one-line "
+        "summaries; default: the abstract's most representative sentence",
+    )
+    summary_llm_model: str | None = Field(None, description="the model the summary LLM runs")
+    summary_llm_api_key: str | None = Field(None, description="the summary LLM's API key")
+    summary_llm_timeout: float = Field(
+        30.0, gt=0, le=600, description="seconds before a summary request gives up"
+    )
+
+    @field_validator("summary_llm_url")
+    @classmethod
+    def _llm_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value or None
+
+    @model_validator(mode="after")
+    def _llm_needs_a_model(self) -> Settings:
+        if self.summary_llm_url and not self.summary_llm_model:
+            raise ValueError("PAPERTIDE_SUMMARY_LLM_URL needs PAPERTIDE_SUMMARY_LLM_MODEL too")
+        return self
+
     @field_validator("base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
@@ -215,7 +245,7 @@ class Settings(BaseSettings):
             return cls(**given)
         except ValidationError as exc:
             problems = "; ".join(
-                f"PAPERTIDE_{'_'.join(map(str, e['loc'])).upper()}: "
+                (f"PAPERTIDE_{'_'.join(map(str, e['loc'])).upper()}: " if e["loc"] else "")
                 + e["msg"].removeprefix("Value error, ")  # pydantic's wording, not ours
                 for e in exc.errors()
             )

@@ -6,7 +6,7 @@ in the same transaction, so a rerun neither duplicates nor skips."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.charset import QP, Charset
 from email.message import Message
@@ -25,7 +25,7 @@ from papertide.digest.settings import MailSettings
 from papertide.links import href_filter, http_url, paper_path
 from papertide.rank import trending
 from papertide.rank.recommend import Recommender
-from papertide.store import comments, digests, library, queries
+from papertide.store import comments, digests, extracts, library, queries
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -54,6 +54,9 @@ class Item:
     url: str
     links: list[tuple[str, str]]
     followed: bool = False
+    summary: str | None = None  # the one-line summary `papertide index` derived
+    summary_kind: str | None = None  # "extractive" or "llm"
+    keywords: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -95,6 +98,23 @@ def period_key(period: str, now: datetime) -> str:
     return f"daily:{now:%Y-%m-%d}" if period == "daily" else f"weekly:{now:%G-W%V}"
 
 
+def _with_extracts(engine: Engine, items: list[Item]) -> list[Item]:
+    """ITEMS with their papers' one-line summaries and keywords (store/extracts.py)."""
+    with engine.connect() as conn:
+        found = extracts.of_papers(conn, [item.id for item in items])
+    return [
+        replace(
+            item,
+            summary=found[item.id]["summary"] or None,
+            summary_kind=found[item.id]["summary_kind"],
+            keywords=list(found[item.id]["keywords"])[:5],
+        )
+        if item.id in found
+        else item
+        for item in items
+    ]
+
+
 def _item(paper: dict[str, Any], reason: str, mail: MailSettings) -> Item:
     authors = paper.get("authors") or []
     shown = ", ".join(authors[:4]) + (" et al." if len(authors) > 4 else "")
@@ -113,7 +133,8 @@ def trending_items(engine: Engine, period: str, now: datetime, mail: MailSetting
         )
     ids, _ = trending.rank(pool, now)
     by_id = {p["id"]: p for p in pool}
-    return [_item(by_id[i], "trending", mail) for i in ids[:TRENDING_COUNT]]
+    items = [_item(by_id[i], "trending", mail) for i in ids[:TRENDING_COUNT]]
+    return _with_extracts(engine, items)
 
 
 def render(
@@ -174,7 +195,8 @@ def _picks_for(
     recommender: Recommender, user_id: int, period: str, now: datetime, mail: MailSettings
 ) -> list[Item]:
     found = recommender.recommend(user_id, PICK_COUNT, WINDOW_DAYS[period], now)
-    return [replace(_item(p.paper, p.reason, mail), followed=p.followed) for p in found]
+    items = [replace(_item(p.paper, p.reason, mail), followed=p.followed) for p in found]
+    return _with_extracts(recommender.engine, items)
 
 
 def preview(

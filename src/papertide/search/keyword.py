@@ -18,8 +18,10 @@ from typing import Any
 import tantivy
 
 # Bumped when the schema or analysis changes, so older indexes are rebuilt, never misread.
-SCHEMA_VERSION = 2  # 2: accent-folding analyzers
-FIELD_BOOSTS = {"title": 3.0, "abstract": 1.0, "authors": 0.5}
+SCHEMA_VERSION = 3  # 2: accent-folding analyzers; 3: keywords and LLM summaries
+# keywords: the source's and the derived ones (extract/); summary: a one-line summary an LLM
+# wrote (an extractive one is a sentence of the abstract, indexed already)
+FIELD_BOOSTS = {"title": 3.0, "abstract": 1.0, "authors": 0.5, "keywords": 2.0, "summary": 1.0}
 MAX_QUERY_TERMS = 64
 PHRASE_BOOST = 2.0  # a saved search's words as a phrase, against the same words scattered
 # A saved search's match that has its words but not as a phrase is kept only above this share
@@ -78,6 +80,8 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("title", stored=True, tokenizer_name="papertide_stem")
     builder.add_text_field("abstract", stored=True, tokenizer_name="papertide_stem")
     builder.add_text_field("authors", tokenizer_name="papertide_words")
+    builder.add_text_field("keywords", tokenizer_name="papertide_stem")
+    builder.add_text_field("summary", tokenizer_name="papertide_stem")
     builder.add_text_field("categories", tokenizer_name="raw")
     builder.add_date_field("published", indexed=True, fast=True)
     return builder.build()
@@ -216,7 +220,10 @@ class KeywordIndex:
             "abstract": paper["abstract"] or "",
             "authors": list(paper["authors"] or []),
             "categories": list(paper["categories"] or []),
+            "keywords": [*(paper.get("keywords") or []), *(paper.get("derived_keywords") or [])],
         }
+        if paper.get("summary_kind") == "llm" and paper.get("summary"):
+            fields["summary"] = paper["summary"]
         if paper["published_at"]:
             fields["published"] = _indexable(paper["published_at"])
         return tantivy.Document(**fields)

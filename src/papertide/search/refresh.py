@@ -12,6 +12,8 @@ from datetime import datetime
 import numpy as np
 from sqlalchemy.engine import Connection, Engine
 
+from papertide.extract.compute import compute_extracts
+from papertide.extract.plan import ExtractPlan
 from papertide.search.embedder import Embedder, document_text
 from papertide.search.generations import Indexes, IndexStore
 from papertide.search.keyword import KeywordIndex
@@ -221,11 +223,13 @@ def update_indexes(
     wait: bool = True,
     workers: int = 1,
     ray: RayPlan | None = None,
+    extract: ExtractPlan | None = None,
 ) -> dict[str, int]:
     """The one index writer: embed what has no vector yet (unless EMBED is false; in WORKERS
-    processes, or on the Ray cluster of RAY), then publish a new generation of every index
-    (search/generations.py). Raises IndexBusy when WAIT is false and another process is
-    writing."""
+    processes, or on the Ray cluster of RAY), derive keywords and summaries as EXTRACT says
+    (extract/compute.py; they reach the keyword index in the same run), then publish a new
+    generation of every index (search/generations.py). Raises IndexBusy when WAIT is false and
+    another process is writing."""
     progress = progress or _quiet
     with store.lock(wait):
         embedded = (
@@ -235,6 +239,8 @@ def update_indexes(
         if embedder is not None:
             report.update(embedded=embedded, vector_index_rebuilt=0, vectors_updated=0)
             report["similar_lists"] = 0
+        if extract is not None:
+            report.update(compute_extracts(engine, extract, embedder, progress))
         if not rebuild and up_to_date(engine, store.current(), embedder):
             return report
         with store.new_generation(rebuild) as draft:

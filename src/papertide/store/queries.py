@@ -6,13 +6,21 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Text, cast, func, select
+from sqlalchemy import Select, Text, and_, cast, func, or_, select
 from sqlalchemy.engine import Connection
 
 from papertide.periods import AFTER_LATEST, EARLIEST
 from papertide.records import normalize_arxiv_id, normalize_doi
 from papertide.store.jobs import describe_job
-from papertide.store.schema import ingest_runs, paper_keys, paper_sources, papers, upvotes, users
+from papertide.store.schema import (
+    ingest_runs,
+    paper_extracts,
+    paper_keys,
+    paper_sources,
+    papers,
+    upvotes,
+    users,
+)
 
 # SQLite integers are 64-bit: a larger id, offset or limit is "none" or "all", not an overflow.
 SQL_INT_MAX = 2**63 - 1
@@ -216,8 +224,19 @@ def latest_modification(conn: Connection) -> datetime | None:
 
 
 def modified_since(conn: Connection, watermark: datetime | None) -> Iterator[dict[str, Any]]:
-    """Papers changed after WATERMARK (all papers when None), oldest change first, streamed."""
-    query = select(*INDEX_COLUMNS).order_by(papers.c.modified_at, papers.c.id)
+    """Papers changed after WATERMARK (all papers when None), oldest change first, streamed,
+    with their derived keywords and summary (store/extracts.py) when they have them."""
+    query = (
+        select(
+            *INDEX_COLUMNS,
+            papers.c.keywords,
+            paper_extracts.c.keywords.label("derived_keywords"),
+            paper_extracts.c.summary,
+            paper_extracts.c.summary_kind,
+        )
+        .select_from(papers.outerjoin(paper_extracts, paper_extracts.c.paper_id == papers.c.id))
+        .order_by(papers.c.modified_at, papers.c.id)
+    )
     if watermark is not None:
         query = query.where(papers.c.modified_at > watermark)
     for row in conn.execute(query.execution_options(yield_per=2000)).mappings():
@@ -279,8 +298,10 @@ def papers_in_period(
     end: datetime | None,
     offset: int = 0,
     limit: int = 50,
+    after: tuple[datetime | None, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """Visible papers of [start, end) with their counted votes, newest first."""
+    """Visible papers of [start, end) with their counted votes, newest first; AFTER
+    (published_at, id) keeps only those that come after that paper in this order."""
     votes = (
         select(upvotes.c.paper_id, func.count().label("votes"))
         .select_from(counted_votes())
@@ -295,8 +316,23 @@ def papers_in_period(
         start,
         end,
     )
+    if after is not None:
+        query = query.where(_after(*after))
     query = query.offset(sql_int(offset)).limit(sql_int(limit))
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def _after(published_at: datetime | None, paper_id: str) -> Any:
+    """Papers after (PUBLISHED_AT, PAPER_ID) in `_in_period`'s order: newer dates first, undated
+    papers last, ties by id."""
+    when = papers.c.published_at
+    if published_at is None:
+        return and_(when.is_(None), papers.c.id > paper_id)
+    return or_(
+        when < published_at,
+        and_(when == published_at, papers.c.id > paper_id),
+        when.is_(None),
+    )
 
 
 def count_in_period(conn: Connection, start: datetime | None, end: datetime | None) -> int:

@@ -401,3 +401,21 @@ profiles = Table(
     Column("show_upvotes", Boolean, nullable=False, default=False),
     Column("updated_at", DateTime, nullable=False),
 )
+
+# Keywords and a one-line summary per paper (Hugging Face's ai_keywords / ai_summary), derived
+# by the index run and valid while content_hash and the methods that made them match.
+# summary_kind: "extractive" (a sentence of the abstract) or "llm" (summary_model wrote it);
+# summary_error: why the configured LLM was not used (the extractive fallback was stored).
+paper_extracts = Table(
+    "paper_extracts",
+    metadata,
+    Column("paper_id", text_up_to(200), ForeignKey("papers.id"), primary_key=True),
+    Column("content_hash", text_up_to(16), nullable=False),
+    Column("keywords", JSON_DOCUMENT, nullable=False),
+    Column("keyword_method", text_up_to(40), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("summary_kind", text_up_to(16), nullable=False),
+    Column("summary_model", Text),
+    Column("summary_error", Text),
+    Column("computed_at", DateTime, nullable=False),
+)

@@ -7,9 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 
-from papertide.store import accounts, comments
-from papertide.web import schemas
+from papertide.store import accounts, queries
+from papertide.web import hf, schemas
 from papertide.web.accounts import api_user
+from papertide.web.cursors import MAX_CURSOR_CHARS, decode_cursor, encode_cursor
 from papertide.web.deps import papertide
 from papertide.web.paging import start_of
 from papertide.web.params import (
@@ -66,11 +67,6 @@ def _paper_json(row: dict[str, Any], num_comments: int = 0) -> dict[str, Any]:
     }
 
 
-def _comment_counts(request: Request, paper_ids: list[str]) -> dict[str, int]:
-    with papertide(request).engine.connect() as conn:
-        return comments.comment_counts(conn, paper_ids)
-
-
 PAGING_PARAMS = ["page", "offset", "p"]
 
 
@@ -112,19 +108,53 @@ def list_papers(
     offset: Offset = None,
     page: PageNumber = None,
     limit: int = Query(50, ge=1, le=500),
+    cursor: str | None = Query(
+        None,
+        max_length=MAX_CURSOR_CHARS,
+        description="cursor paging (newest first): empty for the first page, then the "
+        "`cursor` of the `Link` rel=\"next\" URL; instead of page or offset",
+    ),
 ) -> list[dict[str, Any]]:
     """Papers of a day, week or month (all papers when none is given), newest first or in
     another sort's order; `page` or `offset` with `limit` pages through them. The answer's
-    `X-Total-Count` header is the number of papers in the list, `Link` the pages around."""
+    `X-Total-Count` header is the number of papers in the list, `Link` the pages around.
+    With `cursor` (newest first only) each page starts where the last one ended however
+    papers arrive meanwhile, and costs the same however deep: the `Link` rel="next" URL
+    carries the next cursor (no `X-Total-Count`), as Hugging Face's lists page."""
     pt = papertide(request)
     start, end = period(pt, day, week, month)
+    if cursor is not None:
+        if page is not None or offset is not None:
+            raise HTTPException(400, "give cursor, or page or offset, not both")
+        if sort != "publishedAt":
+            raise HTTPException(400, "cursor paging is for sort=publishedAt")
+        return _cursor_page(request, response, start, end, cursor, limit)
     first = start_of(page, offset, limit)
     rows = period_papers(pt, start, end, sort, first, limit)
     total = period_total(pt, start, end, sort)
     more = first + len(rows) < total
     _paged(request, response, lambda at: {"offset": at}, first, limit, total, more)
-    counts = _comment_counts(request, [r["id"] for r in rows])
+    counts = hf.comment_counts(papertide(request), [r["id"] for r in rows])
     return [_paper_json(r, counts.get(r["id"], 0)) for r in rows]
+
+
+def _cursor_page(
+    request: Request, response: Response, start: Any, end: Any, cursor: str, limit: int
+) -> list[dict[str, Any]]:
+    try:
+        after = decode_cursor(cursor) if cursor else None
+    except ValueError:
+        raise HTTPException(400, "cursor is not one this API gave") from None
+    with papertide(request).engine.connect() as conn:
+        rows = queries.papers_in_period(conn, start, end, 0, limit + 1, after=after)
+    if len(rows) > limit:  # one more than asked says whether a next page exists
+        rows = rows[:limit]
+        last = rows[-1]
+        following = request.url.include_query_params(
+            cursor=encode_cursor(last["published_at"], last["id"])
+        )
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return [_paper_json(r) for r in rows]
 
 
 @router.get("/papers/{paper_id:path}/similar", response_model=list[schemas.SearchHit])
@@ -147,17 +177,21 @@ def set_hidden(request: Request, paper_id: str, visibility: schemas.Visibility) 
 
 @router.get("/papers/{paper_id:path}", response_model=schemas.PaperDetail)
 def get_paper(request: Request, paper_id: str) -> dict[str, Any]:
-    """One paper with its links and sources. A hidden paper is a 404 except for admins."""
-    paper = viewed_paper(request, paper_id)
-    counts = _comment_counts(request, [paper["id"]])
+    """One paper with its links and sources, and Hugging Face's fields (`authors` as
+    `[{name}]`, the names as `author_names`). A hidden paper is a 404 except for admins."""
+    pt = papertide(request)
+    paper = hf.with_extracts(pt, [viewed_paper(request, paper_id)])[0]
+    comments = hf.comment_counts(pt, [paper["id"]])[paper["id"]]
     return {
-        **_paper_json(paper, counts.get(paper["id"], 0)),
+        **_paper_json(paper, comments),
         "hidden": paper["hidden"],
         "updated_at": _iso(paper["updated_at"]),
         "pdf_url": paper["pdf_url"],
         "doi": paper["doi"],
         "arxiv_id": paper["arxiv_id"],
         "sources": [{"source": s["source"], "source_id": s["source_id"]} for s in paper["sources"]],
+        **hf.hf_fields(paper, comments),
+        "author_names": paper["authors"],
     }
 
 
@@ -214,39 +248,4 @@ def daily_papers(
         total = period_total(pt, start, end, sort)
     more = p * limit + len(rows) < total
     _paged(request, response, lambda at: {"p": at // limit}, p * limit, limit, total, more)
-    counts = _comment_counts(request, [r["id"] for r in rows])
-    items = []
-    for row in rows:
-        published = _iso(row["published_at"])
-        upvotes = (row["upstream_upvotes"] or 0) + row["votes"]
-        github = next((u for u in row["code_urls"] if "github.com" in u), None)
-        paper = {
-            "id": row["id"],
-            "authors": [{"name": name} for name in row["authors"]],
-            "publishedAt": published,
-            "title": row["title"],
-            "summary": row["abstract"],
-            "upvotes": upvotes,
-            "githubRepo": github,
-            "githubStars": row["github_stars"],
-            "projectPage": row["project_url"],
-            "ai_keywords": row["keywords"],
-        }
-        item = {
-            "paper": paper,
-            "publishedAt": published,
-            "title": row["title"],
-            "summary": row["abstract"],
-            "numComments": counts.get(row["id"], 0),
-        }
-        submission = row.get("submission")
-        if submission is not None:
-            by = {"name": submission["submitter"], "fullname": submission["submitter_fullname"]}
-            by["fullname"] = by["fullname"] or by["name"]
-            at = _iso(submission["submitted_at"])
-            paper.update(submittedOnDailyAt=at, submittedOnDailyBy=by)
-            item.update(submittedBy=by, submittedOnDailyAt=at)
-            if curated:  # Hugging Face's item publishedAt: when it went on the daily list
-                item["publishedAt"] = at
-        items.append(item)
-    return items
+    return hf.daily_items(pt, rows, curated)

@@ -31,6 +31,7 @@ from papertide.web import (
     discussion,
     docs,
     feeds,
+    hf,
     library,
     pages,
     profiles,
@@ -93,6 +94,9 @@ def create_app(settings: Settings | str | None = None, clock: Clock | None = Non
     app.openapi = documented_errors(app)  # type: ignore[method-assign]
     add_error_pages(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    # before api.router and pages.router, whose /papers/{id} would take "search" or "ID.md"
+    app.include_router(hf.api_router)
+    app.include_router(hf.router)
     app.include_router(accounts.api_router)  # before api.router: its /papers/{id} is greedy
     app.include_router(library.api_router)
     app.include_router(topics.api_router)

@@ -19,6 +19,7 @@ from papertide.web import discussion_view
 from papertide.web.auth import current_user
 from papertide.web.claims import paper_claims
 from papertide.web.deps import papertide
+from papertide.web.hf import with_extracts
 from papertide.web.paging import Pager, start_of
 from papertide.web.params import (
     LIST_PAGE_SIZE,
@@ -98,6 +99,7 @@ def _list_page(
     else:
         rows = with_submissions(pt, period_papers(pt, start, end, sort, first, LIST_PAGE_SIZE))
         total = period_total(pt, start, end, sort)
+    rows = with_extracts(pt, rows)
     pager = Pager.of(request, first, LIST_PAGE_SIZE, len(rows), total, first + len(rows) < total)
     return render(
         request,
@@ -234,7 +236,7 @@ def paper_view(
 ) -> HTMLResponse:
     """The paper page; EXTRA for its template (a comment form's error and draft)."""
     svc = papertide(request)
-    paper = viewed_paper(request, paper_id)
+    paper = with_extracts(svc, [viewed_paper(request, paper_id)])[0]
     related = similar_papers(svc, request.app.state.similar_cache, paper["id"], 8)
     user = current_user(request)
     states = {}
@@ -246,7 +248,7 @@ def paper_view(
         "paper.html",
         status_code=status_code,
         paper=paper,
-        similar=related,
+        similar=with_extracts(svc, [hit.paper for hit in related]),
         voted=_voted(request, [paper]),
         states=states,
         **discussion_view.page_context(request, paper["id"]),

@@ -47,8 +47,13 @@ class PaperSource(BaseModel):
     source_id: str
 
 
+class HfAuthor(BaseModel):
+    name: str
+
+
 class PaperDetail(Paper):
-    """One paper with its identifiers and every source it came from."""
+    """One paper with its identifiers and every source it came from, and Hugging Face's
+    fields of `/api/papers/{id}` (web/hf.py), so `HfApi.paper_info` reads it."""
 
     hidden: bool
     updated_at: str | None
@@ -56,6 +61,21 @@ class PaperDetail(Paper):
     doi: str | None
     arxiv_id: str | None
     sources: list[PaperSource]
+    # Hugging Face's names. `authors` is the one name both use: Hugging Face's client reads
+    # it as objects with a name (it fails on plain strings), so here it is that, and the
+    # plain names are `author_names`.
+    authors: list[HfAuthor]  # type: ignore[assignment]
+    author_names: list[str]
+    summary: str = Field(description="the abstract (Hugging Face's name)")
+    publishedAt: str | None
+    upvotes: int = Field(description="Hugging Face upvotes + papertide votes")
+    githubRepo: str | None
+    githubStars: int | None
+    projectPage: str | None
+    ai_keywords: list[str] = Field(description="the source's keywords, else papertide's")
+    ai_summary: str | None = Field(description="one-line summary (papertide index)")
+    ai_summary_kind: str | None = Field(description='"extractive" or "llm"')
+    numComments: int
 
 
 class SearchHit(BaseModel):
@@ -78,10 +98,6 @@ class PaperVisibility(Visibility):
     id: str
 
 
-class HfAuthor(BaseModel):
-    name: str
-
-
 class HfSubmitter(BaseModel):
     """Who put a paper on the daily list, as Hugging Face's `submittedBy` names them: a
     papertide member, or the Hugging Face user who submitted it there."""
@@ -102,6 +118,8 @@ class HfPaper(BaseModel):
     githubStars: int | None
     projectPage: str | None
     ai_keywords: list[str]
+    ai_summary: str | None
+    ai_summary_kind: str | None = Field(description='"extractive" or "llm"')
     submittedOnDailyAt: str | None = None
     submittedOnDailyBy: HfSubmitter | None = None
 
