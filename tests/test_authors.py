@@ -91,7 +91,7 @@ def test_the_migration_fills_the_table_from_papers_already_stored(engine, tmp_pa
     with engine.begin() as conn:
         before = sorted(tuple(r) for r in conn.execute(select(paper_authors)))
         conn.execute(delete(paper_authors))
-    command.downgrade(_alembic_config(engine), "-1")  # to before migration 0014
+    command.downgrade(_alembic_config(engine), "0012")  # to before migration 0014
     upgrade(engine)
     with engine.connect() as conn:
         after = sorted(tuple(r) for r in conn.execute(select(paper_authors)))
