@@ -19,3 +19,7 @@ MAX_TOKEN_NAME = 100  # an API token's label
 MAX_EMAIL = 254  # RFC 5321: the longest address a mail server has to accept
 MAX_UPLOAD_BYTES = 50 << 20  # a library file: a 100,000-entry BibTeX export is ~40 MB
 MAX_BODY_BYTES = 1 << 20  # any other request body (forms, JSON)
+MAX_COLLECTION_NAME = 100  # a collection's name
+MAX_COLLECTION_DESCRIPTION = 2_000  # and its description
+MAX_COLLECTIONS = 50  # per member (the library, their default collection, not counted)
+MAX_COLLECTION_PAPERS = 5_000  # per collection: a page, a feed and an export read them all

@@ -21,6 +21,7 @@ from papertide.records import PaperRecord, merge_records
 from papertide.store import bulk as bulk_rows
 from papertide.store import dialect
 from papertide.store.schema import (
+    collection_papers,
     embeddings,
     library,
     paper_keys,
@@ -334,7 +335,8 @@ class _Writes:
         self.flush()
         row = self.conn.execute(select(papers).where(papers.c.id == old_id)).mappings().one()
         self.conn.execute(papers.insert(), [{**row, "id": new_id}])
-        for table in (paper_keys, paper_sources, upvotes, library, seen, paper_topics):
+        moved = (paper_keys, paper_sources, upvotes, library, seen, paper_topics)
+        for table in (*moved, collection_papers):
             self.conn.execute(
                 update(table).where(table.c.paper_id == old_id).values(paper_id=new_id)
             )
