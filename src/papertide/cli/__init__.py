@@ -12,7 +12,7 @@ import typer
 
 from papertide import __version__
 from papertide.application import Papertide
-from papertide.cli import digest, feed, model, papers, sample, search, serve, sync, users
+from papertide.cli import digest, export, feed, model, papers, sample, search, serve, sync, users
 from papertide.cli.common import configure_logging, fail, out
 from papertide.cli.errors import OneLineErrors
 from papertide.cli.framework import CommandGroup
@@ -73,5 +73,5 @@ def main(
     ctx.call_on_close(ctx.obj.close)
 
 
-for group in (papers, sync, search, serve, users, model, feed, digest, sample):
+for group in (papers, sync, search, serve, users, model, feed, digest, sample, export):
     group.register(app)

@@ -1,6 +1,7 @@
 """RIS, the tagged format every reference manager reads (EndNote, Zotero, Mendeley), written
 with rispy. Authors are `Family, Given`; an arXiv paper carries its id as accession number
-(`AN`) with `DB  - arXiv`, as Zotero writes an item's archive."""
+(`AN`) with `DB  - arXiv`, as Zotero writes an item's archive. RIS has no way to write a
+comma inside a name ("Google Brain, Inc."): such a name reads back as "Inc. Google Brain"."""
 
 from __future__ import annotations
 

@@ -142,6 +142,14 @@ def owned(conn: Connection, user_id: int, ref: int | str) -> dict[str, Any]:
     return _row(row)
 
 
+def by_id(conn: Connection, collection_id: int) -> dict[str, Any]:
+    """Collection COLLECTION_ID whoever owns it (the operator's commands); NotFound if none."""
+    row = conn.execute(_query().where(collections.c.id == collection_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"no collection {collection_id}")
+    return _row(row)
+
+
 def visible(conn: Connection, ref: int | str, viewer_id: int | None) -> dict[str, Any]:
     """Collection REF as VIEWER (None: signed out) may see it: public, or their own."""
     if ref == DEFAULT:

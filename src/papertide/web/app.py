@@ -23,7 +23,18 @@ from papertide.application import Papertide
 from papertide.clock import Clock
 from papertide.config import Settings
 from papertide.limits import MAX_BODY_BYTES
-from papertide.web import accounts, api, docs, feeds, library, pages, subscriptions, topics
+from papertide.web import (
+    accounts,
+    api,
+    collections,
+    docs,
+    exports,
+    feeds,
+    library,
+    pages,
+    subscriptions,
+    topics,
+)
 from papertide.web.errors import InternalErrors, PlainTextErrors, add_error_pages
 from papertide.web.headers import SecurityHeaders
 from papertide.web.methods import AllowedMethods
@@ -82,11 +93,16 @@ def create_app(settings: Settings | str | None = None, clock: Clock | None = Non
     app.include_router(accounts.api_router)  # before api.router: its /papers/{id} is greedy
     app.include_router(library.api_router)
     app.include_router(topics.api_router)
+    app.include_router(collections.api_router)
+    app.include_router(exports.api_router)
     app.include_router(api.router)
     app.include_router(feeds.router)
+    app.include_router(collections.feed_router)
     app.include_router(docs.router)
     app.include_router(accounts.router)
     app.include_router(library.router)  # before pages.router, for the same reason
+    app.include_router(collections.router)
+    app.include_router(exports.router)
     app.include_router(subscriptions.router)
     app.include_router(topics.router)
     app.include_router(pages.router)

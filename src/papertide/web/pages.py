@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from papertide import __version__
 from papertide.periods import neighbour_months, neighbour_weeks, supported
 from papertide.rank import rankers, trending
-from papertide.store import accounts, library, queries
+from papertide.store import accounts, collections, library, queries
 from papertide.web.auth import current_user
 from papertide.web.deps import papertide
 from papertide.web.paging import Pager, start_of
@@ -197,10 +197,11 @@ def paper_page(request: Request, paper_id: str) -> HTMLResponse:
     paper = viewed_paper(request, paper_id)
     related = similar_papers(svc, request.app.state.similar_cache, paper["id"], 8)
     user = current_user(request)
-    states = {}
+    states, held = {}, set()
     if user is not None:
         with svc.engine.connect() as conn:
             states = library.states(conn, user["id"], [paper["id"]])
+            held = collections.holding(conn, user["id"], [paper["id"]]).get(paper["id"], set())
     return render(
         request,
         "paper.html",
@@ -208,6 +209,7 @@ def paper_page(request: Request, paper_id: str) -> HTMLResponse:
         similar=related,
         voted=_voted(request, [paper]),
         states=states,
+        held=held,
     )
 
 
