@@ -10,6 +10,7 @@ from typing import Any, BinaryIO
 
 from papertide.ingest.base import Item, build_record, parse_date, parse_json, text_stream
 from papertide.ingest.fields import as_list, as_text
+from papertide.ingest.hf import _array_items
 from papertide.records import Reject, normalize_arxiv_id
 
 FORMAT = "csl-json"
@@ -81,8 +82,18 @@ def record(item: Any, where: str) -> Item:
 
 def read(stream: BinaryIO, origin: str) -> Iterator[Item]:
     text = text_stream(stream, origin)
-    value, error = parse_json(text.read())
+    content = text.read()
+    value, error = parse_json(content)
     yield from text.notices()
+    if error and content.lstrip().startswith("["):
+        # One damaged item costs only itself: the list is split into items by bracket depth,
+        # as the Hugging Face reader salvages its lists, and each item parsed on its own.
+        for number, piece in enumerate(_array_items(content), start=1):
+            if piece.strip():
+                item, bad = parse_json(piece)
+                where = f"{origin}:item {number}"
+                yield Reject(where=where, reason=bad) if bad else record(item, where)
+        return
     if error:
         yield Reject(where=origin, reason=error)
         return

@@ -71,15 +71,20 @@ def record(entry: dict[str, Any], where: str) -> Item:
 
 
 def _references(lines: Iterator[str]) -> Iterator[tuple[int, list[str]]]:
-    """Each reference's lines (TY to ER), with the number of its first line."""
+    """Each reference's lines (TY to ER), with the number of its first line; lines between
+    references come as one piece too (a reject), and a TY line always starts a new reference,
+    so damage never swallows the reference after it."""
     chunk: list[str] = []
     start = 0
     for number, line in enumerate(lines, start=1):
         line = line.rstrip("\r\n")
-        if not chunk and (not line.strip() or _NUMBERING.match(line)):
-            continue
-        if not chunk:
-            start = number
+        if line.startswith("TY  -") or not chunk:
+            if chunk:
+                yield start, chunk
+            if not line.startswith("TY  -") and (not line.strip() or _NUMBERING.match(line)):
+                chunk = []
+                continue
+            chunk, start = [], number
         chunk.append(line)
         if line.startswith("ER  -"):
             yield start, chunk

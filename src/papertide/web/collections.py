@@ -230,7 +230,7 @@ def api_list(request: Request) -> list[dict[str, Any]]:
         return [_as_json(c) for c in store.of_user(conn, user["id"])]
 
 
-@api_router.post("/me/collections", response_model=schemas.Collection, status_code=201)
+@api_router.post("/me/collections", response_model=schemas.Collection)
 def api_create(request: Request, new: schemas.NewCollection) -> dict[str, Any]:
     """Create a collection (private unless `public`)."""
     user = api_user(request)
