@@ -169,6 +169,8 @@ def test_collections_in_the_browser_forms(engine, db_url):
                       action="add")  # fmt: skip
     assert added.status_code == 303
     post_form(client, "/collections/papers", collection="library", paper_id="2407.05528")
+    mine = client.get("/export/collections/library?format=ris")  # "For you"'s export button
+    assert mine.status_code == 200 and "AN  - 2407.05528" in mine.text
     paper = client.get("/papers/2611.00001").text
     assert f'href="/collections/{ref}"' in paper.split("<form class=\"collect\"")[0]
     page = client.get(url)
@@ -317,18 +319,18 @@ def test_export_downloads(engine, db_url):
     assert bib.headers["content-type"] == "application/x-bibtex; charset=utf-8"
     assert bib.headers["content-disposition"] == 'attachment; filename="2611.00002.bib"'
     assert "eprint = {2611.00002}" in bib.text and "$\\alpha$-Divergence" in bib.text
-    csl = anonymous.get(f"/api/export/collections/{shared}?format=csl-json")
+    csl = anonymous.get(f"/export/collections/{shared}?format=csl-json")
     assert csl.headers["content-type"] == "application/vnd.citationstyles.csl+json"
     assert csl.headers["content-disposition"] == f'attachment; filename="collection-{shared}.json"'
     assert [i["id"] for i in csl.json()] == ["2611.00002"]
-    ris = alice_api.get("/api/export/collections/library?format=ris")
+    ris = alice_api.get("/export/collections/library?format=ris")
     assert ris.headers["content-type"] == "application/x-research-info-systems"
     assert ris.headers["content-disposition"] == 'attachment; filename="alice-library.ris"'
     assert "AN  - 2407.05528" in ris.text
-    assert anonymous.get("/api/export/collections/library?format=ris").status_code == 404
+    assert anonymous.get("/export/collections/library?format=ris").status_code == 404
     assert anonymous.get("/export/papers/2611.00002?format=docx").status_code == 400
-    assert anonymous.get("/api/export/papers/1999.99999").status_code == 404
-    doi = anonymous.get("/api/export/papers/10.1007/BF01700692?format=ris")
+    assert anonymous.get("/export/papers/1999.99999").status_code == 404
+    doi = anonymous.get("/export/papers/10.1007/BF01700692?format=ris")
     assert doi.status_code == 200 and 'filename="doi-10.1007-bf01700692.ris"' in (
         doi.headers["content-disposition"]
     )
@@ -339,7 +341,7 @@ def test_search_export_follows_the_search(engine, db_url):
 
     index_database(db_url)
     client = TestClient(create_app(db_url))
-    found = client.get("/api/export/search?q=tiny experts&mode=keyword&format=csl-json")
+    found = client.get("/export/search?q=tiny experts&mode=keyword&format=csl-json")
     assert found.status_code == 200 and found.json()[0]["id"] == "2611.00001"
     assert 'filename="search-tiny-experts.json"' in found.headers["content-disposition"]
     page = client.get("/search?q=tiny+experts&mode=keyword").text

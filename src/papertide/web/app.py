@@ -94,7 +94,6 @@ def create_app(settings: Settings | str | None = None, clock: Clock | None = Non
     app.include_router(library.api_router)
     app.include_router(topics.api_router)
     app.include_router(collections.api_router)
-    app.include_router(exports.api_router)
     app.include_router(api.router)
     app.include_router(feeds.router)
     app.include_router(collections.feed_router)

@@ -1,10 +1,10 @@
 """Downloads of papers as BibTeX, CSL-JSON or RIS (export/): one paper, a collection (the
 library is the collection "library"), or a search's results.
 
-The pages' buttons use `/export/...` (the session decides which private collections you may
-export: your own); the API has the same under `/api/export/...` (an API token decides). Every
-answer is a download: the format's Content-Type and `Content-Disposition: attachment` with a
-file name made of safe characters only.
+The pages' buttons and API clients use the same routes, `/export/...`: the session or an API
+token decides which private collections you may export (your own). Every answer is a
+download: the format's Content-Type and `Content-Disposition: attachment` with a file name
+made of safe characters only.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from papertide.web.deps import papertide
 from papertide.web.params import MAX_SEARCH_DEPTH, Category, Day, Mode, SearchText
 from papertide.web.views import run_search, viewed_paper
 
-router = APIRouter(include_in_schema=False)
-api_router = APIRouter(
-    prefix="/api/export",
+# Downloads, not JSON: documented in OpenAPI with the formats' media types, outside /api/.
+router = APIRouter(
+    prefix="/export",
     tags=["export"],
     responses={200: {"content": {f.media_type: {} for f in map(export.get, export.FORMAT_NAMES)}}},
 )
@@ -57,6 +57,15 @@ def download(request: Request, ids: list[str], fmt: str, stem: str) -> Response:
     )
 
 
+def _viewer(request: Request) -> int | None:
+    """Who asks: an API token's member when one is sent (an unknown token is a 401), else the
+    session's, else nobody."""
+    viewer = _token_viewer(request)
+    if viewer is None and (user := current_user(request)) is not None:
+        viewer = user["id"]
+    return viewer
+
+
 def _collection(request: Request, ref: str, viewer_id: int | None, fmt: str) -> Response:
     shown = viewable(request, ref, viewer_id)
     with papertide(request).engine.connect() as conn:
@@ -71,22 +80,21 @@ def _search(request: Request, q: str, mode: str, since: Any, category: Any, fmt:
     return download(request, [hit.id for hit in hits], fmt, f"search-{q}")
 
 
-# -- for the pages' buttons (session) --------------------------------------------------------
-
-
-@router.get("/export/papers/{paper_id:path}")
+@router.get("/papers/{paper_id:path}", response_class=Response)
 def paper_download(request: Request, paper_id: str, fmt: ExportName = "bibtex") -> Response:
+    """One paper as a reference file."""
     paper = viewed_paper(request, paper_id)
     return download(request, [paper["id"]], fmt, paper["id"])
 
 
-@router.get("/export/collections/{ref}")
+@router.get("/collections/{ref}", response_class=Response)
 def collection_download(request: Request, ref: str, fmt: ExportName = "bibtex") -> Response:
-    user = current_user(request)
-    return _collection(request, ref, user["id"] if user else None, fmt)
+    """A public collection; one of yours with your session or API token ("library": your saved
+    papers)."""
+    return _collection(request, ref, _viewer(request), fmt)
 
 
-@router.get("/export/search")
+@router.get("/search", response_class=Response)
 def search_download(
     request: Request,
     q: SearchText = "",
@@ -95,32 +103,5 @@ def search_download(
     category: Category = None,
     fmt: ExportName = "bibtex",
 ) -> Response:
-    return _search(request, q, mode, since, category, fmt)
-
-
-# -- JSON API (public, or with an API token for your own collections) ------------------------
-
-
-@api_router.get("/papers/{paper_id:path}", response_class=Response)
-def api_paper(request: Request, paper_id: str, fmt: ExportName = "bibtex") -> Response:
-    """One paper as a reference file."""
-    return paper_download(request, paper_id, fmt)
-
-
-@api_router.get("/collections/{ref}", response_class=Response)
-def api_collection(request: Request, ref: str, fmt: ExportName = "bibtex") -> Response:
-    """A public collection, or with your token one of yours ("library": your saved papers)."""
-    return _collection(request, ref, _token_viewer(request), fmt)
-
-
-@api_router.get("/search", response_class=Response)
-def api_search(
-    request: Request,
-    q: SearchText = "",
-    mode: Mode = "hybrid",
-    since: Day = None,
-    category: Category = None,
-    fmt: ExportName = "bibtex",
-) -> Response:
-    """A search's best results (up to 200), as a reference file."""
+    """A search's best results (up to 200), in their order."""
     return _search(request, q, mode, since, category, fmt)
