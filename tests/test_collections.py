@@ -380,3 +380,15 @@ def test_export_command(engine, cli, tmp_path):
     member(engine, "bob")
     other = cli.run("export", "collection", str(mine), "--user", "bob", check=False)
     assert other.returncode == 2 and "of bob" in other.stderr
+
+
+def test_names_differing_only_in_case_are_one_name_whatever_the_script(engine):
+    """SQLite's lower() folds ASCII only: 'ÐR' and 'ðr' must still count as one name (found by
+    schemathesis as a 500 from the unique key)."""
+    alice, _ = member(engine, "alice")
+    with engine.begin() as conn:
+        store.create(conn, alice, "WCÐRñ")
+        with pytest.raises(store.CollectionError, match="already have"):
+            store.create(conn, alice, "wcðrÑ")
+        with pytest.raises(store.CollectionError, match="already have"):
+            store.create(conn, alice, "WCÐRñ")

@@ -12,10 +12,13 @@ collection someone else owns is `NotFound` to them whether or not it exists, pub
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
 from papertide.limits import (
     MAX_COLLECTION_DESCRIPTION,
@@ -173,29 +176,30 @@ def create(
         raise CollectionError(f"at most {MAX_COLLECTIONS} collections: delete one first")
     _check_name_free(conn, user_id, name, None)
     now = utcnow()
-    result = conn.execute(
-        collections.insert().values(
-            user_id=user_id,
-            name=name,
-            description=description,
-            public=bool(public),
-            created_at=now,
-            updated_at=now,
-        )
-    )
+    row = {"user_id": user_id, "name": name, "description": description, "public": bool(public)}
+    with _name_taken(name):
+        result = conn.execute(collections.insert().values(**row, created_at=now, updated_at=now))
     return owned(conn, user_id, result.inserted_primary_key[0])
+
+
+@contextmanager
+def _name_taken(name: str) -> Iterator[None]:
+    """The unique (member, name) key refusing a name another request took meanwhile (the
+    caller's transaction then rolls back, as for any CollectionError)."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise CollectionError(f"you already have a collection called {name!r}") from exc
 
 
 def _check_name_free(conn: Connection, user_id: int, name: str, other_than: int | None) -> None:
     if name.casefold() == DEFAULT_NAME.casefold():
         raise CollectionError(f"{DEFAULT_NAME!r} is your library's name: choose another")
-    query = select(collections.c.id).where(
-        collections.c.user_id == user_id, func.lower(collections.c.name) == name.lower()
-    )
-    if other_than is not None:
-        query = query.where(collections.c.id != other_than)
-    if conn.execute(query).first() is not None:
-        raise CollectionError(f"you already have a collection called {name!r}")
+    # Compared here, not in SQL: SQLite's lower() folds ASCII only. A member has few names.
+    query = select(collections.c.id, collections.c.name).where(collections.c.user_id == user_id)
+    for other_id, other_name in conn.execute(query):
+        if other_id != other_than and other_name.casefold() == name.casefold():
+            raise CollectionError(f"you already have a collection called {name!r}")
 
 
 def edit(
@@ -220,7 +224,8 @@ def edit(
         values["public"] = bool(public)
     if values:
         values["updated_at"] = utcnow()
-        conn.execute(update(collections).where(collections.c.id == ref).values(**values))
+        with _name_taken(values.get("name", "")):
+            conn.execute(update(collections).where(collections.c.id == ref).values(**values))
     return owned(conn, user_id, ref)
 
 
