@@ -12,6 +12,7 @@ from bibtexparser.middlewares.names import (
     parse_single_name_into_parts,
     split_multiple_persons_names,
 )
+from pylatexenc import latexwalker
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
 from papertide.ingest.base import Item, build_record, date_precision, parse_date, text_stream
@@ -48,12 +49,15 @@ def _decoder() -> LatexNodes2Text:
 
 
 _DECODER = _decoder()
+# The parser's macro table, built once: pylatexenc builds it anew for every text it parses
+# unless given one, which was most of the time a field took.
+_PARSING = latexwalker.get_default_latex_context_db()
 
 
 def decode(latex: str) -> str:
     """A BibTeX field's text: LaTeX commands, escapes and braces decoded."""
     try:
-        return _DECODER.latex_to_text(latex)
+        return _DECODER.latex_to_text(latex, latex_context=_PARSING)
     except Exception:  # pylatexenc has no one error type; keep the raw text
         return latex
 
