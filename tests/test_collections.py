@@ -392,3 +392,21 @@ def test_names_differing_only_in_case_are_one_name_whatever_the_script(engine):
             store.create(conn, alice, "wcðrÑ")
         with pytest.raises(store.CollectionError, match="already have"):
             store.create(conn, alice, "WCÐRñ")
+
+
+def test_a_hidden_paper_leaves_every_collection_view(engine, db_url):
+    alice, _ = member(engine, "alice")
+    with engine.begin() as conn:
+        shared = store.create(conn, alice, "Shared", public=True)["id"]
+        for paper_id in ("2611.00001", "2611.00002"):
+            store.add_paper(conn, alice, shared, paper_id)
+        accounts.set_paper_hidden(conn, "2611.00002", True)
+    client = api(create_app(db_url))
+    assert "Calibrated Uncertainty" not in client.get(f"/collections/{shared}").text
+    assert "Tiny Experts" in client.get(f"/collections/{shared}").text
+    assert [p["id"] for p in client.get(f"/api/collections/{shared}").json()["items"]] == [
+        "2611.00001"
+    ]
+    assert "2611.00002" not in client.get(f"/feeds/collections/{shared}.atom").text
+    assert "2611.00002" not in client.get(f"/export/collections/{shared}?format=ris").text
+    assert client.get("/api/users/alice/collections").json()[0]["papers"] == 1
