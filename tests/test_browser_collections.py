@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, Cli, wait_for_server
-from test_browser import ARGS, CHROMIUM, NON_HTTP_LINKS
+from test_browser import ARGS, CHROMIUM, NON_HTTP_LINKS, shot
 
 pytestmark = [
     pytest.mark.browser,
@@ -87,6 +87,7 @@ def test_make_a_collection_add_from_a_list_card_and_share_it(browser, server, tm
     card = page.locator("article.item", has_text="Sparse Mixtures of Tiny Experts")
     card.locator("details.collect summary").click()
     card.locator("select[name=collection]").select_option(label=NAME)
+    shot(page, "collections-list-card")
     card.get_by_role("button", name="Add").click()
     page.wait_for_url("**/day/2026-11-20")
     assert_inert(page)
@@ -96,6 +97,7 @@ def test_make_a_collection_add_from_a_list_card_and_share_it(browser, server, tm
     assert visitor.locator("h1").inner_text() == NAME
     assert "Sparse Mixtures of Tiny Experts" in visitor.locator("article.item h2").inner_text()
     assert visitor.locator("#content").get_by_role("link", name="Atom").is_visible()
+    shot(visitor, "collections-public-page")
     assert_inert(visitor)
     with visitor.expect_download() as waiting:
         visitor.get_by_role("link", name="BibTeX").click()
