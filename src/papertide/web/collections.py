@@ -147,8 +147,9 @@ def membership_form(
     user = require_user(request)
     if action not in ("add", "remove"):
         raise HTTPException(400, "action is add or remove")
-    _membership(request, user["id"], collection, paper_id, action == "add")
-    return RedirectResponse(back(request, f"/collections/{collection}"), status_code=303)
+    done = _membership(request, user["id"], collection, paper_id, action == "add")
+    fallback = f"/collections/{done['collection']}"  # a number or "library", checked
+    return RedirectResponse(back(request, fallback), status_code=303)
 
 
 @router.get("/collections/{ref}")
