@@ -277,7 +277,8 @@ def test_schema_valid_period_values_are_accepted(client):
                 answer = client.get(url, params=params)
                 assert answer.status_code == 200, (path, params, answer.text)
             checked.append(f"{path} {parameter['name']}")
-    assert len(checked) == 8, checked  # papers x3, daily_papers x3, search, feeds/daily
+    # papers x3, daily_papers x3, search, feeds/daily, export/search
+    assert len(checked) == 9, checked
 
 
 def test_openapi_documents_the_error_answers(client):

@@ -335,6 +335,12 @@ def _hostile_file(source_name: str) -> bytes:
             f"{name}={{{h}}}" for name in ("title", "author", "abstract", "keywords")
         )
         return f"@article{{k, {fields}}}".encode()
+    if source_name == "csl-json":
+        item = {"type": "article", "title": h, "abstract": h, "author": [{"literal": h}]}
+        return json.dumps([{**item, "keyword": h}]).encode()
+    if source_name == "ris":
+        tags = ("TI", "AU", "AB", "KW")
+        return ("TY  - GEN\n" + "".join(f"{t}  - {h}\n" for t in tags) + "ER  - \n").encode()
     long_abstract = f"{h} is described at length here. " * 8 + "The end."
     return f"{h}\n{long_abstract}\n".encode()  # listing
 

@@ -82,3 +82,22 @@ def test_votes_an_admin_hid_are_not_shown(app, db_url):
             data={"hidden": "true", "csrf_token": admin.cookies.get("pt_csrf")},
         )
         assert ada.get("/api/users/ada").json()["upvotes"] is None
+
+
+def test_a_profile_lists_public_collections_only(app, db_url):
+    from papertide.store import accounts, collections
+    from papertide.store.engine import open_engine
+
+    with browser(app) as ada, browser(app) as visitor:
+        sign_up(ada, "ada")
+        engine = open_engine(db_url)
+        with engine.begin() as conn:
+            ada_id = accounts.user_by_name(conn, "ada")["id"]
+            collections.create(conn, ada_id, "Reading group <b>", "weekly picks", public=True)
+            collections.create(conn, ada_id, "Secret drafts")
+        engine.dispose()
+        page = visitor.get("/users/ada").text
+        assert "Reading group &lt;b&gt;" in page and "weekly picks" in page
+        assert "Secret drafts" not in page
+        listed = visitor.get("/api/users/ada").json()["collections"]
+        assert [c["name"] for c in listed] == ["Reading group <b>"]

@@ -241,6 +241,27 @@ def _interleave(good: list[bytes], damaged: list[bytes], separator: bytes) -> by
     return separator.join(parts) + separator
 
 
+def _csl_json(good: list[str], bad: list[bytes]) -> bytes:
+    items = [
+        json.dumps(
+            {"type": "article", "title": t, "author": [{"family": "Doe", "given": "Jane"}]},
+            ensure_ascii=False,
+        ).encode()
+        for t in good
+    ]
+    damaged = [b'{"type": "article", "title": "' + _without(b, b'"\\') + b'"}' for b in bad]
+    damaged += [b'{"title": "\\ud800"}', b"17", b'{"author": "not a list"}']
+    return b"[" + _interleave(items, damaged, b", ") + b"]"
+
+
+def _ris(good: list[str], bad: list[bytes]) -> bytes:
+    references = [f"TY  - GEN\nTI  - {t}\nAU  - Doe, Jane\nER  - ".encode() for t in good]
+    damaged = [b"TY  - GEN\nTI  - " + _without(b, b"\n\r") + b"\nER  - " for b in bad]
+    damaged += [_without(b, b"\n\r") for b in bad]  # junk between references
+    damaged += [b"TY  - GEN\nTI  - never ended"]
+    return _interleave(references, damaged, b"\n")
+
+
 WRITERS: dict[str, Callable[[list[str], list[bytes]], bytes]] = {
     "jsonl": _jsonl,
     "csv": _csv,
@@ -251,6 +272,8 @@ WRITERS: dict[str, Callable[[list[str], list[bytes]], bytes]] = {
     "listing": _listing,
     "arxiv-snapshot": _arxiv_snapshot,
     "openalex": _openalex,
+    "csl-json": _csl_json,
+    "ris": _ris,
 }
 
 

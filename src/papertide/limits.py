@@ -26,3 +26,7 @@ MAX_REPORT_REASON = 500  # why a member reports a comment
 MAX_ARXIV_REF_CHARS = 300  # an arXiv id or link a member submits
 MAX_SUBMISSION_COMMENT = 500  # the comment that comes with a submission
 MAX_AUTHOR_NAME = 800  # an author name (in a URL, or read from a paper): names.parse reads no more
+MAX_COLLECTION_NAME = 100  # a collection's name
+MAX_COLLECTION_DESCRIPTION = 2_000  # and its description
+MAX_COLLECTIONS = 50  # per member (the library, their default collection, not counted)
+MAX_COLLECTION_PAPERS = 5_000  # per collection: a page, a feed and an export read them all

@@ -14,6 +14,7 @@ from papertide import __version__
 from papertide.application import Papertide
 from papertide.cli import (
     digest,
+    export,
     feed,
     model,
     papers,
@@ -84,5 +85,6 @@ def main(
     ctx.call_on_close(ctx.obj.close)
 
 
-for group in (papers, sync, search, serve, users, model, feed, digest, sample, submissions):
+groups = (papers, sync, search, serve, users, model, feed, digest, sample, submissions, export)
+for group in groups:
     group.register(app)

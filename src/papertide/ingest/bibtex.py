@@ -8,7 +8,12 @@ from typing import BinaryIO
 
 import bibtexparser
 from bibtexparser import middlewares
-from bibtexparser.middlewares.names import parse_single_name_into_parts
+from bibtexparser.middlewares.names import (
+    parse_single_name_into_parts,
+    split_multiple_persons_names,
+)
+from pylatexenc import latexwalker
+from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
 from papertide.ingest.base import Item, build_record, date_precision, parse_date, text_stream
 from papertide.ingest.fields import as_list
@@ -29,17 +34,45 @@ _MONTHS = {
 
 
 def _middlewares() -> list[middlewares.Middleware]:
-    return [
-        middlewares.NormalizeFieldKeys(),
-        middlewares.LatexDecodingMiddleware(),
-        middlewares.SeparateCoAuthors(),
-    ]
+    return [middlewares.NormalizeFieldKeys()]
+
+
+def _decoder() -> LatexNodes2Text:
+    """LaTeX to text as bibtexparser's LatexDecodingMiddleware does it, but with math kept as
+    written (`$\\alpha$`, as arXiv and papertide's pages have it, not
+    the Greek letter)."""
+    context = get_default_latex_context_db()
+    # \textasciicircum is the ASCII caret (pylatexenc gives U+02C6, the modifier letter)
+    macros = [MacroTextSpec("url", simplify_repl="%s"), MacroTextSpec("textasciicircum", "^")]
+    context.add_context_category("papertide-bibtex", prepend=True, macros=macros)
+    return LatexNodes2Text(latex_context=context, math_mode="verbatim")
+
+
+_DECODER = _decoder()
+# The parser's macro table, built once: pylatexenc builds it anew for every text it parses
+# unless given one, which was most of the time a field took.
+_PARSING = latexwalker.get_default_latex_context_db()
+
+
+def decode(latex: str) -> str:
+    """A BibTeX field's text: LaTeX commands, escapes and braces decoded."""
+    try:
+        return _DECODER.latex_to_text(latex, latex_context=_PARSING)
+    except Exception:  # pylatexenc has no one error type; keep the raw text
+        return latex
 
 
 def _first_name_first(name: str) -> str:
     """'Gödel, Kurt' -> 'Kurt Gödel'. Not strict: the SplitNameParts middleware fails the whole
     entry on one name it cannot split (too many commas, say); this reads it as well as it can."""
     return parse_single_name_into_parts(name, strict=False).merge_first_name_first
+
+
+def read_names(field: str) -> list[str]:
+    """The names of an author field, first name first. Split on `and` and into parts before
+    LaTeX is decoded, as BibTeX does: a braced name (`{Barnes and Noble}`, `{Smith, J.}`) is
+    one name, kept whole."""
+    return [decode(_first_name_first(name)) for name in split_multiple_persons_names(field)]
 
 
 def _arxiv_id(fields: dict[str, str]) -> str | None:
@@ -85,8 +118,8 @@ def read(stream: BinaryIO, origin: str) -> Iterator[Item]:
         reason = getattr(block.error, "abort_reason", "") or type(block.error).__name__
         yield Reject(where=f"{origin}:{line}", reason=f"malformed BibTeX entry: {reason.strip()}")
     for entry in library.entries:
-        fields = {key: field.value for key, field in entry.fields_dict.items()}
-        text_fields = {k: v for k, v in fields.items() if isinstance(v, str)}
+        raw = {key: field.value for key, field in entry.fields_dict.items()}
+        text_fields = {k: decode(v) for k, v in raw.items() if isinstance(v, str) and k != "author"}
         url = text_fields.get("url", "")
         published, precision = _date(text_fields)
         yield build_record(
@@ -95,7 +128,7 @@ def read(stream: BinaryIO, origin: str) -> Iterator[Item]:
             source_id="",
             title=text_fields.get("title", ""),
             abstract=text_fields.get("abstract", ""),
-            authors=[_first_name_first(a) for a in as_list(fields.get("author", []))],
+            authors=read_names(raw["author"]) if isinstance(raw.get("author"), str) else [],
             published_at=parse_date(published),
             published_precision=precision,
             arxiv_id=_arxiv_id(text_fields),

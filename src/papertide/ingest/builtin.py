@@ -16,10 +16,12 @@ from papertide.ingest import (
     arxiv_atom,
     arxiv_snapshot,
     bibtex,
+    csl_json,
     hf,
     listing,
     oai,
     openalex,
+    ris,
     sync,
     tabular,
 )
@@ -107,6 +109,16 @@ SOURCES = (
         lambda sniff: openalex.looks_like(sniff.head),
         detect_order=260,
     ),
+    # Reference-manager exports (papertide's own `export` writes both), trusted as BibTeX is:
+    # a CSL-JSON list is told from Hugging Face's by CSL's keys, so it is tested first.
+    Source(
+        csl_json.FORMAT,
+        40,
+        csl_json.read,
+        lambda sniff: csl_json.looks_like(sniff.head),
+        detect_order=350,
+    ),
+    Source(ris.FORMAT, 40, ris.read, lambda sniff: ris.looks_like(sniff.head), detect_order=150),
     # The bundled made-up papers (ingest/sample.py), loaded by `papertide sample load`: least
     # trusted, though no real record should ever match one.
     Source("sample", 5),

@@ -419,3 +419,27 @@ paper_extracts = Table(
     Column("summary_error", Text),
     Column("computed_at", DateTime, nullable=False),
 )
+
+# A member's named collections of papers (store/collections.py); a public one has its own page,
+# feeds and exports. The library (saved papers) is every member's default collection and stays
+# in `library`, which the recommender learns from.
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", INT64, primary_key=True, autoincrement=True),
+    Column("user_id", INT64, ForeignKey("users.id"), nullable=False, index=True),
+    Column("name", text_up_to(200), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("public", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    UniqueConstraint("user_id", "name", name="uq_collections_user_name"),
+)
+
+collection_papers = Table(
+    "collection_papers",
+    metadata,
+    Column("collection_id", INT64, ForeignKey("collections.id"), primary_key=True),
+    Column("paper_id", text_up_to(200), ForeignKey("papers.id"), primary_key=True, index=True),
+    Column("added_at", DateTime, nullable=False),
+)

@@ -22,17 +22,23 @@ from papertide.store import author_rows, dialect
 from papertide.store import bulk as bulk_rows
 from papertide.store.prepared import MERGED_COLUMNS, Prepared
 from papertide.store.schema import (
-    claims,
     embeddings,
-    library,
+    metadata,
     paper_authors,
     paper_keys,
     paper_sources,
-    paper_topics,
     papers,
-    seen,
     submissions,
-    upvotes,
+)
+
+# Every column that refers to a paper (but embeddings', dropped on a rename): a paper given a
+# better id takes its rows along, whichever table a feature added (votes, comments, claims...).
+_REFERRING_COLUMNS = tuple(
+    fk.parent
+    for table in metadata.sorted_tables
+    if table is not embeddings
+    for fk in table.foreign_keys
+    if fk.column is papers.c.id
 )
 
 # What the writer is given: records, or records prepared for the bulk route by their reader.
@@ -376,10 +382,9 @@ class _Writes:
         self.flush()
         row = self.conn.execute(select(papers).where(papers.c.id == old_id)).mappings().one()
         self.conn.execute(papers.insert(), [{**row, "id": new_id}])
-        tables = (paper_keys, paper_sources, upvotes, library, seen, paper_topics, submissions)
-        for table in (*tables, paper_authors, claims):
+        for column in _REFERRING_COLUMNS:
             self.conn.execute(
-                update(table).where(table.c.paper_id == old_id).values(paper_id=new_id)
+                update(column.table).where(column == old_id).values({column.name: new_id})
             )
         # Dropped, not moved: the paper is embedded again under its new id, which is what the
         # incremental vector index picks up (it follows embeddings by write time).

@@ -28,8 +28,10 @@ from papertide.web import (
     api,
     authors,
     claims,
+    collections,
     discussion,
     docs,
+    exports,
     feeds,
     hf,
     library,
@@ -103,12 +105,16 @@ def create_app(settings: Settings | str | None = None, clock: Clock | None = Non
     app.include_router(discussion.api_router)  # before api.router, for the same reason
     app.include_router(claims.api_router)  # before api.router: /api/papers/{id}/claim
     app.include_router(authors.api_router)
+    app.include_router(collections.api_router)  # before profiles': /api/users/{name} is greedy
     app.include_router(profiles.api_router)
     app.include_router(api.router)
     app.include_router(feeds.router)
+    app.include_router(collections.feed_router)
     app.include_router(docs.router)
     app.include_router(accounts.router)
     app.include_router(library.router)  # before pages.router, for the same reason
+    app.include_router(collections.router)
+    app.include_router(exports.router)
     app.include_router(subscriptions.router)
     app.include_router(topics.router)
     app.include_router(discussion.router)  # before pages.router, for the same reason

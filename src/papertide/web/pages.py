@@ -14,7 +14,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from papertide import __version__
 from papertide.periods import neighbour_months, neighbour_weeks, supported
 from papertide.rank import rankers, trending
-from papertide.store import accounts, library, queries, submissions
+from papertide.store import accounts, collections, library, queries, submissions
 from papertide.web import discussion_view
 from papertide.web.auth import current_user
 from papertide.web.claims import paper_claims
@@ -239,10 +239,11 @@ def paper_view(
     paper = with_extracts(svc, [viewed_paper(request, paper_id)])[0]
     related = similar_papers(svc, request.app.state.similar_cache, paper["id"], 8)
     user = current_user(request)
-    states = {}
+    states, held = {}, set()
     if user is not None:
         with svc.engine.connect() as conn:
             states = library.states(conn, user["id"], [paper["id"]])
+            held = collections.holding(conn, user["id"], [paper["id"]]).get(paper["id"], set())
     return render(
         request,
         "paper.html",
@@ -251,6 +252,7 @@ def paper_view(
         similar=with_extracts(svc, [hit.paper for hit in related]),
         voted=_voted(request, [paper]),
         states=states,
+        held=held,
         **discussion_view.page_context(request, paper["id"]),
         **extra,
         **paper_claims(request, paper["id"]),

@@ -1,5 +1,5 @@
 """Members' public profiles (/users/NAME and /api/users/NAME): their claimed papers, their
-public collections (filled in by the collections feature), and their upvotes when they choose
+public collections, and their upvotes when they choose
 to show them (a setting on /account, off by default)."""
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from papertide.limits import MAX_NAME_INPUT
 from papertide.links import user_path
-from papertide.store import accounts, claims, profiles
+from papertide.store import accounts, claims, collections, profiles
 from papertide.web import schemas
 from papertide.web.accounts import api_user
 from papertide.web.api import _paper_json
 from papertide.web.auth import check_csrf, current_user, require_user
+from papertide.web.collections import collection_json
 from papertide.web.deps import papertide
 from papertide.web.templating import render
 
@@ -35,7 +36,8 @@ def _profile(request: Request, username: str) -> dict[str, Any]:
         # votes an admin hid count nowhere, so they are not shown either
         shown = profiles.shows_upvotes(conn, member["id"]) and not member["votes_hidden"]
         upvoted = profiles.upvoted_papers(conn, member["id"], UPVOTES_SHOWN) if shown else None
-    return {"member": member, "claimed": claimed, "upvotes": upvoted}
+        public = collections.public_collections(conn, member["id"])
+    return {"member": member, "claimed": claimed, "upvotes": upvoted, "collections": public}
 
 
 @router.get("/users/{username:path}")
@@ -63,14 +65,15 @@ def profile_settings_form(
 
 @api_router.get("/users/{username:path}", response_model=schemas.Profile)
 def api_profile(request: Request, username: str) -> Any:
-    """A member's public profile: approved authorship claims, and their upvotes if they chose
-    to show them (null otherwise)."""
+    """A member's public profile: approved authorship claims, public collections, and their
+    upvotes if they chose to show them (null otherwise)."""
     profile = _profile(request, username)
     upvotes = profile["upvotes"]
     return {
         "username": profile["member"]["username"],
         "path": user_path(profile["member"]["username"]),
         "claimed": [_paper_json(p) for p in profile["claimed"]],
+        "collections": [collection_json(c) for c in profile["collections"]],
         "upvotes": None if upvotes is None else [_paper_json(p) for p in upvotes],
     }
 

@@ -308,6 +308,7 @@ class Profile(BaseModel):
     username: str
     path: str
     claimed: list[Paper] = Field(description="papers whose authorship claim was approved")
+    collections: list[Collection] = Field(description="the member's public collections")
     upvotes: list[Paper] | None = Field(
         description="the member's upvotes, newest first; null unless they chose to show them"
     )
@@ -315,3 +316,47 @@ class Profile(BaseModel):
 
 class ProfileSettings(BaseModel):
     show_upvotes: bool
+# -- collections (web/collections.py) ---------------------------------------------------------
+
+CollectionId = Annotated[
+    int | str,
+    Field(description='a number, or "library" for your default collection (your saved papers)'),
+]
+
+
+class Collection(BaseModel):
+    """A member's collection of papers. The default one, "library", is their saved papers."""
+
+    id: CollectionId
+    name: str
+    description: str
+    public: bool
+    default: bool = Field(description="the library: it cannot be renamed, published or deleted")
+    owner: str
+    papers: int = Field(description="how many (visible) papers it holds")
+    url: str = Field(description="its page on this site")
+
+
+class CollectionDetail(Collection):
+    items: list[Paper] = Field(description="its papers, the most recently added first")
+
+
+class NewCollection(BaseModel):
+    name: str
+    description: str = ""
+    public: bool = False
+
+
+class CollectionChange(BaseModel):
+    """What to change; fields left out stay as they are."""
+
+    name: str | None = None
+    description: str | None = None
+    public: bool | None = None
+
+
+class CollectionMembership(BaseModel):
+    collection: CollectionId
+    paper: str
+    member: bool = Field(description="whether the paper is in the collection now")
+    changed: bool = Field(description="false when it already was (or was not)")

@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 from papertide.ingest import sample
 from papertide.limits import MAX_ARXIV_REF_CHARS, MAX_SUBMISSION_COMMENT
 from papertide.links import author_path, href_filter, paper_path, path_filter, user_path
+from papertide.store import collections
 from papertide.web.auth import csrf_token, current_user, set_csrf_cookie
 from papertide.web.deps import papertide
 from papertide.web.text import lead, thousands
@@ -50,8 +51,12 @@ def make_templates() -> Jinja2Templates:
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """A page with the signed-in user and the CSRF token its forms repeat."""
+    user = current_user(request)
+    if user is not None:  # every list card and paper page offers the member's collections
+        with papertide(request).engine.connect() as conn:
+            context.setdefault("my_collections", collections.of_user(conn, user["id"]))
     context.update(
-        user=current_user(request),
+        user=user,
         csrf=csrf_token(request),
         sample_data=sample.shown(papertide(request).engine),
     )
