@@ -192,11 +192,16 @@ def part_of(message: Message, subtype: str) -> str:
 
 
 def _picks_for(
-    recommender: Recommender, user_id: int, period: str, now: datetime, mail: MailSettings
+    engine: Engine,
+    recommender: Recommender,
+    user_id: int,
+    period: str,
+    now: datetime,
+    mail: MailSettings,
 ) -> list[Item]:
     found = recommender.recommend(user_id, PICK_COUNT, WINDOW_DAYS[period], now)
     items = [replace(_item(p.paper, p.reason, mail), followed=p.followed) for p in found]
-    return _with_extracts(recommender.engine, items)
+    return _with_extracts(engine, items)
 
 
 def preview(
@@ -216,7 +221,7 @@ def preview(
             "email": user.get("email") or f"{user['username']}@preview.invalid",
         }
     top = trending_items(engine, period, now, mail)
-    picks = _picks_for(recommender, user["id"], period, now, mail)
+    picks = _picks_for(engine, recommender, user["id"], period, now, mail)
     with engine.connect() as conn:
         replies = replies_for(conn, user["id"], period, now, mail)
     key = period_key(period, now)
@@ -249,7 +254,9 @@ def compose(
         for subscriber in readers[start : start + BATCH]:
             picks, replies = [], []
             if subscriber["user_id"] is not None:
-                picks = _picks_for(recommender, subscriber["user_id"], period, now, mail)
+                picks = _picks_for(
+                    engine, recommender, subscriber["user_id"], period, now, mail
+                )
                 seen.append((subscriber["user_id"], [p.id for p in picks]))
                 with engine.connect() as conn:
                     replies = replies_for(conn, subscriber["user_id"], period, now, mail)
