@@ -14,6 +14,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -390,6 +391,27 @@ def wait_for_server(base: str, process: subprocess.Popen) -> None:
             time.sleep(0.2)
     process.kill()
     pytest.fail("papertide serve did not start")
+
+
+@contextmanager
+def served(cli: Cli, folder: Path) -> Iterator[str]:
+    """`papertide serve` over CLI's database, on a free port of 127.0.0.1, run in FOLDER: its
+    base URL while the block runs (the browser tests' server)."""
+    port = free_port()
+    process = subprocess.Popen(
+        cli.command("serve", "--port", str(port)),
+        env=cli.process_env,
+        cwd=folder,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_server(base, process)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)
 
 
 def free_port() -> int:

@@ -3,14 +3,10 @@
 member's profile; hostile author names stay text on every page they reach."""
 
 import json
-import shutil
-import socket
-import subprocess
-from pathlib import Path
 
 import pytest
 
-from test_browser import ARGS, CHROMIUM, shot
+from test_browser import launched_chromium, shot
 from test_browser import pytestmark as needs_chromium
 
 pytestmark = [pytest.mark.browser, needs_chromium]
@@ -27,7 +23,7 @@ PAPERS = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from conftest import Cli, wait_for_server
+    from conftest import Cli, served
 
     folder = tmp_path_factory.mktemp("authors-served")
     papers = folder / "papers.jsonl"
@@ -35,31 +31,14 @@ def server(tmp_path_factory):
     cli = Cli(f"sqlite:///{folder / 'papertide.db'}", folder)
     cli.run("import", str(papers))
     cli.run("users", "create", "root", "--admin", "--password-stdin", stdin="rootpass123\n")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        cli.command("serve", "--port", str(port)),
-        env=cli.process_env,
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_for_server(base, process)
-    yield base
-    process.terminate()
-    process.wait(10)
+    with served(cli, folder) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def chromium():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    assert Path(CHROMIUM).exists() or shutil.which("chromium")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    with launched_chromium() as browser:
         yield browser
-        browser.close()
 
 
 def new_page(chromium):

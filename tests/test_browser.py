@@ -8,9 +8,10 @@ import itertools
 import json
 import os
 import shutil
-import socket
-import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,7 +52,7 @@ HOSTILE = {
 def server(tmp_path_factory, embedder):
     folder = tmp_path_factory.mktemp("served")
     (folder / "hostile.jsonl").write_text(json.dumps(HOSTILE) + "\n")
-    from conftest import Cli, wait_for_server
+    from conftest import Cli, served
 
     cli = Cli(f"sqlite:///{folder / 'papertide.db'}", folder)
     cli.run(
@@ -62,30 +63,24 @@ def server(tmp_path_factory, embedder):
     )
     cli.run("index")
     cli.run("topics", "build")  # for the topics page's screenshot
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        cli.command("serve", "--port", str(port)),
-        env=cli.process_env,
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_for_server(base, process)
-    yield base
-    process.terminate()
-    process.wait(10)
+    with served(cli, folder) as base:
+        yield base
 
 
-@pytest.fixture(scope="module")
-def browser():
+@contextmanager
+def launched_chromium() -> Iterator[Any]:
+    """Debian's chromium, headless, driven by Playwright (skips the test without Playwright)."""
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with launched_chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture

@@ -2,14 +2,12 @@
 serve`): make a public collection with a hostile name and description, add a paper from a
 list card, see the public page signed out and download its export. No script may run."""
 
-import socket
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, Cli, wait_for_server
-from test_browser import ARGS, CHROMIUM, NON_HTTP_LINKS, shot
+from conftest import FIXTURES, Cli, served
+from test_browser import CHROMIUM, NON_HTTP_LINKS, launched_chromium, shot
 
 pytestmark = [
     pytest.mark.browser,
@@ -25,30 +23,14 @@ def server(tmp_path_factory):
     cli = Cli(f"sqlite:///{folder / 'papertide.db'}", folder)
     cli.run("import", *(str(FIXTURES / n) for n in ("arxiv_atom.xml", "hf_daily.json")))
     cli.run("index", "--keyword-only")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        cli.command("serve", "--port", str(port)),
-        env=cli.process_env,
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_for_server(base, process)
-    yield base
-    process.terminate()
-    process.wait(10)
+    with served(cli, folder) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 def new_page(browser):

@@ -2,13 +2,11 @@
 test_browser.py): Markdown and KaTeX math render, reply, edit and delete work without any
 script of the page's own, and hostile comment text runs nothing."""
 
-import socket
-import subprocess
 
 import pytest
 
-from conftest import FIXTURES, Cli, wait_for_server
-from test_browser import ARGS, CHROMIUM, PHONE, SCROLLS_SIDEWAYS, shot
+from conftest import FIXTURES, Cli, served
+from test_browser import PHONE, SCROLLS_SIDEWAYS, launched_chromium, shot
 from test_browser import pytestmark as skipped_without_chromium
 
 pytestmark = [pytest.mark.browser, skipped_without_chromium]
@@ -27,30 +25,14 @@ def server(tmp_path_factory):
     cli = Cli(f"sqlite:///{folder / 'papertide.db'}", folder)
     cli.run("import", str(FIXTURES / "hf_daily.json"))
     cli.run("users", "create", "ada", "--password-stdin", stdin="password123\n")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen(
-        cli.command("serve", "--port", str(port)),
-        env=cli.process_env,
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_for_server(base, process)
-    yield base
-    process.terminate()
-    process.wait(10)
+    with served(cli, folder) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture

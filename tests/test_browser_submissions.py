@@ -2,14 +2,12 @@
 `papertide serve`: it shows on the Submitted view, and a hostile comment stays text."""
 
 import os
-import socket
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES, Cli, free_port, wait_for_server
-from test_browser import ARGS, CHROMIUM, shot
+from conftest import FIXTURES, Cli, free_port, served
+from test_browser import CHROMIUM, launched_chromium, shot
 
 pytestmark = [
     pytest.mark.browser,
@@ -28,35 +26,19 @@ def server(tmp_path_factory):
     cli = Cli(f"sqlite:///{folder / 'papertide.db'}", folder)
     cli.run("import", str(FIXTURES / "arxiv_atom.xml"), str(FIXTURES / "hf_daily.json"))
     cli.run("users", "create", "ada", "--password-stdin", stdin="ada-password1\n")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     cli.env.update(
         # the served app runs on today's date: any age passes, so the test does not depend on it
         PAPERTIDE_SUBMISSION_MAX_AGE_DAYS="36500",
         PAPERTIDE_ARXIV_API_URL=f"http://127.0.0.1:{free_port()}/api/query",  # never asked
     )
-    process = subprocess.Popen(
-        cli.command("serve", "--port", str(port)),
-        env=cli.process_env,
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_for_server(base, process)
-    yield base
-    process.terminate()
-    process.wait(10)
+    with served(cli, folder) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+    with launched_chromium() as chromium:
         yield chromium
-        chromium.close()
 
 
 def test_submit_from_the_list_and_see_it_in_submitted(browser, server):

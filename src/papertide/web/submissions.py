@@ -19,13 +19,13 @@ from papertide.arxiv_ref import NotAnArxivRef, parse_arxiv_ref
 from papertide.ingest import arxiv_one
 from papertide.ingest.http import FetchError
 from papertide.limits import MAX_ARXIV_REF_CHARS, MAX_NAME_INPUT, MAX_SUBMISSION_COMMENT
-from papertide.rank import rankers
 from papertide.store import queries
 from papertide.store import submissions as store
 from papertide.web.accounts import back
 from papertide.web.auth import check_csrf, require_admin, require_user
 from papertide.web.deps import papertide
 from papertide.web.templating import render
+from papertide.web.views import ranker_named
 
 router = APIRouter(include_in_schema=False)
 
@@ -75,11 +75,7 @@ def submitted_papers(
 ) -> tuple[list[dict[str, Any]], int]:
     """Page OFFSET..OFFSET+LIMIT of the papers submitted in [start, end) in SORT's order
     (newest submission first for the default sort), and how many the list holds."""
-    try:
-        ranker = rankers.get(sort)
-    except KeyError:
-        allowed = ", ".join(r.name for r in rankers.all_rankers())
-        raise HTTPException(400, f"sort is one of: {allowed}") from None
+    ranker = ranker_named(sort)
     with pt.engine.connect() as conn:
         total = store.count_submitted(conn, start, end, submitter)
         if ranker.pool is None:

@@ -67,16 +67,21 @@ def period(pt: Papertide, day: str | None, week: str | None, month: str | None) 
         raise HTTPException(400, str(exc)) from exc
 
 
+def ranker_named(sort: str) -> rankers.Ranker:
+    """The ranker named SORT; 400, naming the sorts there are, for a sort no ranker has."""
+    try:
+        return rankers.get(sort)
+    except KeyError:
+        allowed = ", ".join(r.name for r in rankers.all_rankers())
+        raise HTTPException(400, f"sort is one of: {allowed}") from None
+
+
 def period_papers(
     pt: Papertide, start: Any, end: Any, sort: str, offset: int, limit: int
 ) -> list[dict[str, Any]]:
     """Papers of a period in the order of the ranker named SORT (rank/rankers.py); 400 for a
     sort no ranker has."""
-    try:
-        ranker = rankers.get(sort)
-    except KeyError:
-        allowed = ", ".join(r.name for r in rankers.all_rankers())
-        raise HTTPException(400, f"sort is one of: {allowed}") from None
+    ranker = ranker_named(sort)
     with pt.engine.connect() as conn:
         return rankers.ranked_papers(conn, ranker, start, end, offset, limit, pt.clock.now())
 
