@@ -44,6 +44,7 @@ _REFERRING_COLUMNS = tuple(
 # What the writer is given: records, or records prepared for the bulk route by their reader.
 Incoming = PaperRecord | Prepared
 
+
 @dataclass
 class BatchResult:
     new: int = 0
