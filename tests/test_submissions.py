@@ -225,6 +225,9 @@ def test_submit_from_the_web_and_see_it_in_submitted(engine, db_url):
         every = ada.get("/day/2026-11-21?view=all").text
         assert "Fresh paper 2611.01001" in every
         assert re.search(r"submitted by <span class=\"submitter\">ada</span>", every)
+        page = ada.get(f"/papers/{FRESH[0]}").text  # the paper's own page says so too
+        assert re.search(r"submitted by <span class=\"submitter\">ada</span>", page)
+        assert "<script>window.__xss" not in page and "&lt;script&gt;" in page
     with _signed_in(app, "bob") as bob:
         second = _post_submit(bob, FRESH[0])
         assert second.status_code == 409 and "already submitted by ada" in second.text

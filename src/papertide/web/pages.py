@@ -236,7 +236,7 @@ def paper_view(
 ) -> HTMLResponse:
     """The paper page; EXTRA for its template (a comment form's error and draft)."""
     svc = papertide(request)
-    paper = with_extracts(svc, [viewed_paper(request, paper_id)])[0]
+    paper = with_submissions(svc, with_extracts(svc, [viewed_paper(request, paper_id)]))[0]
     related = similar_papers(svc, request.app.state.similar_cache, paper["id"], 8)
     user = current_user(request)
     states, held = {}, set()
