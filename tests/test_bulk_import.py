@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import signal
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -148,8 +148,10 @@ def test_bulk_and_plain_routes_store_the_same_papers(
     monkeypatch.setattr(runner, "BULK_BATCH_SIZE", 7)  # several batches, twins across them
     monkeypatch.setattr(runner, "BATCH_SIZE", 7)
     earlier, snapshot = already_stored(tmp_path), snapshot_file(tmp_path, 40)
-    for engine in (bulk, plain):
-        import_file(engine, earlier, "jsonl", bulk=False)
+    with monkeypatch.context() as earlier_clock:  # stored before the snapshot's run began
+        earlier_clock.setattr(writer, "utcnow", lambda: NOW - timedelta(days=1))
+        for engine in (bulk, plain):
+            import_file(engine, earlier, "jsonl", bulk=False)
     plain_summary = import_file(plain, snapshot, bulk=False)
     bulk_summary = import_file(bulk, snapshot, bulk=True)
 

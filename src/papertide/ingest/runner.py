@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import closing, nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -20,7 +21,7 @@ from papertide.ingest.compressed import Input, content_name, open_input
 from papertide.ingest.formats import detect
 from papertide.ingest.pipeline import ProcessReader
 from papertide.records import Notice, PaperRecord, Reject
-from papertide.store import jobs
+from papertide.store import jobs, writer
 from papertide.store.prepared import Prepared
 from papertide.store.writer import BatchResult, save_batch
 
@@ -47,7 +48,8 @@ class ImportSummary:
     rejected: list[Reject] = field(default_factory=list)
     warnings: list[Notice] = field(default_factory=list)
     resumed_jobs: int = 0
-    created_ids: set[str] = field(default_factory=set, repr=False)  # papers new in this run
+    # Papers first seen from now on are this run's own (new, not updated; store/writer.py).
+    started_at: datetime = field(default_factory=lambda: writer.utcnow(), repr=False)
 
     @property
     def accepted(self) -> int:
@@ -59,12 +61,9 @@ class ImportSummary:
             self.rejected.append(item)
 
     def add(self, batch: BatchResult) -> None:
-        # A paper this run created, changed by a later batch or file, is new, not "updated".
-        own = [after for before, after in batch.changed_ids if before in self.created_ids]
-        self.created_ids.update([*batch.created_ids, *own])
         self.new += batch.new
-        self.updated += batch.updated - len(own)
-        self.duplicates += batch.duplicates + len(own)
+        self.updated += batch.updated
+        self.duplicates += batch.duplicates
 
     def as_json(self) -> dict[str, Any]:
         """The documented `--json` shape of import and sync (see README)."""
@@ -104,7 +103,7 @@ def run_batches(
                 summary.warnings.extend(
                     Notice(where=item.source_id, reason=w) for w in item.warnings
                 )
-        summary.add(_store_batch(engine, job, records, state, bulk))
+        summary.add(_store_batch(engine, job, records, state, bulk, summary.started_at))
         if on_batch:
             on_batch(summary)
     with engine.begin() as conn:
@@ -122,6 +121,7 @@ def _store_batch(
     records: list[PaperRecord | Prepared],
     state: dict[str, Any],
     bulk: bool,
+    run_started: datetime,
 ) -> BatchResult:
     """RECORDS and the checkpoint STATE in one transaction. Another import may store some of
     the same papers between this batch's reads and its writes: on SQLite the reads come before
@@ -130,7 +130,7 @@ def _store_batch(
     for attempt in range(WHOLE_BATCH_RETRIES + 1):
         try:
             with engine.begin() as conn:
-                result = save_batch(conn, records, bulk)
+                result = save_batch(conn, records, bulk, run_started)
                 jobs.save_checkpoint(conn, job, state)
             return result
         except IntegrityError:

@@ -50,10 +50,6 @@ class BatchResult:
     new: int = 0
     updated: int = 0
     duplicates: int = 0
-    # The papers this batch created, and (id before, id after) of the known ones it changed:
-    # an import of several batches or files tells its own new papers from earlier ones.
-    created_ids: list[str] = field(default_factory=list)
-    changed_ids: list[tuple[str, str]] = field(default_factory=list)
 
 
 def utcnow() -> datetime:
@@ -169,9 +165,16 @@ class _Resolver:
                 self.pending_key_owner[key] = cluster
 
 
-def save_batch(conn: Connection, records: list[Incoming], bulk: bool = False) -> BatchResult:
+def save_batch(
+    conn: Connection,
+    records: list[Incoming],
+    bulk: bool = False,
+    run_started: datetime | None = None,
+) -> BatchResult:
     """Merge RECORDS into the store inside the caller's transaction. BULK writes new rows by
-    the driver's fast route (store/bulk.py: the same values, for large imports).
+    the driver's fast route (store/bulk.py: the same values, for large imports). A paper first
+    seen at or after RUN_STARTED was created by the same run (an import of several batches or
+    files): a change to it counts as a duplicate, since the run counted it as new already.
 
     Another writer (an import beside a scheduled sync, another app instance) may store one of
     the batch's papers between the batch's reads and its writes; the batch then fails on a
@@ -181,14 +184,16 @@ def save_batch(conn: Connection, records: list[Incoming], bulk: bool = False) ->
     for attempt in range(retries + 1):
         try:
             with conn.begin_nested() if retries else nullcontext():
-                return _merge_batch(conn, records, bulk)
+                return _merge_batch(conn, records, bulk, run_started)
         except IntegrityError:
             if attempt == retries:
                 raise
     raise AssertionError("unreachable")
 
 
-def _merge_batch(conn: Connection, records: list[Incoming], bulk: bool) -> BatchResult:
+def _merge_batch(
+    conn: Connection, records: list[Incoming], bulk: bool, run_started: datetime | None
+) -> BatchResult:
     result = BatchResult()
     if not records:
         return result
@@ -212,15 +217,20 @@ def _merge_batch(conn: Connection, records: list[Incoming], bulk: bool) -> Batch
     for cluster, created in statuses:
         if created:
             result.new += 1
-            result.created_ids.append(cluster.paper_id)
-        elif id(cluster) in changed_clusters and cluster.row is not None:
+        elif id(cluster) in changed_clusters and not _created_since(cluster, run_started):
             result.updated += 1
-            result.changed_ids.append((cluster.row["id"], cluster.paper_id))
             changed_clusters.discard(id(cluster))  # count a paper once, extra records duplicate
         else:
             result.duplicates += 1
     writer.flush()
     return result
+
+
+def _created_since(cluster: _Cluster, run_started: datetime | None) -> bool:
+    """Whether CLUSTER is a paper stored at or after RUN_STARTED (or new in this batch)."""
+    if cluster.row is None:
+        return True
+    return run_started is not None and cluster.row["first_seen_at"] >= run_started
 
 
 # Per table of prepared rows: the columns _apply_prepared gives, the columns the batch adds,
