@@ -253,7 +253,7 @@ def test_ctrl_c_stops_a_bulk_import_with_one_line_and_it_resumes(cli, tmp_path, 
     status, stderr = cli.signal_when(
         signal.SIGINT, watch.first_batch_stored, "import", str(snapshot)
     )
-    assert status == 130
+    assert status == 130, stderr
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: interrupted"), stderr
     watch.assert_reader_ended()

@@ -152,3 +152,68 @@ def test_migrations_create_exactly_the_declared_schema(engine):
     with engine.connect() as conn:
         differences = compare_metadata(MigrationContext.configure(conn), metadata)
     assert differences == []
+
+
+def test_keys_and_authors_keep_every_row_through_the_without_rowid_rebuild(engine):
+    from alembic import command
+
+    from papertide.store.engine import _alembic_config, upgrade
+    from papertide.store.schema import paper_authors
+
+    save(
+        engine,
+        PaperRecord(
+            source="oai",
+            title="Keyed",
+            arxiv_id="2611.00005",
+            doi="10.1000/keyed",
+            authors=["A B", "C D"],
+        ),
+        PaperRecord(source="bibtex", title="Titled only", authors=["E F"]),
+    )
+
+    def rows() -> tuple[list, list]:
+        with engine.connect() as conn:
+            return tuple(
+                sorted(tuple(r) for r in conn.execute(select(t)))
+                for t in (paper_keys, paper_authors)
+            )
+
+    def without_rowid() -> set[str]:
+        with engine.connect() as conn:
+            schema = conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_schema WHERE type = 'table'"
+            )
+            return {name for name, sql in schema if sql.rstrip().endswith("WITHOUT ROWID")}
+
+    before = rows()
+    assert len(before[0]) == 4 and len(before[1]) == 3  # arxiv, doi and two title keys
+    if engine.dialect.name == "sqlite":
+        assert without_rowid() == {"paper_keys", "paper_authors"}
+    command.downgrade(_alembic_config(engine), "0010")  # to before migration 0015
+    assert rows() == before
+    if engine.dialect.name == "sqlite":
+        assert without_rowid() == set()
+    upgrade(engine)
+    assert rows() == before
+    if engine.dialect.name == "sqlite":
+        assert without_rowid() == {"paper_keys", "paper_authors"}
+
+
+def test_a_bulk_import_has_a_large_page_cache_and_gives_it_back(engine):
+    from papertide.store import dialect
+
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's page cache")
+
+    def cache_size() -> int:
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+
+    usual = cache_size()
+    with dialect.bulk_writing(engine):
+        assert cache_size() == -dialect.BULK_CACHE_KIB
+        assert cache_size() == -dialect.BULK_CACHE_KIB  # the pooled connection, taken again
+    assert cache_size() == usual != -dialect.BULK_CACHE_KIB
+    with engine.connect() as conn:  # a new file is made of large pages
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar_one() == dialect.NEW_FILE_PAGE_SIZE

@@ -21,7 +21,7 @@ from papertide.ingest.compressed import Input, content_name, open_input
 from papertide.ingest.formats import detect
 from papertide.ingest.pipeline import ProcessReader
 from papertide.records import Notice, PaperRecord, Reject
-from papertide.store import jobs, writer
+from papertide.store import dialect, jobs, writer
 from papertide.store.prepared import Prepared
 from papertide.store.writer import BatchResult, save_batch
 
@@ -257,7 +257,11 @@ def import_file(
 
         # closing: a reader stopped by an error or Ctrl-C cleans up now (a reader process and
         # its pipe), not when the garbage collector finds it, possibly at interpreter exit
-        with fewer_collections() if bulk else nullcontext(), closing(items):
+        with (
+            fewer_collections() if bulk else nullcontext(),
+            dialect.bulk_writing(engine) if bulk else nullcontext(),
+            closing(items),
+        ):
             run_batches(
                 engine,
                 job,

@@ -82,6 +82,7 @@ paper_keys = Table(
     metadata,
     Column("key", text_up_to(250), primary_key=True),
     Column("paper_id", text_up_to(200), ForeignKey("papers.id"), nullable=False, index=True),
+    sqlite_with_rowid=False,  # no rowid needed: the key's B-tree is the table (migration 0015)
 )
 
 paper_sources = Table(
@@ -375,6 +376,7 @@ paper_authors = Table(
     Column("signature", text_up_to(210), nullable=False),
     Index("ix_paper_authors_name_key", "name_key", "paper_id"),
     Index("ix_paper_authors_signature", "signature", "name_key"),
+    sqlite_with_rowid=False,
 )
 
 # A member saying they are an author of a paper: pending until an admin decides, or approved

@@ -249,6 +249,9 @@ _COMPLETED_BY_BATCH: dict[str, tuple[tuple[str, ...], tuple[str, ...], Callable[
 }
 
 
+_AUTHOR_ROW = ("paper_id", *author_rows.COLUMNS)
+
+
 class _Writes:
     """Collects inserts and updates so each kind is one executemany per batch."""
 
@@ -260,7 +263,7 @@ class _Writes:
         self.new_papers: list[dict[str, Any]] = []
         self.changed_papers: list[dict[str, Any]] = []
         self.new_keys: list[dict[str, Any]] = []  # may be stored already: conflicts ignored
-        self.unstored_keys: list[dict[str, Any]] = []  # looked up and not found
+        self.unstored_keys: list[tuple[str, str]] = []  # (key, paper id), looked up, not found
         self.new_sources: list[dict[str, Any]] = []
         # rows of new papers from records prepared by their reader (store/prepared.py)
         self.prepared_papers: list[tuple[Any, ...]] = []
@@ -269,6 +272,7 @@ class _Writes:
         # sources' own daily-list submissions (Hugging Face's): the first one of a paper stays
         self.upstream_submissions: list[dict[str, Any]] = []
         self.new_authors: list[dict[str, Any]] = []  # paper_authors rows
+        self.prepared_authors: list[tuple[Any, ...]] = []  # (paper id, *author_values)
         self.stale_authors: list[str] = []  # papers whose author rows are written again
 
     def apply(self, cluster: _Cluster, resolver: _Resolver) -> bool:
@@ -318,9 +322,10 @@ class _Writes:
             owner = resolver.key_owner.get(key)
             if owner is None:
                 resolver.key_owner[key] = cluster.paper_id
-                unstored = self.bulk and key in resolver.looked_up
-                pending = self.unstored_keys if unstored else self.new_keys
-                pending.append({"key": key, "paper_id": cluster.paper_id})
+                if self.bulk and key in resolver.looked_up:
+                    self.unstored_keys.append((key, cluster.paper_id))
+                else:
+                    self.new_keys.append({"key": key, "paper_id": cluster.paper_id})
         for ref, record in fresh.items():
             if record.submitted_by:
                 self.upstream_submissions.append(
@@ -364,12 +369,14 @@ class _Writes:
         for key in record.match_keys:
             if key not in resolver.key_owner:
                 resolver.key_owner[key] = cluster.paper_id
-                pending = self.unstored_keys if key in resolver.looked_up else self.new_keys
-                pending.append({"key": key, "paper_id": cluster.paper_id})
+                if key in resolver.looked_up:
+                    self.unstored_keys.append((key, cluster.paper_id))
+                else:
+                    self.new_keys.append({"key": key, "paper_id": cluster.paper_id})
         self.prepared_sources.append(
             (cluster.paper_id, record.source, record.source_id, record.stored)
         )
-        self.new_authors += author_rows.with_paper(cluster.paper_id, record.authors)
+        self.prepared_authors += [(cluster.paper_id, *values) for values in record.authors]
         return True
 
     def _free_id(self, wanted: str, resolver: _Resolver) -> str:
@@ -418,7 +425,9 @@ class _Writes:
         # the author-name table follows the papers' author lists (store/author_rows.py)
         author_rows.forget(conn, self.stale_authors)
         insert(conn, paper_authors, self.new_authors)
-        insert(conn, paper_keys, self.unstored_keys)
+        # text and integers, which no driver converts: the rows go as they are
+        bulk_rows.insert_values(conn, paper_authors, _AUTHOR_ROW, self.prepared_authors)
+        bulk_rows.insert_values(conn, paper_keys, ("key", "paper_id"), self.unstored_keys)
         if self.new_keys:
             conn.execute(
                 dialect.insert_ignoring_conflicts(paper_keys, self.engine_name), self.new_keys
@@ -449,6 +458,7 @@ class _Writes:
             self.prepared_sources,
             self.seen_sources,
             self.new_authors,
+            self.prepared_authors,
             self.stale_authors,
         ):
             pending.clear()
