@@ -6,6 +6,8 @@ from datetime import datetime
 
 import pytest
 import zstandard
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from papertide.ingest.runner import import_file
@@ -187,3 +189,20 @@ def test_bad_snapshot_lines_are_rejected_with_their_line_numbers(store, tmp_path
     with store.connect() as conn:
         sources = conn.execute(select(func.count()).select_from(paper_sources)).scalar()
     assert sources == 3
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    moment=st.datetimes(min_value=datetime(1850, 1, 1), max_value=datetime(2300, 12, 31)),
+    padded=st.booleans(),
+)
+def test_snapshot_version_dates_read_as_the_general_rfc_2822_parser_reads_them(moment, padded):
+    from email.utils import format_datetime, parsedate_to_datetime
+
+    from papertide.ingest.arxiv_snapshot import _rfc2822
+    from papertide.ingest.base import parse_date
+
+    text = format_datetime(moment.replace(microsecond=0), usegmt=False).replace("-0000", "GMT")
+    if not padded:  # arXiv writes "2 Apr", format_datetime "02 Apr"
+        text = text.replace(" 0", " ", 1) if text[5] == "0" else text
+    assert _rfc2822(text) == parse_date(parsedate_to_datetime(text))

@@ -5,6 +5,8 @@ arXiv's bulk-data page publish it): one JSON object a line for every paper on ar
 
 from __future__ import annotations
 
+import calendar
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -86,9 +88,27 @@ def _first_version(versions: Any) -> datetime | None:
     return _rfc2822(as_text(first.get("created")))
 
 
+# How every version date in the snapshot is written: "Mon, 2 Apr 2007 19:18:42 GMT". Read
+# here, since email.utils' general RFC 2822 parser took 7% of a bulk import's reader.
+_ARXIV_DATE = re.compile(
+    r"[A-Z][a-z]{2}, (\d{1,2}) ([A-Z][a-z]{2}) (\d{4}) (\d\d):(\d\d):(\d\d) GMT"
+)
+_MONTHS = {name: number for number, name in enumerate(calendar.month_abbr) if name}
+
+
 def _rfc2822(text: str) -> datetime | None:
+    match = _ARXIV_DATE.fullmatch(text)
+    if match and match[2] in _MONTHS:
+        day, _month, year, hour, minute, second = match.groups()
+        try:
+            moment = datetime(
+                int(year), _MONTHS[match[2]], int(day), int(hour), int(minute), int(second)
+            )
+        except ValueError:  # 31 Feb
+            return None
+        return parse_date(moment)  # inside the supported years
     try:
-        moment = parsedate_to_datetime(text)  # "Mon, 2 Apr 2007 19:18:42 GMT", fast
+        moment = parsedate_to_datetime(text)  # any other RFC 2822 form
     except (TypeError, ValueError, IndexError):
         return parse_date(text)
     return parse_date(moment)  # to naive UTC, inside the supported years

@@ -39,12 +39,16 @@ def converter(
 ) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
     """What converts one row of COLUMNS' values (a tuple) as DIALECT's driver takes them."""
     processors = _processors(table, columns, dialect)
+    # only the columns that have a processor: most (text, integers) go as they are
+    active = [(index, process) for index, process in enumerate(processors) if process]
 
     def convert(row: tuple[Any, ...]) -> tuple[Any, ...]:
-        return tuple(
-            process(value) if process else value
-            for value, process in zip(row, processors, strict=True)
-        )
+        if len(row) != len(processors):
+            raise ValueError(f"{len(row)} values for {len(processors)} columns")
+        values = list(row)
+        for index, process in active:
+            values[index] = process(values[index])
+        return tuple(values)
 
     return convert
 
