@@ -59,3 +59,37 @@ def test_saving_never_creates_duplicates(backend, databases, tmp_path_factory, b
     finally:
         engine.dispose()
         databases.drop(url)
+
+
+# Texts made of what the fast paths of clean_text and normalize_title must get right: spaces,
+# line breaks, other whitespace and controls, bidi controls, punctuation, accents, surrogates.
+tricky_text = st.lists(
+    st.sampled_from(
+        [
+            *(string.ascii_letters + string.digits + string.punctuation),
+            *(" ", "  ", "\n", "\r\n", "\t", "\x0b", "\x1f", "\x85", "\xa0", "\u2028", "\x07"),
+            *("\u202e", "\u200f", "\ufffe", "\ud800", "é", "e\u0301", "ß", "Ǆ", "_", "½", "٣"),
+        ]
+    ),
+    max_size=60,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=tricky_text)
+def test_clean_text_is_its_general_rule_whatever_the_text(text):
+    from papertide.records import clean_text, strip_unsafe
+
+    assert clean_text(text) == " ".join(strip_unsafe(text).split())
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=tricky_text)
+def test_an_ascii_title_normalizes_as_the_general_rule_does(text):
+    import re
+
+    from papertide.records import normalize_title
+
+    general = re.sub(r"\s+", " ", re.sub(r"[\W_]+", " ", text.casefold())).strip()
+    if text.isascii() and "\\" not in text and "{" not in text and "}" not in text:
+        assert normalize_title(text) == general

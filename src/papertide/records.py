@@ -178,21 +178,30 @@ def clean_text(text: str | None) -> str:
     """strip_unsafe, and whitespace collapsed; keeps the text otherwise as written."""
     if not text:
         return ""
+    # The common case first, without splitting the text into words (the slow part, for an
+    # abstract): line breaks are the only unsafe characters of most abstracts. A text that
+    # is printable then, with no double space, is what the general rule below makes of it.
+    flat = text.replace("\n", " ").strip()
+    if "  " not in flat and flat.isprintable():
+        return flat
     return " ".join(strip_unsafe(text).split())
 
 
 # LaTeX accent commands and braces as BibTeX exports write them, e.g. {\"u}ber, \emph{x}.
 _LATEX_COMMAND = re.compile(r"\\[a-zA-Z]+\*?|\\.")
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+# What _NON_WORD replaces, for ASCII text: everything but letters and digits.
+_ASCII_NON_WORD = {c: " " for c in range(128) if not chr(c).isalnum()}
 
 
 def normalize_title(title: str) -> str:
     """The comparison form of a title: case, punctuation, whitespace, LaTeX and accents removed."""
     text = _LATEX_COMMAND.sub("", title) if "\\" in title else title
     text = text.replace("{", "").replace("}", "")  # BibTeX case guards sit inside words
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(c for c in text if not unicodedata.combining(c))
+    if text.isascii():  # most titles: the same as below, by one table (about 3 times faster)
+        return " ".join(text.lower().translate(_ASCII_NON_WORD).split())
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if not unicodedata.combining(c))
     return _WS.sub(" ", _NON_WORD.sub(" ", text.casefold())).strip()
 
 
