@@ -40,9 +40,10 @@ def build_record(where: str, **fields: Any) -> Item:
 
 
 # Every digit as 9, so that a run of 19 digits is a substring test (a regular expression took
-# 15-20 µs a line, more than the parse it guards).
-_DIGITS_AS_NINES = str.maketrans("0123456789", "9" * 10)
-_LONG_RUN = "9" * 19
+# 15-20 µs a line, more than the parse it guards). On the UTF-8 bytes: translating bytes by a
+# table is a few times faster than translating text by a dict, even with the encoding.
+_DIGITS_AS_NINES = bytes.maketrans(b"0123456789", b"9" * 10)
+_LONG_RUN = b"9" * 19
 
 
 def parse_json(text: str) -> tuple[Any, str | None]:
@@ -50,7 +51,7 @@ def parse_json(text: str) -> tuple[Any, str | None]:
     # orjson reads strict JSON about 4x faster; what it refuses (raw control characters, lone
     # surrogates, NaN) goes to json, which reads it or says why. It reads an integer beyond
     # 64 bits as a float: text with a run of 19 digits goes to json too.
-    if _LONG_RUN not in text.translate(_DIGITS_AS_NINES):
+    if _LONG_RUN not in text.encode("utf-8", "surrogatepass").translate(_DIGITS_AS_NINES):
         try:
             return orjson.loads(text), None
         except (orjson.JSONDecodeError, RecursionError):
