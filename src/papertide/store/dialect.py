@@ -60,29 +60,23 @@ BULK_CACHE_KIB = 262_144
 
 @contextmanager
 def bulk_writing(engine: Engine) -> Iterator[None]:
-    """Connections taken from ENGINE meanwhile are tuned for a bulk import, and given back
-    with SQLite's usual cache, so that no later user of the pool keeps the large one."""
-    if engine.dialect.name != "sqlite":
+    """Connections taken from ENGINE meanwhile are tuned for a bulk import; afterwards the pool
+    is emptied, so that no later user keeps the large cache. (Setting the cache back on each
+    return to the pool would empty it between batches.) An in-memory database, which lives
+    only as long as its connection, is left as it is."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
         yield
         return
 
-    def tune(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        usual = dbapi_connection.execute("PRAGMA cache_size").fetchone()[0]
-        record.info.setdefault("usual_cache_size", usual)
+    def tune(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         dbapi_connection.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
 
-    def untune(dbapi_connection: Any, record: Any) -> None:
-        usual = record.info.pop("usual_cache_size", None)
-        if usual is not None and dbapi_connection is not None:  # None: invalidated (Ctrl-C)
-            dbapi_connection.execute(f"PRAGMA cache_size={int(usual)}")
-
     event.listen(engine, "checkout", tune)
-    event.listen(engine, "checkin", untune)
     try:
         yield
     finally:
         event.remove(engine, "checkout", tune)
-        event.remove(engine, "checkin", untune)
+        engine.dispose()
 
 
 def configure(engine: Engine) -> None:
