@@ -382,6 +382,19 @@ def test_export_command(engine, cli, tmp_path):
     assert other.returncode == 2 and "of bob" in other.stderr
 
 
+def test_export_search_takes_the_search_commands_filters(engine, cli):
+    cli.run("index", "--keyword-only")
+
+    def exported(*options: str) -> list[str]:
+        found = cli.run("export", "search", "tiny experts", "--mode", "keyword", *options)
+        return [item["id"] for item in json.loads(found.stdout)]
+
+    assert exported("-f", "csl-json")[0] == "2611.00001"
+    assert exported("-f", "csl-json", "--author", "Lovelace") == ["2611.00001"]
+    assert exported("-f", "csl-json", "--author", "Hopper", "-k", "5") == []
+    assert exported("-f", "csl-json", "--until", "2000-01-01") == []
+
+
 def test_names_differing_only_in_case_are_one_name_whatever_the_script(engine):
     """SQLite's lower() folds ASCII only: 'ÐR' and 'ðr' must still count as one name (found by
     schemathesis as a 500 from the unique key)."""

@@ -15,19 +15,26 @@ from sqlalchemy.engine import Engine
 from papertide import export as formats
 from papertide.cli.common import application, engine, err, fail, user_named, writing_to
 from papertide.cli.framework import CommandGroup
-from papertide.cli.search import _day_start, _ready_to_search
+from papertide.cli.search import (
+    AUTHOR,
+    CATEGORY,
+    MODE,
+    QUERY,
+    SINCE,
+    UNTIL,
+    _ready_to_search,
+    results_option,
+    search_filters,
+)
 from papertide.search.hybrid import SearchError
 from papertide.search.hybrid import search as run_search
-from papertide.search.keyword import Filters
 from papertide.store import collections, queries
 from papertide.store.exports import papers_for_export
 
 export_app = CommandGroup(
     help="Export papers as BibTeX, CSL-JSON (Zotero) or RIS.", no_args_is_help=True
 )
-FORMAT = typer.Option(
-    "bibtex", "--format", "-f", metavar="FORMAT", help="bibtex, csl-json or ris."
-)
+FORMAT = typer.Option("bibtex", "--format", "-f", metavar="FORMAT", help="bibtex, csl-json or ris.")
 OUTPUT = typer.Option(
     None, "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."
 )
@@ -82,7 +89,7 @@ def export_paper(
 def export_collection(
     ctx: typer.Context,
     ref: str = typer.Argument(
-        ..., metavar="ID", help='The collection\'s number (its page\'s URL), or "library".'
+        ..., metavar="ID", help="The collection's number (its page's URL), or \"library\"."
     ),
     user: str | None = typer.Option(
         None, "--user", "-u", metavar="USER", help="Its owner (needed for library)."
@@ -130,21 +137,19 @@ def export_library(
 @export_app.command("search")
 def export_search(
     ctx: typer.Context,
-    query: str = typer.Argument(..., metavar="QUERY", help='Words, "exact phrases", prefix*.'),
-    mode: str = typer.Option(
-        "hybrid", "--mode", "-m", metavar="MODE", help="keyword, semantic or hybrid."
-    ),
-    k: int = typer.Option(50, "--k", "-k", min=1, max=1000, metavar="N", help="How many results."),
-    since: str | None = typer.Option(None, metavar="DAY", help="Published on or after DAY."),
-    category: str | None = typer.Option(
-        None, "--category", "-c", metavar="CATEGORY", help="Only this arXiv category."
-    ),
+    query: str = QUERY,
+    mode: str = MODE,
+    k: int = results_option(50),
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
+    category: str | None = CATEGORY,
+    author: str | None = AUTHOR,
     fmt: str = FORMAT,
     output: Path | None = OUTPUT,
 ) -> None:
     """Export the best results of a search, in their order."""
     _check_format(fmt)
-    filters = Filters(since=_day_start(ctx, since), category=category)
+    filters = search_filters(ctx, since, until, category, author)
     eng, indexes, embedder, mode = _ready_to_search(ctx, mode)
     try:
         hits = run_search(

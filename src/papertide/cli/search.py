@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import datetime
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -131,23 +132,48 @@ def _print_hits(eng: Engine, hits: list[Hit], as_json: bool) -> None:
             out.print("    " + plain, highlight=False, markup=False)
 
 
+# What every command that runs a search takes (search, export search).
+QUERY = typer.Argument(..., metavar="QUERY", help='Words, "exact phrases", prefix*.')
+MODE = typer.Option("hybrid", "--mode", "-m", metavar="MODE", help="keyword, semantic or hybrid.")
+SINCE = typer.Option(
+    None, metavar="DAY", help="Published on or after DAY (YYYY-MM-DD, today, yesterday)."
+)
+UNTIL = typer.Option(None, metavar="DAY", help="Published before DAY.")
+CATEGORY = typer.Option(
+    None, "--category", "-c", metavar="CATEGORY", help="Only this arXiv category, e.g. cs.LG."
+)
+AUTHOR = typer.Option(None, "--author", "-a", metavar="NAME", help="Author name or surname.")
+
+
+def results_option(default: int) -> Any:
+    """The --k option, with DEFAULT results."""
+    return typer.Option(
+        default, "--k", "-k", min=1, max=1000, metavar="N", help="How many results."
+    )
+
+
+def search_filters(
+    ctx: typer.Context,
+    since: str | None,
+    until: str | None,
+    category: str | None,
+    author: str | None,
+) -> Filters:
+    """The Filters of the shared options' values."""
+    return Filters(
+        since=_day_start(ctx, since), until=_day_start(ctx, until), category=category, author=author
+    )
+
+
 def search_(
     ctx: typer.Context,
-    query: str = typer.Argument(..., metavar="QUERY", help='Words, "exact phrases", prefix*.'),
-    mode: str = typer.Option(
-        "hybrid", "--mode", "-m", metavar="MODE", help="keyword, semantic or hybrid."
-    ),
-    k: int = typer.Option(10, "--k", "-k", min=1, max=1000, metavar="N", help="How many results."),
-    since: str | None = typer.Option(
-        None, metavar="DAY", help="Published on or after DAY (YYYY-MM-DD, today, yesterday)."
-    ),
-    until: str | None = typer.Option(None, metavar="DAY", help="Published before DAY."),
-    category: str | None = typer.Option(
-        None, "--category", "-c", metavar="CATEGORY", help="Only this arXiv category, e.g. cs.LG."
-    ),
-    author: str | None = typer.Option(
-        None, "--author", "-a", metavar="NAME", help="Author name or surname."
-    ),
+    query: str = QUERY,
+    mode: str = MODE,
+    k: int = results_option(10),
+    since: str | None = SINCE,
+    until: str | None = UNTIL,
+    category: str | None = CATEGORY,
+    author: str | None = AUTHOR,
     boost: list[str] = typer.Option(
         [],
         "--boost",
@@ -161,9 +187,7 @@ def search_(
     if unknown:
         fail(f"unknown boost {', '.join(sorted(unknown))}: use recent or votes")
     boosts = Boosts(recency=0.5 if "recent" in boost else 0.0, votes=0.5 if "votes" in boost else 0)
-    filters = Filters(
-        since=_day_start(ctx, since), until=_day_start(ctx, until), category=category, author=author
-    )
+    filters = search_filters(ctx, since, until, category, author)
     eng, indexes, embedder, mode = _ready_to_search(ctx, mode)
     try:
         hits = run_search(
@@ -178,10 +202,8 @@ def search_(
 def similar(
     ctx: typer.Context,
     paper_id: str = typer.Argument(..., metavar="ID", help="Paper id, arXiv id or DOI."),
-    k: int = typer.Option(10, "--k", "-k", min=1, max=1000, metavar="N", help="How many results."),
-    mode: str = typer.Option(
-        "hybrid", "--mode", "-m", metavar="MODE", help="keyword, semantic or hybrid."
-    ),
+    k: int = results_option(10),
+    mode: str = MODE,
     as_json: bool = AS_JSON,
 ) -> None:
     """Papers similar to one paper."""
