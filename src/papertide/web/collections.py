@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request, Response
 from fastapi.responses import RedirectResponse
+from pydantic import BaseModel
 
 from papertide.store import accounts, queries
 from papertide.store import collections as store
@@ -116,19 +117,22 @@ def _collections_page(
     )
 
 
+class CollectionForm(BaseModel):
+    """The fields of the new-collection and edit forms."""
+
+    name: str = ""
+    description: str = ""
+    public: bool = False
+    csrf_token: str = ""
+
+
 @router.post("/collections")
-def create_form(
-    request: Request,
-    name: str = Form(""),
-    description: str = Form(""),
-    public: bool = Form(False),
-    csrf_token: str = Form(""),
-) -> Response:
-    check_csrf(request, csrf_token)
+def create_form(request: Request, form: Annotated[CollectionForm, Form()]) -> Response:
+    check_csrf(request, form.csrf_token)
     user = require_user(request)
     try:
         with papertide(request).engine.begin() as conn:
-            made = store.create(conn, user["id"], name, description, public)
+            made = store.create(conn, user["id"], form.name, form.description, form.public)
     except store.CollectionError as exc:  # shown on the page, with the form to fix it
         return _collections_page(request, user, str(exc), status_code=400)
     return RedirectResponse(collection_url(made), status_code=303)
@@ -168,19 +172,12 @@ def collection_page(request: Request, ref: str) -> Response:
 
 
 @router.post("/collections/{ref}/edit")
-def edit_form(
-    request: Request,
-    ref: str,
-    name: str = Form(""),
-    description: str = Form(""),
-    public: bool = Form(False),
-    csrf_token: str = Form(""),
-) -> Response:
-    check_csrf(request, csrf_token)
+def edit_form(request: Request, ref: str, form: Annotated[CollectionForm, Form()]) -> Response:
+    check_csrf(request, form.csrf_token)
     user = require_user(request)
     with answers(), papertide(request).engine.begin() as conn:
         changed = store.edit(
-            conn, user["id"], store.collection_ref(ref), name, description, public
+            conn, user["id"], store.collection_ref(ref), form.name, form.description, form.public
         )
     return RedirectResponse(collection_url(changed), status_code=303)
 
