@@ -23,7 +23,9 @@ Digests keep the strict window (`recommend`): they mail what is new, and mark it
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,6 +46,7 @@ RECENCY_WEIGHT = 0.1
 CHUNK_ROWS = 262_144  # rows per matrix product: 384 MB of 384-d vectors read, 1 MB of scores
 KEEP_ROWS = 50_000  # a window this small keeps its vectors in memory (digest batches: 77 MB)
 FIRST_EXACT = 256  # rows scored in full before the bound decides which others must be
+BOUND_THREADS = min(os.cpu_count() or 1, 4)  # threads of the bound's pass over the int8 copy
 FOLLOW_MATCHES = 2_000  # papers looked at per followed author
 SEARCH_MATCHES = 200  # and per followed search
 EVERYTHING = None  # a window start before every paper
@@ -109,7 +112,7 @@ class Window:
         if self.matrix is not None:
             return self.matrix[positions]
         assert self.table is not None
-        return np.asarray(self.table.matrix[self.rows[positions]])
+        return self.table.vectors_at(self.rows[positions])
 
     def map_rows(self, score: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
         """SCORE over the window's vectors, CHUNK_ROWS at a time (memory stays bounded), one
@@ -132,12 +135,18 @@ class Window:
     def linear_bound(self, weights: np.ndarray) -> np.ndarray:
         """At least the classifier part (WEIGHTS, float32) of every row's score, from the int8
         copy of the vectors: a quarter of their bytes read (RowTable.linear_bound)."""
-        assert self.table is not None
-        parts = []
-        for start in range(0, len(self.rows), CHUNK_ROWS):
-            rows = self.rows[start : start + CHUNK_ROWS]
+        table = self.table
+        assert table is not None
+
+        def bound(rows: np.ndarray) -> np.ndarray:
             span = int(rows[-1]) + 1 - int(rows[0]) <= 2 * len(rows)  # as map_rows
-            parts.append(self.table.linear_bound(weights, rows, span))
+            return table.linear_bound(weights, rows, span)
+
+        chunks = [self.rows[s : s + CHUNK_ROWS] for s in range(0, len(self.rows), CHUNK_ROWS)]
+        # numpy lets go of the GIL in the products: chunks run on the cores in parallel, as
+        # the float32 product did through BLAS
+        with ThreadPoolExecutor(BOUND_THREADS) as pool:
+            parts = list(pool.map(bound, chunks))
         return np.concatenate(parts) if parts else np.zeros(0)
 
 
@@ -411,12 +420,11 @@ def _library_ranking(
     negative_rows = table.rows_of(signals.negative)
     negative_rows = negative_rows[negative_rows >= 0]
     drawn = [r for r in positive_rows.tolist() if r in window.background_rows]
-    matrix = table.matrix
     scorer = UserScorer.of(
-        np.asarray(matrix[positive_rows]),
-        np.asarray(matrix[negative_rows]),
+        table.vectors_at(positive_rows),
+        table.vectors_at(negative_rows),
         window.background,
-        np.asarray(matrix[drawn]) if drawn else None,
+        table.vectors_at(drawn) if drawn else None,
     )
     return LibraryRanking(window, scorer, excluded), positives
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import mmap
 import os
+import weakref
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -150,9 +151,12 @@ class RowTable:
 
     def __init__(self, folder: Path, count: int, dim: int) -> None:
         self.count = count
-        # the float32 rows are read a few at a time (the recommender's refined rows): no
-        # read-ahead, which from disk would read 128 kB around each 1.5 kB row
-        self.matrix = _mapped(folder / "vectors.f32", np.float32, (count, dim), mmap.MADV_RANDOM)
+        self.dim = dim
+        self.matrix = np.memmap(folder / "vectors.f32", np.float32, "r", shape=(count, dim))
+        # scattered rows are read through their own descriptor, told not to read ahead
+        self._file = os.open(folder / "vectors.f32", os.O_RDONLY)
+        os.posix_fadvise(self._file, 0, 0, os.POSIX_FADV_RANDOM)
+        weakref.finalize(self, os.close, self._file)
         self.codes = Codes(folder / "vectors.i8", count, dim)
         self.scales = np.load(folder / "i8_scale.npy", mmap_mode="r")
         self.room = np.load(folder / "i8_room.npy", mmap_mode="r")
@@ -173,6 +177,16 @@ class RowTable:
         at = np.minimum(np.searchsorted(self._sorted, queries), self.count - 1)
         found = self._sorted[at] == queries
         return np.where(found, self._order[at], -1).astype(np.int64)
+
+    def vectors_at(self, rows: np.ndarray | list[int]) -> np.ndarray:
+        """The float32 vectors of ROWS, read one by one: from disk, faulting them in through
+        the map reads 128 kB around each 1.5 kB row (a cold whole-corpus recommendation at
+        2.6M, a few hundred rows scored in full, measured 3.2 s that way, 1.6 s this way)."""
+        found = np.empty((len(rows), self.dim), dtype=np.float32)
+        size = self.dim * 4
+        for at, row in enumerate(np.asarray(rows, dtype=np.int64).tolist()):
+            os.preadv(self._file, [memoryview(found[at])], row * size)
+        return found
 
     def linear_bound(self, weights: np.ndarray, rows: np.ndarray, span: bool) -> np.ndarray:
         """At least vector . WEIGHTS[:-1] + WEIGHTS[-1] (float32, as the float32 vectors give it)
