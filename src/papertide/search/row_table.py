@@ -98,12 +98,15 @@ def write_codes(folder: Path, count: int, dim: int, changed: Iterable[int] | Non
         rounding = 2.0 * dim * 2.0**-24 / (1 - dim * 2.0**-24)
         for start in range(0, len(rows), CODE_CHUNK):
             part = rows[start : start + CODE_CHUNK]
-            exact = np.asarray(vectors[part], dtype=np.float64)
-            scale = (np.abs(exact).max(axis=1) / 127).astype(np.float32)
-            quantized = np.rint(exact / np.where(scale > 0, scale, 1)[:, None])
-            quantized = np.clip(quantized, -127, 127)
-            error = np.linalg.norm(exact - scale[:, None].astype(np.float64) * quantized, axis=1)
-            margin = error + rounding * (np.linalg.norm(exact, axis=1) + error)
+            block = np.asarray(vectors[part])
+            scale = np.maximum(block.max(axis=1), -block.min(axis=1)) / np.float32(127)
+            quantized = np.clip(np.rint(block / np.where(scale > 0, scale, 1)[:, None]), -127, 127)
+            # the error of the codes as they are, in float64 (the scale is any float32 number)
+            exact = block.astype(np.float64)
+            residual = exact - scale[:, None].astype(np.float64) * quantized
+            error = np.sqrt(np.einsum("ij,ij->i", residual, residual))
+            length = np.sqrt(np.einsum("ij,ij->i", exact, exact))
+            margin = error + rounding * (length + error)
             codes[part // CODE_BLOCK, :, part % CODE_BLOCK] = quantized.astype(np.int8)
             scales[part] = scale
             room[part] = np.nextafter(margin.astype(np.float32), np.float32(np.inf))  # rounded up
