@@ -46,7 +46,7 @@ START = datetime(1996, 1, 1)
 SPAN_DAYS = 30 * 365
 NOW = START + timedelta(days=SPAN_DAYS + 1)
 LIBRARY, DISLIKED = 50, 5
-INDEX_FORMAT = 2  # 2: with the int8 copy of the vectors (row_table.write_codes)
+INDEX_FORMAT = 3  # 2: with the int8 copy of the vectors; 3: and the decomposed background
 
 
 def paper_id(row: int) -> str:

@@ -38,7 +38,7 @@ from papertide.rank.affinity import Background, UserScorer
 from papertide.records import clean_text
 from papertide.search.generations import Indexes
 from papertide.search.keyword import WORDS, Filters
-from papertide.search.row_table import MICROS_PER_DAY, NO_TIME, RowTable, micros, sample_rows
+from papertide.search.row_table import MICROS_PER_DAY, NO_TIME, RowTable, micros
 from papertide.store import library, queries
 
 FOLLOW_BOOST = 1.0
@@ -370,8 +370,7 @@ def _build_window(
     if background is not None:  # the same generation: the same sample
         sample, rows_drawn = background.background, background.background_rows
     else:
-        picked = sample_rows(table.count)  # their vectors are kept together: table.sample
-        sample, rows_drawn = Background.of(table.sample), set(picked.tolist())
+        sample, rows_drawn = table.background, set(table.sample_rows.tolist())
     return Window(
         table=table,
         rows=rows,
