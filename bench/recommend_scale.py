@@ -2,11 +2,13 @@
 
     .venv/bin/python bench/recommend_scale.py [--papers 2600000] [--calls 20] [--dir DIR]
 
-Builds (in DIR, default a temp folder; kept with --dir so a second run skips the build) an SQLite
-database of PAPERS minimal papers dated over 30 years, and an index generation written by the
-index writer (VectorIndex.build, published by IndexStore) from synthetic clustered unit vectors
-(bench/search.py's generator, 384-d float32, produced 50,000 rows at a time: 2.6M rows are 4 GB
-on disk, never in memory at once). No ANN index is built: the recommender does not read it.
+Builds (in DIR, default a temp folder; kept with --dir so a second run skips the build, and
+rebuilds only the index when it was written by an older index writer) an SQLite database of
+PAPERS minimal papers dated over 30 years, and an index generation written by the index writer
+(VectorIndex.build, published by IndexStore) from synthetic clustered unit vectors (bench/
+search.py's generator, 384-d float32, produced 50,000 rows at a time: 2.6M rows are 4 GB on
+disk, never in memory at once), with the int8 copy the recommender's bound reads (1 GB; its
+writing is timed on its own). No ANN index is built: the recommender does not read it.
 A reader has 50 saved papers near three points of the space and 5 thumbs-down.
 
 Then, in a new process each time, `recommend --days 36500` (Recommender.feed, 20 picks):
@@ -32,14 +34,19 @@ import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 DIM = 384
 START = datetime(1996, 1, 1)
 SPAN_DAYS = 30 * 365
 NOW = START + timedelta(days=SPAN_DAYS + 1)
 LIBRARY, DISLIKED = 50, 5
+INDEX_FORMAT = 3  # 2: with the int8 copy of the vectors; 3: and the decomposed background
 
 
 def paper_id(row: int) -> str:
@@ -51,14 +58,9 @@ def published(row: int, n: int) -> datetime:
     return START + timedelta(seconds=int(row * SPAN_DAYS * 86_400 // n))
 
 
-def build(folder: Path, n: int) -> None:
-    from papertide.search import vectors
-    from papertide.search.generations import IndexStore
-    from papertide.store.engine import open_engine
+def insert_papers(engine: Engine, n: int) -> None:
     from papertide.store.schema import papers
-    from search import clustered_vectors
 
-    engine = open_engine(f"sqlite:///{folder / 'scale.db'}")
     start = time.perf_counter()
     for first in range(0, n, 50_000):
         batch = []
@@ -79,6 +81,19 @@ def build(folder: Path, n: int) -> None:
             conn.execute(papers.insert(), batch)
     print(f"database: {n:,} papers in {time.perf_counter() - start:.0f} s", flush=True)
 
+
+def build(folder: Path, n: int, index_only: bool = False) -> None:
+    """The database, the reader and the index generation; INDEX_ONLY: the index alone (its
+    vectors are the same as before, so the reader's library still fits them)."""
+    from papertide.search import row_table, vectors
+    from papertide.search.generations import IndexStore
+    from papertide.store.engine import open_engine
+    from search import clustered_vectors
+
+    engine = open_engine(f"sqlite:///{folder / 'scale.db'}")
+    if not index_only:
+        insert_papers(engine, n)
+
     anchors, anchor_vectors = [n // 7, n // 2, n - n // 9], []
     sample = np.random.default_rng(4).choice(n, min(n, 400_000), replace=False)
     sample_vectors: dict[int, np.ndarray] = {}
@@ -93,13 +108,28 @@ def build(folder: Path, n: int) -> None:
                 row = first + i
                 yield paper_id(row), vector.tobytes(), published(row, n), [], published(row, n)
 
+    write_codes, coding = row_table.write_codes, []
+
+    def timed_codes(*args: object) -> None:
+        began = time.perf_counter()
+        write_codes(*args)  # type: ignore[arg-type]
+        coding.append(time.perf_counter() - began)
+
+    row_table.write_codes = timed_codes
     start = time.perf_counter()
     vectors.ANN_THRESHOLD = n + 1  # the recommender reads no ANN index: not worth its build
     store = IndexStore(folder / "scale.index")
     with store.lock(), store.new_generation(rebuild=True) as draft:
         draft.indexes.vectors.build(rows(), DIM, {"model": "synthetic", "count": n})
         draft.changed = True
-    print(f"index generation: {time.perf_counter() - start:.0f} s", flush=True)
+    print(
+        f"index generation: {time.perf_counter() - start:.0f} s, of which the int8 copy "
+        f"{sum(coding):.0f} s",
+        flush=True,
+    )
+    if index_only:
+        engine.dispose()
+        return
 
     # the library: the sampled papers nearest three points; thumbs-down near a fourth
     sampled = np.array(sorted(sample_vectors))
@@ -118,7 +148,6 @@ def build(folder: Path, n: int) -> None:
             if row not in saved:
                 library.set_rating(conn, user_id, paper_id(row), "down")
     engine.dispose()
-    (folder / "built.json").write_text(json.dumps({"papers": n}))
 
 
 def evict(folder: Path) -> None:
@@ -242,10 +271,15 @@ def main() -> None:
             folder = args.dir / f"scale-{args.papers}"
             folder.mkdir(parents=True, exist_ok=True)
         built = folder / "built.json"
-        if not built.exists() or json.loads(built.read_text())["papers"] != args.papers:
+        state = json.loads(built.read_text()) if built.exists() else {}
+        if state.get("papers") != args.papers:
             for stale in folder.iterdir():
                 shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
             build(folder, args.papers)
+        elif state.get("index") != INDEX_FORMAT:
+            shutil.rmtree(folder / "scale.index")
+            build(folder, args.papers, index_only=True)
+        built.write_text(json.dumps({"papers": args.papers, "index": INDEX_FORMAT}))
         load = os.getloadavg()
         print(f"{args.papers:,} papers x {DIM}-d float32; load average {load[0]:.1f} (2 vCPUs)")
         for label, cold_disk in (("page cache warm", False), ("from disk", True)):

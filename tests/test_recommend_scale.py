@@ -248,3 +248,73 @@ def test_an_index_without_row_times_is_rebuilt_by_the_next_index_run(db_url, tmp
     assert report["vector_index_rebuilt"] == 1
     assert store.current().vectors.rows().ids_at([0, 1, 2]) == ["p0", "p1", "p2"]
     engine.dispose()
+
+
+def vector_rows(ids, matrix: np.ndarray) -> list:
+    return [(f"r{i}", matrix[i].astype("<f4").tobytes(), NOW, [], None) for i in ids]
+
+
+def test_the_int8_bound_is_never_below_a_rows_classifier_score(tmp_path, monkeypatch):
+    """The recommender's pass over every row reads the int8 copy of the vectors: what it gives
+    must stay an upper bound of the float32 score for any weights (else a row that should be
+    picked is never scored in full), and close to it (else every row is scored in full).
+    Rows with one large component quantize worst; updated and added rows get codes too."""
+    from papertide.search import row_table
+    from papertide.search.vectors import VectorIndex
+
+    monkeypatch.setattr(row_table, "CODE_BLOCK", 64)  # several blocks, the last one partial
+    monkeypatch.setattr(row_table, "CODE_CHUNK", 128)
+    rng = np.random.default_rng(9)
+    vectors = rng.normal(size=(1000, DIM))
+    vectors[::7, 3] *= 40  # nearly one-hot: a coarse scale for the other components
+    vectors = unit(vectors)
+    index = VectorIndex(tmp_path / "vectors")
+    index.build(vector_rows(range(900), vectors), DIM, {"n": 1})
+    vectors[[5, 700]] = unit(rng.normal(size=(2, DIM)))
+    index.update(vector_rows([*range(900, 1000), 5, 700], vectors), {"n": 2})
+    table = index.rows()
+    assert table is not None and table.count == 1000
+    everything, scattered = np.arange(1000), np.arange(3, 1000, 11)
+    for scale in (0.1, 1.0, 50.0):
+        weights = (scale * rng.normal(size=DIM + 1)).astype(np.float32)
+        exact = vectors @ weights[:-1] + weights[-1]
+        length = float(np.linalg.norm(weights[:-1]))
+        for chosen, span in ((everything, True), (scattered, True), (scattered, False)):
+            bound = table.linear_bound(weights, chosen, span)
+            assert (bound >= exact[chosen]).all()
+            assert (bound - exact[chosen]).max() <= 0.05 * length
+
+
+def test_near_duplicates_are_ranked_exactly_through_the_int8_bound(tmp_path, monkeypatch):
+    """Hundreds of papers a hair apart (closer than the int8 copy can tell) at the top of a
+    reader's ranking: the picks among them are still exactly those of scoring every row."""
+    from papertide.rank import affinity as affinity_module
+    from papertide.rank.affinity import UserScorer
+    from papertide.search.vectors import VectorIndex
+
+    monkeypatch.setattr(affinity_module, "KNN_WEIGHT", 0.0)  # no slack beyond the int8 room
+    monkeypatch.setattr(recommend, "KEEP_ROWS", 0)
+    monkeypatch.setattr(recommend, "CHUNK_ROWS", 700)
+    monkeypatch.setattr(recommend, "FIRST_EXACT", 8)
+    rng = np.random.default_rng(3)
+    topic = rng.normal(size=DIM)
+    vectors = unit(
+        np.vstack([rng.normal(size=(1500, DIM)), topic + 1e-3 * rng.normal(size=(500, DIM))])
+    )
+    library = unit(topic + 0.3 * rng.normal(size=(20, DIM)))
+    index = VectorIndex(tmp_path / "vectors")
+    index.build(vector_rows(range(2000), vectors), DIM, {"n": 1})
+    window = recommend._build_window(index.rows(), None, NOW, None)
+    scorer = UserScorer.of(library, library[:0], window.background)
+    ranking = recommend.LibraryRanking(window, scorer, np.zeros(2000, dtype=bool))
+    picked = ranking.top(100)
+    full = scorer.score(vectors).scores + window.recency
+    best = np.argsort(-full, kind="stable")[:100]
+    assert full[picked].tolist() == full[best].tolist()  # the same, up to the order of ties
+    assert np.count_nonzero(~np.isnan(ranking.affinity)) < 2000  # not every row scored in full
+
+
+def test_recency_from_its_table_is_the_per_row_formula():
+    ages = np.arange(0, 40_000)
+    expected = recommend.RECENCY_WEIGHT * np.exp2(ages / -7)  # what every row once computed
+    assert np.array_equal(recommend._recency(ages), expected)

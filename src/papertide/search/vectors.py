@@ -162,6 +162,7 @@ class VectorIndex:
         columns.write(staging)
         count = len(columns.ids)
         row_table.write_sample(staging, count, dim)
+        row_table.write_codes(staging, count, dim)
         ann = None
         if count >= ANN_THRESHOLD:
             ann = ann_settings(count)
@@ -229,6 +230,9 @@ class VectorIndex:
         columns.write(self.directory)
         count = len(columns.ids)
         row_table.write_sample(self.directory, count, dim)
+        row_table.write_codes(
+            self.directory, count, dim, [*replaced, *range(count - len(added), count)]
+        )
         if meta.get("ann"):
             _update_ann(
                 self.directory / "ann.faiss", path, count, dim, sorted(replaced), meta["count"]
