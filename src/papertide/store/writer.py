@@ -174,7 +174,9 @@ def save_batch(
     """Merge RECORDS into the store inside the caller's transaction. BULK writes new rows by
     the driver's fast route (store/bulk.py: the same values, for large imports). A paper first
     seen at or after RUN_STARTED was created by the same run (an import of several batches or
-    files): a change to it counts as a duplicate, since the run counted it as new already.
+    files): a change to it counts as a duplicate, since the run counted it as new already. (So
+    does a paper another process stored meanwhile, and a clock set back would miscount: only the
+    counts depend on it, never what is stored.)
 
     Another writer (an import beside a scheduled sync, another app instance) may store one of
     the batch's papers between the batch's reads and its writes; the batch then fails on a
