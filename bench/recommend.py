@@ -19,7 +19,8 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
-from papertide.rank.affinity import Background, affinity
+from papertide.rank.affinity import affinity
+from papertide.search.background import Background
 from papertide.search.embedder import default_embedder, document_text
 from quality import load
 

@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from papertide.rank.affinity import RIDGE, Background, affinity, user_model
+from papertide.rank.affinity import RIDGE, affinity, user_model
+from papertide.search.background import Background
 
 
 def unit(rows: np.ndarray) -> np.ndarray:

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from papertide.clock import FixedClock
 from papertide.rank import recommend
-from papertide.rank.affinity import Background, affinity
+from papertide.rank.affinity import affinity
+from papertide.search.background import Background
 from papertide.search.generations import IndexStore
 from papertide.store import accounts, library, provenance, queries
 from papertide.store.engine import open_engine

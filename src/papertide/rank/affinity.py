@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from papertide.search.background import Background, augment
+
 MIN_POSITIVES = 3
 RIDGE = 0.05
 # Weight of nearest-library-paper similarity next to the classifier. bench/recommend.py (200
@@ -25,43 +27,11 @@ KNN_WEIGHT = 0.2
 
 
 @dataclass
-class Background:
-    """Normal-equation terms of a background sample (label -1), averaged over the sample, with
-    the eigen-decomposition of its Gram matrix: every user's system is this matrix (scaled) plus
-    a low-rank part from their own papers, solved through the Woodbury identity in
-    O(d^2 x library size) instead of O(d^3) (measured 10x faster for 10,000 digests)."""
-
-    gram: np.ndarray  # (d+1, d+1): mean of x~ x~^T with x~ = [x, 1]
-    mean: np.ndarray  # (d+1,): mean of x~
-    count: int
-    eigenvalues: np.ndarray
-    eigenvectors: np.ndarray
-
-    @classmethod
-    def of(cls, sample: np.ndarray) -> Background:
-        augmented = _augment(sample).astype(np.float64)
-        gram = augmented.T @ augmented / len(sample)
-        values, vectors = np.linalg.eigh(gram)
-        return cls(gram, augmented.mean(axis=0), len(sample), values, vectors)
-
-    def solve_scaled(self, scale: float, rhs: np.ndarray) -> np.ndarray:
-        """(scale x gram + RIDGE x I)^-1 rhs, for a vector or the columns of a matrix."""
-        inverse = 1.0 / (scale * self.eigenvalues + RIDGE)
-        projected = self.eigenvectors.T @ rhs
-        scaled = projected * (inverse[:, None] if projected.ndim == 2 else inverse)
-        return self.eigenvectors @ scaled
-
-
-@dataclass
 class Affinity:
     scores: np.ndarray  # (n_candidates,), higher is better
     nearest: np.ndarray  # index into the positives of each candidate's closest one
     nearest_similarity: np.ndarray
     used_classifier: bool
-
-
-def _augment(matrix: np.ndarray) -> np.ndarray:
-    return np.hstack([matrix, np.ones((len(matrix), 1), dtype=matrix.dtype)])
 
 
 def user_model(
@@ -77,11 +47,11 @@ def user_model(
     """
     drawn = drawn if drawn is not None and len(drawn) < background.count else positives[:0]
     scale = background.count / (background.count - len(drawn))
-    parts = [(_augment(positives), 1.0 / len(positives))]
+    parts = [(augment(positives), 1.0 / len(positives))]
     if len(negatives):
-        parts.append((_augment(negatives), 1.0 / len(negatives)))
+        parts.append((augment(negatives), 1.0 / len(negatives)))
     if len(drawn):
-        parts.append((_augment(drawn), -scale / background.count))
+        parts.append((augment(drawn), -scale / background.count))
     low_rank = np.vstack([rows for rows, _ in parts]).astype(np.float64).T  # (d+1, m)
     weights = np.concatenate([np.full(len(rows), w) for rows, w in parts])
     background_mean = scale * (
@@ -91,8 +61,8 @@ def user_model(
     if len(negatives):
         rhs = rhs - parts[1][0].mean(axis=0)
     # Woodbury: (A0 + U C U^T)^-1 b = A0^-1 b - A0^-1 U (C^-1 + U^T A0^-1 U)^-1 U^T A0^-1 b
-    solved_rhs = background.solve_scaled(scale, rhs)
-    solved_u = background.solve_scaled(scale, low_rank)
+    solved_rhs = background.solve_scaled(scale, RIDGE, rhs)
+    solved_u = background.solve_scaled(scale, RIDGE, low_rank)
     inner = np.diag(1.0 / weights) + low_rank.T @ solved_u
     return solved_rhs - solved_u @ np.linalg.solve(inner, low_rank.T @ solved_rhs)
 

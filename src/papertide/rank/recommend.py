@@ -36,8 +36,9 @@ import numpy as np
 from sqlalchemy.engine import Connection, Engine
 
 from papertide.clock import Clock, SystemClock
-from papertide.rank.affinity import Background, UserScorer
+from papertide.rank.affinity import UserScorer
 from papertide.records import clean_text
+from papertide.search.background import Background
 from papertide.search.generations import Indexes
 from papertide.search.keyword import WORDS, Filters
 from papertide.search.row_table import MICROS_PER_DAY, NO_TIME, RowTable, micros

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from papertide.rank.affinity import Background
+from papertide.search.background import Background
 
 EPOCH = datetime(1970, 1, 1)
 NO_TIME = np.iinfo(np.int64).min
