@@ -25,6 +25,7 @@ from papertide.search.embedder import DEFAULT_MODEL, Embedder, EmbedderUnavailab
 from papertide.search.generations import Indexes, IndexStore
 from papertide.search.ray_embed import RayPlan
 from papertide.search.refresh import Progress, update_indexes
+from papertide.store.dialect import sqlite_file
 from papertide.store.engine import open_engine
 
 
@@ -55,8 +56,8 @@ class Papertide:
         if self.settings.index_dir is not None:
             return self.settings.index_dir
         url = make_url(self.settings.database_url)
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            return Path(url.database).with_suffix(".index")
+        if (database := sqlite_file(url)) is not None:
+            return database.with_suffix(".index")
         where = f"{url.host or 'localhost'}-{url.port or 5432}-{url.database or ''}"
         return Path(user_data_dir("papertide")) / "indexes" / re.sub(r"[^\w.-]", "_", where)
 

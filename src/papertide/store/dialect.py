@@ -7,6 +7,7 @@ import functools
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, event, text
@@ -26,6 +27,13 @@ def with_default_driver(url: URL) -> URL:
 _MIGRATION_LOCK = 0x7061_7065_7274_6964  # "papertid"
 
 
+def sqlite_file(url: URL) -> Path | None:
+    """The file of an SQLite URL; None for an in-memory or server database."""
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(url.database)
+    return None
+
+
 @contextmanager
 def migration_lock(engine: Engine) -> Iterator[None]:
     """Held while the schema is migrated, across processes: app instances starting together on a
@@ -38,8 +46,8 @@ def migration_lock(engine: Engine) -> Iterator[None]:
             finally:
                 conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
         return
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
+    database = sqlite_file(engine.url)
+    if database is None:
         yield  # an in-memory database has one user
         return
     # flock on the database file itself: independent of SQLite's own (fcntl) locks on Linux,
@@ -64,7 +72,7 @@ def bulk_writing(engine: Engine) -> Iterator[None]:
     is emptied, so that no later user keeps the large cache. (Setting the cache back on each
     return to the pool would empty it between batches.) An in-memory database, which lives
     only as long as its connection, is left as it is."""
-    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+    if sqlite_file(engine.url) is None:
         yield
         return
 

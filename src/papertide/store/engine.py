@@ -53,17 +53,10 @@ def parse_url(url: str) -> URL:
     return parsed
 
 
-def sqlite_file(parsed: URL) -> Path | None:
-    """The file of an SQLite URL; None for an in-memory or server database."""
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        return Path(parsed.database)
-    return None
-
-
 def require_existing(url: str) -> None:
     """StoreError when URL names an SQLite file that does not exist: commands that only read
     say so instead of creating an empty database (and its folders) where a typo pointed."""
-    file = sqlite_file(parse_url(url))
+    file = dialect.sqlite_file(parse_url(url))
     try:
         missing = file is not None and not file.exists()
     except OSError as exc:  # a name too long for the file system
@@ -75,7 +68,7 @@ def require_existing(url: str) -> None:
 def open_engine(url: str, *, migrate: bool = True) -> Engine:
     """Engine for URL (as Settings resolves it) with the schema at the latest migration."""
     parsed = parse_url(url)
-    file = sqlite_file(parsed)
+    file = dialect.sqlite_file(parsed)
     try:
         if file is not None:
             file.parent.mkdir(parents=True, exist_ok=True)
@@ -151,7 +144,7 @@ def upgrade(engine: Engine) -> None:
 def _read_only_folder(engine: Engine) -> str:
     """Why SQLite says only "unable to open database file" when the database's folder (a
     read-only file system) takes no writes: in WAL mode even a reader writes the -shm file."""
-    file = sqlite_file(engine.url)
+    file = dialect.sqlite_file(engine.url)
     if file is None or os.access(file.parent, os.W_OK):
         return ""
     return f" ({file.parent} is read-only, and SQLite writes beside the database even to read it)"
