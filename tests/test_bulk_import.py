@@ -220,7 +220,10 @@ class ImportWatch:
         self.readers: set[int] = set()
 
     def first_batch_stored(self) -> bool:
-        self.readers.update(reader_processes(self.snapshot))
+        # /proc is scanned only until the reader is seen: each poll stays one query, so the
+        # signal lands within moments of the first commit, well before the last one
+        if not self.readers:
+            self.readers.update(reader_processes(self.snapshot))
         with self.engine.connect() as conn:
             state = conn.execute(select(checkpoints.c.state)).scalar_one_or_none()
         return bool(state and state["done"] >= 1)
