@@ -220,8 +220,8 @@ class ImportWatch:
         self.readers: set[int] = set()
 
     def first_batch_stored(self) -> bool:
-        # /proc is scanned only until the reader is seen: each poll stays one query, so the
-        # signal lands within moments of the first commit, well before the last one
+        # /proc is scanned only until the reader is seen; after that a poll is one query, so
+        # the signal follows the first commit by no more than a poll's cost
         if not self.readers:
             self.readers.update(reader_processes(self.snapshot))
         with self.engine.connect() as conn:
