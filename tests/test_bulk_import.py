@@ -276,7 +276,9 @@ def test_a_message_cut_short_by_a_killed_reader_ends_the_reading_quietly():
         pipeline._LENGTH.pack(len(whole)) + whole + pipeline._LENGTH.pack(len(cut)) + cut[:40]
     )
     chunks: queue.Queue = queue.Queue()
-    pipeline._pump(stream, chunks, threading.Event())  # raises nothing
+    damage: list[str] = []
+    pipeline._pump(stream, chunks, threading.Event(), damage)  # raises nothing
+    assert damage == []  # a message cut short is a killed reader, reported by its exit
     assert chunks.get_nowait() == (["a record"], 10)
     assert chunks.get_nowait() is pipeline._END
     assert chunks.empty()
@@ -306,3 +308,36 @@ def test_a_batch_that_lost_a_race_with_another_import_is_done_again(
     with engine.connect() as conn:
         assert len(conn.execute(select(papers.c.id)).all()) == 5
         assert len(conn.execute(select(paper_sources.c.id)).all()) == 5
+
+
+def test_a_damaged_message_from_the_reader_ends_the_import_with_a_reject_not_a_hang(
+    engine, tmp_path, monkeypatch
+):
+    """A message that does not unpickle (damaged in the pipe) keeps the batches before it and
+    names the damage; the reader, left writing into a pipe nobody reads, is ended."""
+    import pickle
+    import threading
+
+    snapshot, total = big_snapshot(tmp_path)
+    loads, seen = pickle.loads, []
+
+    def damaged_third(data: bytes):
+        seen.append(1)
+        if len(seen) == 3:
+            raise UnicodeDecodeError("utf-8", b"\xe6", 0, 1, "invalid continuation byte")
+        return loads(data)
+
+    monkeypatch.setattr(pipeline.pickle, "loads", damaged_third)
+    summaries: list[ImportSummary] = []
+    worker = threading.Thread(
+        target=lambda: summaries.append(import_file(engine, snapshot)), daemon=True
+    )
+    worker.start()
+    worker.join(120)  # the whole file takes seconds; a hang is what this test catches
+    assert not worker.is_alive(), "the import hung on a reader nobody reads"
+    summary = summaries[0]
+    assert summary.accepted == 2 * pipeline.CHUNK < total  # the two messages before the damage
+    assert [r.reason for r in summary.rejected] == [
+        "reader process ended early (a damaged message: UnicodeDecodeError)"
+    ]
+    assert reader_processes(snapshot) == []

@@ -60,19 +60,27 @@ class ProcessReader:
         )
         chunks: queue.Queue[Any] = queue.Queue(DEPTH)
         stop = threading.Event()
+        damage: list[str] = []
         pump = threading.Thread(
-            target=_pump, args=(child.stdout, chunks, stop), name="reader-pipe", daemon=True
+            target=_pump,
+            args=(child.stdout, chunks, stop, damage),
+            name="reader-pipe",
+            daemon=True,
         )
         pump.start()
         try:
             while (message := chunks.get()) is not _END:
                 items, self.position = message
                 yield from items
-            if child.wait() != 0:
-                yield Reject(
-                    where=str(self.path),
-                    reason=f"reader process ended early (exit status {child.returncode})",
-                )
+            # The pump ended: at the child's end of the file, or at a message it could not
+            # read. The child may still be writing into a pipe nobody reads; closing the pipe
+            # ends it (a broken pipe) instead of waiting on it for ever.
+            pump.join()
+            if child.stdout:
+                child.stdout.close()
+            if child.wait() != 0 or damage:
+                why = damage[0] if damage else f"exit status {child.returncode}"
+                yield Reject(where=str(self.path), reason=f"reader process ended early ({why})")
         finally:
             stop.set()
             if child.poll() is None:
@@ -87,10 +95,13 @@ class ProcessReader:
                 child.stdout.close()
 
 
-def _pump(pipe: IO[bytes], chunks: queue.Queue[Any], stop: threading.Event) -> None:
+def _pump(
+    pipe: IO[bytes], chunks: queue.Queue[Any], stop: threading.Event, damage: list[str]
+) -> None:
     """Read length-prefixed pickles from the child until it closes its end. A message cut
     short (the child was killed while writing it) ends the reading too: the importer then
-    reports the child's exit, or has stopped already."""
+    reports the child's exit, or has stopped already. So does a message that does not
+    unpickle, noted in DAMAGE: the batches before it are kept, and the import can resume."""
     try:
         while not stop.is_set():
             head = pipe.read(_LENGTH.size)
@@ -101,7 +112,12 @@ def _pump(pipe: IO[bytes], chunks: queue.Queue[Any], stop: threading.Event) -> N
             if len(message) < length:
                 break
             # the child is papertide's own reader, started just above: its pickles are trusted
-            chunks.put(pickle.loads(message))
+            try:
+                chunk = pickle.loads(message)
+            except Exception as exc:  # damaged in the pipe: whatever pickle raises for it
+                damage.append(f"a damaged message: {type(exc).__name__}")
+                break
+            chunks.put(chunk)
     finally:
         chunks.put(_END)
 
