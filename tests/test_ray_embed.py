@@ -185,8 +185,14 @@ def test_the_cluster_listens_on_loopback_only(ray_cluster):
     assert hosts and hosts <= {"127.0.0.1", "::ffff:127.0.0.1"}
 
 
-def test_vectors_match_the_local_path_and_a_rerun_embeds_nothing(ray_cli, db_url, embedder):
-    report = _index(ray_cli)
+def test_vectors_match_the_local_path_and_a_rerun_embeds_nothing(
+    ray_cli, db_url, embedder, ray_cluster
+):
+    # `--ray auto`, as on a machine of the cluster: Ray finds the cluster itself (RAY_ADDRESS,
+    # else the cluster processes it sees running on this machine)
+    auto = Cli(db_url, ray_cli.cwd)
+    auto.env.update(RAY_LOCAL, RAY_ADDRESS=ray_cluster.address)
+    report = _report(auto.run_process("index", "--ray", "auto", "--json").stdout)
     assert report["embedded"] == PAPERS
     stored = _stored(db_url)
     assert len(stored) == PAPERS
