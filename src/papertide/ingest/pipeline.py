@@ -101,7 +101,8 @@ def _pump(
     """Read length-prefixed pickles from the child until it closes its end. A message cut
     short (the child was killed while writing it) ends the reading too: the importer then
     reports the child's exit, or has stopped already. So does a message that does not
-    unpickle, noted in DAMAGE: the batches before it are kept, and the import can resume."""
+    unpickle, noted in DAMAGE: what came before it is stored, and importing again stores
+    the rest."""
     try:
         while not stop.is_set():
             head = pipe.read(_LENGTH.size)
