@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import os
 import shutil
 import socket
 import sys
@@ -109,12 +108,7 @@ def _model_files(directory: Path) -> dict[str, bytes]:
 def _unanswered(address: str) -> str | None:
     """Why nothing listens at ADDRESS (HOST:PORT, or ray://HOST:PORT), or None when something
     does, or when Ray resolves the address itself (`auto`). Asked first because ray.init waits
-    minutes on an address nobody answers at (measured here: 5 min 36 s) before it gives up.
-    `auto` takes RAY_ADDRESS first, as Ray does, so a stale one is asked too."""
-    if address == "auto":
-        named = os.environ.get("RAY_ADDRESS", "").strip()
-        refused = _unanswered(named) if named and named != "auto" else None
-        return f"RAY_ADDRESS={named}: {refused}" if refused else None
+    minutes on an address nobody answers at (measured here: 5 min 36 s) before it gives up."""
     host, _, port = address.removeprefix("ray://").rpartition(":")
     if not host or not port.isdigit():
         return None
