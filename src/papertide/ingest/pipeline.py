@@ -72,14 +72,15 @@ class ProcessReader:
             while (message := chunks.get()) is not _END:
                 items, self.position = message
                 yield from items
-            # The pump ended: at the child's end of the file, or at a message it could not
-            # read. The child may still be writing into a pipe nobody reads; closing the pipe
-            # ends it (a broken pipe) instead of waiting on it for ever.
-            pump.join()
-            if child.stdout:
-                child.stdout.close()
-            if child.wait() != 0 or damage:
-                why = damage[0] if damage else f"exit status {child.returncode}"
+            # After a damaged message the child may still be writing into a pipe nobody
+            # reads: it is not waited for, but killed below as any reader not needed.
+            if damage:
+                why = damage[0]
+            elif child.wait() != 0:
+                why = f"exit status {child.returncode}"
+            else:
+                why = None
+            if why:
                 yield Reject(where=str(self.path), reason=f"reader process ended early ({why})")
         finally:
             stop.set()
